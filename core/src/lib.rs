@@ -1,7 +1,17 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cache;
+pub mod claims;
 pub mod error;
+pub mod http;
+pub mod jwk;
+pub mod jwks;
+pub mod jws;
 pub mod scope;
+pub mod verify;
 
+pub use claims::Claims;
 pub use error::{Error, ErrorCode, Result};
+pub use jws::Algorithm;
 pub use scope::{Action, IndexPattern, Scope, ScopeSet};
+pub use verify::{Verifier, VerifierConfig};

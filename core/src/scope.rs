@@ -185,7 +185,9 @@ pub(crate) fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
             },
         }
     }
-    pattern.get(p..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
 impl fmt::Display for IndexPattern {
@@ -210,7 +212,10 @@ impl Scope {
             return Err(Error::new(
                 ErrorCode::InvalidScope,
                 "invalid_scope_syntax",
-                format!("scope {} is not of the form `<action>:<index-pattern>`", quote(s)),
+                format!(
+                    "scope {} is not of the form `<action>:<index-pattern>`",
+                    quote(s)
+                ),
             )
             .with_help("for example `read:logs-*`"));
         };
@@ -343,7 +348,10 @@ impl ScopeSet {
             Some(s) => Err(Error::new(
                 ErrorCode::InvalidScope,
                 "scope_not_allowed",
-                format!("scope {} exceeds what this client may hold", quote(&s.to_string())),
+                format!(
+                    "scope {} exceeds what this client may hold",
+                    quote(&s.to_string())
+                ),
             )),
         }
     }
@@ -385,7 +393,13 @@ mod tests {
 
     #[test]
     fn parses_the_documented_examples() {
-        for s in ["read:logs-*", "write:metrics-2026.*", "admin:*", "monitor:*", "manage:a+b_c"] {
+        for s in [
+            "read:logs-*",
+            "write:metrics-2026.*",
+            "admin:*",
+            "monitor:*",
+            "manage:a+b_c",
+        ] {
             assert_eq!(Scope::parse(s).unwrap().to_string(), s);
         }
     }

@@ -1,0 +1,296 @@
+//! Access-token verification: strict parsing, a pinned algorithm, the signature, then claims.
+//!
+//! Order of checks (the first failure is reported): size and structure, header (`alg` never
+//! `none` or HMAC), algorithm allowed for the issuer, key by `kid` (one rate-limited JWKS
+//! refresh when unknown), signature, `typ` when required, then `iss`, `aud`, `exp`, `nbf`, `iat`.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::VerifiedCache;
+use crate::claims::{ClaimRules, Claims};
+use crate::error::{Error, Result, quote};
+use crate::http::HttpTransport;
+use crate::jwk::{KeySet, VerifyingKey};
+use crate::jwks::{JwksCache, JwksPolicy};
+use crate::jws::{self, Algorithm, CompactJws};
+
+/// Default tolerated clock skew, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 60;
+/// Default capacity of the verified-token cache.
+pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
+
+/// How tokens of one issuer are verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifierConfig {
+    /// The exact `iss`.
+    pub issuer: String,
+    /// Accepted audiences (at least one).
+    pub audiences: Vec<String>,
+    /// Algorithms this issuer may use.
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<Algorithm>,
+    /// Tolerated clock skew in seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway: u64,
+    /// A required `typ` header, e.g. `at+jwt` (`application/at+jwt` is accepted for it).
+    #[serde(default)]
+    pub required_typ: Option<String>,
+}
+
+fn default_algorithms() -> Vec<Algorithm> {
+    Algorithm::ALL.to_vec()
+}
+
+fn default_leeway() -> u64 {
+    DEFAULT_LEEWAY
+}
+
+impl VerifierConfig {
+    /// A configuration with the defaults: every supported algorithm, 60 s leeway, any `typ`.
+    pub fn new(issuer: &str, audience: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            audiences: vec![audience.to_owned()],
+            algorithms: default_algorithms(),
+            leeway: DEFAULT_LEEWAY,
+            required_typ: None,
+        }
+    }
+
+    /// Checks the configuration itself.
+    pub fn validate(&self) -> Result<()> {
+        if self.issuer.is_empty() {
+            return Err(Error::config(
+                "missing_issuer",
+                "the verifier needs an issuer",
+            ));
+        }
+        if self.audiences.iter().all(|a| a.is_empty()) {
+            return Err(
+                Error::config("missing_audience", "the verifier needs an audience").with_help(
+                    "tokens without an audience check could be replayed against any service",
+                ),
+            );
+        }
+        if self.algorithms.is_empty() {
+            return Err(Error::config(
+                "missing_algorithms",
+                "the verifier needs at least one algorithm",
+            ));
+        }
+        Ok(())
+    }
+
+    fn rules(&self) -> ClaimRules {
+        ClaimRules {
+            issuer: self.issuer.clone(),
+            audiences: self.audiences.clone(),
+            leeway: self.leeway,
+        }
+    }
+}
+
+/// Seconds since the epoch, now.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Header checks that need no key: algorithm allowed, `typ` when required.
+fn check_header(jws: &CompactJws<'_>, cfg: &VerifierConfig) -> Result<()> {
+    if !cfg.algorithms.contains(&jws.header.alg) {
+        return Err(Error::invalid_token(
+            "alg_not_allowed",
+            format!(
+                "algorithm {} is not allowed for this issuer",
+                jws.header.alg.as_str()
+            ),
+        ));
+    }
+    if let Some(want) = &cfg.required_typ {
+        let got = jws.header.typ.as_deref().unwrap_or("");
+        let got = got.strip_prefix("application/").unwrap_or(got);
+        if !got.eq_ignore_ascii_case(want) {
+            return Err(Error::invalid_token(
+                "wrong_typ",
+                format!(
+                    "the token's `typ` is {} but {} is required",
+                    quote(got),
+                    quote(want)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_signature(jws: &CompactJws<'_>, keys: &[VerifyingKey]) -> Result<()> {
+    let mut last = Error::invalid_token("unknown_kid", "no key of the issuer matches the token");
+    for key in keys {
+        match key.verify(
+            jws.header.alg,
+            jws.signing_input.as_bytes(),
+            jws.signature_b64,
+        ) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn finish(jws: &CompactJws<'_>, cfg: &VerifierConfig, now: i64) -> Result<Claims> {
+    let claims = Claims::from_payload(&jws.payload)?;
+    claims.check(&cfg.rules(), now)?;
+    Ok(claims)
+}
+
+/// Verifies `token` against a fixed key set at time `now`. No I/O, no cache.
+pub fn verify_with_keys(
+    token: &str,
+    cfg: &VerifierConfig,
+    keys: &KeySet,
+    now: i64,
+) -> Result<Claims> {
+    let jws = jws::parse(token)?;
+    check_header(&jws, cfg)?;
+    let candidates: Vec<VerifyingKey> = match &jws.header.kid {
+        Some(kid) => keys.by_kid(kid).cloned().into_iter().collect(),
+        None => keys.candidates(jws.header.alg).take(8).cloned().collect(),
+    };
+    check_signature(&jws, &candidates)?;
+    finish(&jws, cfg, now)
+}
+
+enum Keys {
+    Static(Arc<KeySet>),
+    Jwks(Arc<JwksCache>),
+}
+
+/// Verifies one issuer's tokens, with its keys (fixed or from its JWKS) and a verified-token cache.
+pub struct Verifier {
+    cfg: VerifierConfig,
+    keys: Keys,
+    cache: VerifiedCache,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A verifier over fixed keys.
+    pub fn with_keys(cfg: VerifierConfig, keys: KeySet) -> Result<Self> {
+        cfg.validate()?;
+        Ok(Self {
+            cfg,
+            keys: Keys::Static(Arc::new(keys)),
+            cache: VerifiedCache::new(DEFAULT_CACHE_CAPACITY),
+        })
+    }
+
+    /// A verifier that discovers the issuer's JWKS (or uses `jwks_uri`) through `transport`.
+    pub fn with_jwks(
+        cfg: VerifierConfig,
+        jwks_uri: Option<String>,
+        policy: JwksPolicy,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Result<Self> {
+        cfg.validate()?;
+        let jwks = JwksCache::new(
+            &cfg.issuer,
+            jwks_uri,
+            cfg.algorithms.clone(),
+            policy,
+            transport,
+        );
+        Ok(Self {
+            cfg,
+            keys: Keys::Jwks(Arc::new(jwks)),
+            cache: VerifiedCache::new(DEFAULT_CACHE_CAPACITY),
+        })
+    }
+
+    /// Replaces the verified-token cache with one of `capacity` entries (0 disables it).
+    #[must_use]
+    pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache = VerifiedCache::new(capacity);
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.cfg
+    }
+
+    /// Verifies `token` now.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>> {
+        self.verify_at(token, unix_now()).await
+    }
+
+    /// Verifies `token` as of `now` (seconds since the epoch).
+    pub async fn verify_at(&self, token: &str, now: i64) -> Result<Arc<Claims>> {
+        if let Some(hit) = self.cached(token, now) {
+            return Ok(hit);
+        }
+        let jws = jws::parse(token)?;
+        check_header(&jws, &self.cfg)?;
+        let candidates = match &self.keys {
+            Keys::Static(set) => match &jws.header.kid {
+                Some(kid) => set.by_kid(kid).cloned().into_iter().collect(),
+                None => set.candidates(jws.header.alg).take(8).cloned().collect(),
+            },
+            Keys::Jwks(jwks) => {
+                jwks.key_for(jws.header.kid.as_deref(), jws.header.alg)
+                    .await?
+            }
+        };
+        check_signature(&jws, &candidates)?;
+        let claims = Arc::new(finish(&jws, &self.cfg, now)?);
+        let leeway = i64::try_from(self.cfg.leeway).unwrap_or(0);
+        self.cache.insert(
+            token,
+            claims.clone(),
+            claims.exp.saturating_add(leeway),
+            now,
+        );
+        Ok(claims)
+    }
+
+    /// The cached claims of an already verified token, doing no signature work.
+    pub fn cached(&self, token: &str, now: i64) -> Option<Arc<Claims>> {
+        self.cache.get(token, now)
+    }
+
+    /// Forgets cached verifications of tokens with this `jti` (call it on revocation).
+    pub fn revoke_jti(&self, jti: &str) {
+        self.cache.revoke_jti(jti);
+    }
+
+    /// Forgets a cached verification of `token`.
+    pub fn forget(&self, token: &str) {
+        self.cache.remove(token);
+    }
+
+    /// Fetches the issuer's keys now, if they come from a JWKS (useful at start-up).
+    pub async fn prefetch_keys(&self) -> Result<()> {
+        match &self.keys {
+            Keys::Static(_) => Ok(()),
+            Keys::Jwks(j) => j.keys().await.map(|_| ()),
+        }
+    }
+
+    /// How long the verifier waits between unknown-`kid` refreshes.
+    pub fn default_refresh_interval() -> Duration {
+        JwksPolicy::default().min_refresh_interval
+    }
+}
