@@ -20,6 +20,8 @@ MVN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 OS_PORT=${OS_PORT:-9200}
 OS_CACHE_DIR=${OS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/oauth4os}
 OS_ZIP="$OS_CACHE_DIR/opensearch-${OS_VERSION}.zip"
+# maven's own local repository (plugins); the zip itself is removed from it after the copy.
+OS_MAVEN_REPO="$OS_CACHE_DIR/m2"
 OS_WORKDIR=${OS_WORKDIR:-${TMPDIR:-/tmp}/oauth4os-opensearch-$OS_PORT}
 OS_USER=${OS_USER:-ostest}
 OS_START_TIMEOUT=${OS_START_TIMEOUT:-120}
@@ -143,11 +145,17 @@ cmd_fetch() {
   tmp=$(mktemp -d "$OS_CACHE_DIR/.fetch.XXXXXX")
   log "fetching $OS_ARTIFACT from Maven Central"
   local start=$SECONDS
-  if ! mvn -B -q -C -Dstyle.color=never "$MVN_DEPENDENCY_PLUGIN:copy" \
-    -Dartifact="$OS_ARTIFACT" -DoutputDirectory="$tmp" -Dmdep.overWriteReleases=true >&2; then
+  local in_repo="$OS_MAVEN_REPO/org/opensearch/distribution/integ-test-zip/opensearch/$OS_VERSION"
+  rm -rf "$in_repo"
+  if ! mvn -B -q -C -Dstyle.color=never -Dmaven.repo.local="$OS_MAVEN_REPO" "$MVN_DEPENDENCY_PLUGIN:copy" \
+    -Dartifact="$OS_ARTIFACT" -DoutputDirectory="$tmp" -Dmdep.overWriteReleases=true \
+    >"$tmp/mvn.log" 2>&1 </dev/null; then
+    rm -rf "$in_repo"
+    sed 's/\x1b\[[0-9;]*m//g' "$tmp/mvn.log" >&2
     rm -rf "$tmp"
-    ci_die "mvn could not fetch $OS_ARTIFACT"
+    ci_die "mvn could not fetch $OS_ARTIFACT (see the maven output above)"
   fi
+  rm -rf "$in_repo"
   if ! zip_ok "$tmp/opensearch-$OS_VERSION.zip"; then
     rm -rf "$tmp"
     ci_die "the downloaded $OS_ARTIFACT is not a readable zip"
@@ -202,6 +210,8 @@ cmd_start() {
     unpack
     mkdir -p "$OS_WORKDIR/data" "$OS_LOGDIR" "$OS_WORKDIR/tmp"
     rm -f "$OS_PIDFILE"
+    # Start each run with fresh logs, so a failure shows this run's log only.
+    rm -f "$OS_LOGDIR"/*
 
     if [[ $(id -u) -eq 0 ]]; then
       ci_need runuser util-linux
@@ -254,7 +264,27 @@ cmd_start() {
     sleep 1
   done
   show_logs
+  if pid=$(running_pid); then
+    kill_node "$pid"
+  fi
   ci_die "OpenSearch was not healthy on $OS_URL within $OS_START_TIMEOUT s"
+}
+
+# TERM, wait up to 30 s, then KILL.
+kill_node() {
+  local pid=$1 i
+  log "stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 30; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid did not stop within 30 s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  rm -f "$OS_PIDFILE"
 }
 
 cmd_stop() {
@@ -268,19 +298,7 @@ cmd_stop() {
     rm -f "$OS_PIDFILE"
     return 0
   fi
-  log "stopping pid $pid"
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for ((i = 0; i < 30; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop within 30 s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    sleep 1
-  fi
-  rm -f "$OS_PIDFILE"
+  kill_node "$pid"
   log "stopped"
 }
 

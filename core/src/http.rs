@@ -24,6 +24,8 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Largest response body to read (default [`MAX_RESPONSE_LEN`]).
+    pub max_response: Option<usize>,
 }
 
 impl std::fmt::Debug for HttpRequest {
@@ -44,6 +46,7 @@ impl HttpRequest {
             url: url.into(),
             headers: vec![("accept".into(), "application/json".into())],
             body: Vec::new(),
+            max_response: None,
         }
     }
 
@@ -61,6 +64,7 @@ impl HttpRequest {
                 ("accept".into(), "application/json".into()),
             ],
             body: body.into_bytes(),
+            max_response: None,
         }
     }
 
@@ -152,6 +156,7 @@ impl ReqwestTransport {
     }
 
     async fn send_inner(&self, request: HttpRequest) -> Result<HttpResponse> {
+        let limit = request.max_response.unwrap_or(MAX_RESPONSE_LEN);
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| Error::invalid_request("bad_method", "invalid HTTP method"))?;
         let mut builder = self.client.request(method, &request.url);
@@ -176,7 +181,7 @@ impl ReqwestTransport {
         while let Some(chunk) = resp.chunk().await.map_err(|e| {
             Error::network(format!("reading the response failed: {}", e.without_url()))
         })? {
-            if body.len() + chunk.len() > MAX_RESPONSE_LEN {
+            if body.len() + chunk.len() > limit {
                 return Err(Error::upstream(
                     "response_too_large",
                     "the response is too large",

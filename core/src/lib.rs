@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod claims;
+pub mod client;
 pub mod error;
 pub mod http;
 pub mod jwk;
@@ -11,6 +12,7 @@ pub mod scope;
 pub mod verify;
 
 pub use claims::Claims;
+pub use client::{ClientConfig, Secret, TokenClient, TokenResponse};
 pub use error::{Error, ErrorCode, Result};
 pub use jws::Algorithm;
 pub use scope::{Action, IndexPattern, Scope, ScopeSet};

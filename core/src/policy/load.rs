@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use cedar_policy::ffi::DetailedError;
+use cedar_policy::ffi::{DetailedError, SourceLabel, SourceLocation};
 use cedar_policy::{Policy, PolicyId, Schema, ValidationMode, Validator};
 
 use super::{SCHEMA, SCOPES_POLICY, SCOPES_POLICY_ID};
@@ -79,9 +79,9 @@ fn load_file(
     seen: &mut HashMap<String, String>,
 ) -> Result<Vec<Policy>> {
     let parsed = cedar_policy::PolicySet::from_str(text).map_err(|errors| {
-        let count = errors.iter().count();
-        match errors.iter().next() {
-            Some(first) => located(file, text, &DetailedError::from(first), count, "policy_syntax"),
+        let details: Vec<DetailedError> = errors.iter().map(DetailedError::from).collect();
+        match details.first() {
+            Some(first) => located(file, text, first, &details, "policy_syntax"),
             None => Place::new(file, text, 0).error("policy_syntax", &errors.to_string()),
         }
     })?;
@@ -123,37 +123,57 @@ fn load_file(
             .map_err(|e| Error::internal(format!("renaming a policy: {e}")))?;
     }
     let result = validator.validate(&renamed, ValidationMode::Strict);
-    let count = result.validation_errors().count();
-    if let Some(first) = result.validation_errors().next() {
-        let detail = DetailedError::from(first);
-        if detail.source_locations.is_empty() {
-            let offset = places.get(&first.policy_id().to_string()).copied().unwrap_or(0);
-            return Err(with_more(
-                Place::new(file, text, offset).error("policy_validation", &detail.message),
-                count,
-                detail.help,
-            ));
-        }
-        return Err(located(file, text, &detail, count, "policy_validation"));
+    let details: Vec<DetailedError> = result
+        .validation_errors()
+        .map(|e| {
+            let mut detail = DetailedError::from(e);
+            if detail.source_locations.is_empty() {
+                // Point at the policy itself rather than at the top of the file.
+                let start = places.get(&e.policy_id().to_string()).copied().unwrap_or(0);
+                detail.source_locations.push(SourceLabel {
+                    label: None,
+                    loc: SourceLocation { start, end: start },
+                });
+            }
+            if detail.help.is_none() && detail.message.contains("`OAuth4os::Cluster` not found") {
+                detail.help = Some(CLUSTER_HELP.to_owned());
+            }
+            detail
+        })
+        .collect();
+    if let Some(first) = details.first() {
+        return Err(located(file, text, first, &details, "policy_validation"));
     }
     Ok(renamed.policies().cloned().collect())
 }
 
-/// The error for the first of `count` problems, at the place Cedar points to.
-fn located(file: &str, text: &str, detail: &DetailedError, count: usize, reason: &str) -> Error {
-    let offset = detail.source_locations.first().map(|l| l.loc.start).unwrap_or(0);
-    let error = Place::new(file, text, offset).error(reason, &detail.message);
-    with_more(error, count, detail.help.clone())
-}
+/// Advice for the commonest mistake: reading an index attribute of a resource that may be the
+/// cluster.
+const CLUSTER_HELP: &str = "the resource may be the cluster, which has no attributes: narrow it \
+    first, with `resource is OAuth4os::Index` in the scope or `resource is OAuth4os::Index && ...`";
 
-fn with_more(mut error: Error, count: usize, help: Option<String>) -> Error {
-    if count > 1 {
-        let more = count - 1;
-        let s = if more == 1 { "" } else { "s" };
-        error.message.push_str(&format!(" (and {more} more problem{s} in this file)"));
+/// The error for `first` of `all` the problems in a file, at the place Cedar points to, with a
+/// count of the other places that have problems.
+fn located(
+    file: &str,
+    text: &str,
+    first: &DetailedError,
+    all: &[DetailedError],
+    reason: &str,
+) -> Error {
+    let start = |d: &DetailedError| d.source_locations.first().map_or(0, |l| l.loc.start);
+    let offset = start(first);
+    let mut error = Place::new(file, text, offset).error(reason, &first.message);
+    let mut others: Vec<usize> = all.iter().map(start).filter(|o| *o != offset).collect();
+    others.sort_unstable();
+    others.dedup();
+    if !others.is_empty() {
+        let n = others.len();
+        let s = if n == 1 { "" } else { "s" };
+        error.message.push_str(&format!(" (and problems at {n} other place{s} in this file)"));
     }
-    match help {
-        Some(help) => error.with_help(help),
+    match &first.help {
+        Some(help) => error.with_help(help.clone()),
         None => error,
     }
 }
@@ -263,8 +283,9 @@ mod tests {
         let text = "ab\ncdé\nf";
         assert_eq!(line_column(text, 0), (1, 1));
         assert_eq!(line_column(text, 4), (2, 2));
-        assert_eq!(line_column(text, 8), (2, 4)); // after the two-byte `é`
-        assert_eq!(line_column(text, 9), (3, 1));
+        assert_eq!(line_column(text, 7), (2, 4)); // after the two-byte `é`
+        assert_eq!(line_column(text, 6), (2, 3)); // inside `é`: its start
+        assert_eq!(line_column(text, 8), (3, 1));
         assert_eq!(line_column(text, 99), (3, 2));
     }
 

@@ -37,7 +37,7 @@ use std::str::FromStr;
 
 use cedar_policy::{
     ActionConstraint, AuthorizationError, Authorizer, Context, Effect, Entities, Entity,
-    EntityId, EntityTypeName, EntityUid, PolicyId, PrincipalConstraint, Request,
+    EntityId, EntityTypeName, EntityUid, PrincipalConstraint, Request,
     ResourceConstraint, RestrictedExpression,
 };
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,613 @@
+//! The SDK client: acquires tokens, keeps them fresh, and calls the proxy with them.
+//!
+//! - Tokens are cached and refreshed before they expire (a fifth of the lifetime early, at
+//!   most 60 s). Concurrent callers share one token request (single flight).
+//! - Grants: `client_credentials`, `refresh_token` (used when the endpoint issued one, with a
+//!   fallback to client credentials if it is refused) and token exchange (RFC 8693).
+//! - [`TokenClient::request`] attaches the bearer token and, on a 401, refreshes once and retries.
+//! - It runs on any executor: I/O goes through an [`HttpTransport`], locking through
+//!   runtime-agnostic primitives.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorCode, Result, quote};
+use crate::http::{HttpRequest, HttpResponse, HttpTransport};
+use crate::jwks::discover;
+
+/// Token type URI of an access token (RFC 8693 §3).
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// Grant type URI of token exchange.
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// Largest proxied response body the client reads.
+pub const MAX_PROXY_RESPONSE_LEN: usize = 64 * 1024 * 1024;
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    /// The secret itself; do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// HTTP Basic (`client_secret_basic`), the default.
+    #[default]
+    Basic,
+    /// Form parameters (`client_secret_post`).
+    Post,
+}
+
+/// Client configuration: the cross-language constructor arguments.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientConfig {
+    /// The token endpoint; discovered from `issuer` when absent.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+    /// The issuer, for discovery.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret.
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    /// Space-separated scopes to request.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// RFC 8707 resource indicator.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Client authentication method.
+    #[serde(default)]
+    pub auth: ClientAuth,
+    /// Base URL that [`TokenClient::request`] paths are relative to (the proxy).
+    #[serde(default)]
+    pub base_url: Option<String>,
+}
+
+/// A token endpoint response: the cross-language `Token` type.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Lifetime in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    /// Granted scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// A refresh token, when issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// For token exchange: the type of the issued token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct Cached {
+    token: TokenResponse,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+impl Cached {
+    fn new(token: TokenResponse) -> Self {
+        let now = Instant::now();
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(300));
+        let early = (lifetime / 5).min(Duration::from_secs(60));
+        Self {
+            refresh_at: now + lifetime.saturating_sub(early),
+            expires_at: now + lifetime,
+            token,
+        }
+    }
+}
+
+/// Counters, for tests and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientStats {
+    /// Requests sent to the token endpoint.
+    pub token_requests: u64,
+}
+
+/// Acquires and caches tokens for one client, and calls the proxy with them.
+pub struct TokenClient {
+    cfg: ClientConfig,
+    transport: Arc<dyn HttpTransport>,
+    current: RwLock<Option<Arc<Cached>>>,
+    endpoint: RwLock<Option<String>>,
+    flight: tokio::sync::Mutex<()>,
+    stats: RwLock<ClientStats>,
+}
+
+impl std::fmt::Debug for TokenClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenClient")
+            .field("client_id", &self.cfg.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenClient {
+    /// A client; it needs a token endpoint or an issuer to discover one.
+    pub fn new(cfg: ClientConfig, transport: Arc<dyn HttpTransport>) -> Result<Self> {
+        if cfg.client_id.is_empty() {
+            return Err(Error::config(
+                "missing_client_id",
+                "the client needs a client id",
+            ));
+        }
+        if cfg.token_endpoint.is_none() && cfg.issuer.is_none() {
+            return Err(Error::config(
+                "missing_token_endpoint",
+                "the client needs a token endpoint or an issuer to discover it from",
+            ));
+        }
+        let endpoint = cfg.token_endpoint.clone();
+        Ok(Self {
+            cfg,
+            transport,
+            current: RwLock::new(None),
+            endpoint: RwLock::new(endpoint),
+            flight: tokio::sync::Mutex::new(()),
+            stats: RwLock::new(ClientStats::default()),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.cfg
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ClientStats {
+        self.stats.read().map(|s| *s).unwrap_or_default()
+    }
+
+    fn fresh(&self) -> Option<Arc<Cached>> {
+        let cur = self.current.read().ok()?.clone()?;
+        (Instant::now() < cur.refresh_at).then_some(cur)
+    }
+
+    /// A valid token, from the cache or freshly acquired (one request for any number of callers).
+    pub async fn token(&self) -> Result<TokenResponse> {
+        if let Some(c) = self.fresh() {
+            return Ok(c.token.clone());
+        }
+        let _flight = self.flight.lock().await;
+        if let Some(c) = self.fresh() {
+            return Ok(c.token.clone());
+        }
+        self.acquire().await
+    }
+
+    /// The access token string.
+    pub async fn access_token(&self) -> Result<String> {
+        Ok(self.token().await?.access_token)
+    }
+
+    /// Drops the cached token unless it was already replaced since `stale` was handed out, then
+    /// acquires a new one (shared with concurrent callers).
+    pub async fn refresh(&self, stale: Option<&str>) -> Result<TokenResponse> {
+        let _flight = self.flight.lock().await;
+        let current = self.current.read().ok().and_then(|c| c.clone());
+        if let (Some(cur), Some(stale)) = (&current, stale)
+            && cur.token.access_token != stale
+            && Instant::now() < cur.refresh_at
+        {
+            return Ok(cur.token.clone());
+        }
+        self.acquire().await
+    }
+
+    /// Forgets the cached token.
+    pub fn invalidate(&self) {
+        if let Ok(mut c) = self.current.write() {
+            *c = None;
+        }
+    }
+
+    async fn acquire(&self) -> Result<TokenResponse> {
+        let previous = self.current.read().ok().and_then(|c| c.clone());
+        let refresh_token = previous
+            .as_ref()
+            .filter(|c| Instant::now() < c.expires_at + Duration::from_secs(3600))
+            .and_then(|c| c.token.refresh_token.clone());
+        let token = match refresh_token {
+            Some(rt) => match self.grant_refresh(&rt).await {
+                Ok(t) => t,
+                Err(e) if e.code == ErrorCode::InvalidGrant && self.cfg.client_secret.is_some() => {
+                    self.grant_client_credentials().await?
+                }
+                Err(e) => return Err(e),
+            },
+            None => self.grant_client_credentials().await?,
+        };
+        if let Ok(mut c) = self.current.write() {
+            *c = Some(Arc::new(Cached::new(token.clone())));
+        }
+        Ok(token)
+    }
+
+    async fn token_endpoint(&self) -> Result<String> {
+        if let Some(e) = self.endpoint.read().ok().and_then(|e| e.clone()) {
+            return Ok(e);
+        }
+        let issuer = self.cfg.issuer.as_deref().unwrap_or_default();
+        let meta = discover(self.transport.as_ref(), issuer).await?;
+        let endpoint = meta.token_endpoint.ok_or_else(|| {
+            Error::upstream(
+                "discovery_failed",
+                "the issuer's metadata has no `token_endpoint`",
+            )
+        })?;
+        if let Ok(mut e) = self.endpoint.write() {
+            *e = Some(endpoint.clone());
+        }
+        Ok(endpoint)
+    }
+
+    async fn grant_client_credentials(&self) -> Result<TokenResponse> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(s) = &self.cfg.scope {
+            form.push(("scope", s));
+        }
+        if let Some(r) = &self.cfg.resource {
+            form.push(("resource", r));
+        }
+        self.post_token(form).await
+    }
+
+    async fn grant_refresh(&self, refresh_token: &str) -> Result<TokenResponse> {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(r) = &self.cfg.resource {
+            form.push(("resource", r));
+        }
+        self.post_token(form).await
+    }
+
+    /// RFC 8693 token exchange: trades `subject_token` for a token of this client, with at most
+    /// `scope` (the server attenuates) for `resource`. The result is not cached.
+    pub async fn exchange(
+        &self,
+        subject_token: &str,
+        subject_token_type: Option<&str>,
+        scope: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let mut form = vec![
+            ("grant_type", TOKEN_EXCHANGE_GRANT),
+            ("subject_token", subject_token),
+            (
+                "subject_token_type",
+                subject_token_type.unwrap_or(ACCESS_TOKEN_TYPE),
+            ),
+            ("requested_token_type", ACCESS_TOKEN_TYPE),
+        ];
+        if let Some(s) = scope.or(self.cfg.scope.as_deref()) {
+            form.push(("scope", s));
+        }
+        if let Some(r) = resource.or(self.cfg.resource.as_deref()) {
+            form.push(("resource", r));
+        }
+        self.post_token(form).await
+    }
+
+    async fn post_token(&self, mut form: Vec<(&str, &str)>) -> Result<TokenResponse> {
+        let endpoint = self.token_endpoint().await?;
+        let secret = self.cfg.client_secret.as_ref().map(Secret::expose);
+        let basic;
+        let mut req = match (self.cfg.auth, secret) {
+            (ClientAuth::Basic, Some(secret)) => {
+                basic = basic_auth(&self.cfg.client_id, secret);
+                HttpRequest::post_form(&endpoint, &form).header("authorization", &basic)
+            }
+            (_, secret) => {
+                form.push(("client_id", &self.cfg.client_id));
+                if let Some(s) = secret {
+                    form.push(("client_secret", s));
+                }
+                HttpRequest::post_form(&endpoint, &form)
+            }
+        };
+        req.max_response = None;
+        if let Ok(mut s) = self.stats.write() {
+            s.token_requests += 1;
+        }
+        let resp = self.transport.send(req).await?;
+        parse_token_response(&resp)
+    }
+
+    /// Sends `method path` to the proxy with the bearer token; on a 401 refreshes once and retries.
+    ///
+    /// 401, 403 and 429 after that become errors (`invalid_token`, `insufficient_scope` or
+    /// `access_denied`, `rate_limited`), 5xx becomes `upstream`; other answers are returned.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse> {
+        let url = self.url_for(path)?;
+        let token = self.access_token().await?;
+        let resp = self.send_with(method, &url, body.clone(), &token).await?;
+        let resp = if resp.status == 401 {
+            let fresh = self.refresh(Some(&token)).await?;
+            self.send_with(method, &url, body, &fresh.access_token)
+                .await?
+        } else {
+            resp
+        };
+        check_proxy_response(resp)
+    }
+
+    fn url_for(&self, path: &str) -> Result<String> {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return Ok(path.to_owned());
+        }
+        let base = self.cfg.base_url.as_deref().ok_or_else(|| {
+            Error::config(
+                "missing_base_url",
+                "the client has no base URL for relative paths",
+            )
+        })?;
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        Ok(format!("{}{sep}{path}", base.trim_end_matches('/')))
+    }
+
+    async fn send_with(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<Vec<u8>>,
+        token: &str,
+    ) -> Result<HttpResponse> {
+        let mut req = HttpRequest {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            headers: vec![("authorization".into(), format!("Bearer {token}"))],
+            body: Vec::new(),
+            max_response: Some(MAX_PROXY_RESPONSE_LEN),
+        };
+        if let Some(b) = body {
+            let ndjson = url.contains("_bulk") || url.contains("_msearch");
+            let ct = if ndjson {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            };
+            req.headers.push(("content-type".into(), ct.into()));
+            req.body = b;
+        }
+        self.transport.send(req).await
+    }
+}
+
+fn basic_auth(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    // RFC 6749 §2.3.1: form-encode both parts before joining them.
+    let enc = |s: &str| crate::http::form_urlencode(&[("", s)]).split_off(1);
+    let raw = format!("{}:{}", enc(id), enc(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// Turns a token endpoint answer into a token or the endpoint's OAuth error.
+pub fn parse_token_response(resp: &HttpResponse) -> Result<TokenResponse> {
+    if resp.status == 200 {
+        let token: TokenResponse = serde_json::from_slice(&resp.body).map_err(|_| {
+            Error::upstream(
+                "bad_token_response",
+                "the token endpoint answered with an invalid token response",
+            )
+        })?;
+        if !token.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(Error::upstream(
+                "bad_token_response",
+                format!("unsupported token type {}", quote(&token.token_type)),
+            ));
+        }
+        return Ok(token);
+    }
+    Err(oauth_error(resp, "the token endpoint"))
+}
+
+fn oauth_error(resp: &HttpResponse, who: &str) -> Error {
+    match serde_json::from_slice::<OAuthErrorBody>(&resp.body) {
+        Ok(body) => {
+            let code = ErrorCode::from_wire(&body.error);
+            let mut e = Error::new(
+                code,
+                &body
+                    .error
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .take(40)
+                    .collect::<String>(),
+                format!(
+                    "{who} answered {} (HTTP {})",
+                    quote(&body.error),
+                    resp.status
+                ),
+            );
+            if let Some(d) = body.error_description {
+                e = e.with_help(quote(&d));
+            }
+            e
+        }
+        Err(_) => Error::upstream("http_error", format!("{who} answered HTTP {}", resp.status)),
+    }
+}
+
+fn check_proxy_response(resp: HttpResponse) -> Result<HttpResponse> {
+    match resp.status {
+        401 => {
+            let mut e = oauth_error(&resp, "the proxy");
+            if e.code == ErrorCode::Upstream {
+                e = Error::invalid_token("unauthorized", "the proxy refused the token (HTTP 401)");
+            }
+            Err(e)
+        }
+        403 => {
+            let mut e = oauth_error(&resp, "the proxy");
+            if e.code == ErrorCode::Upstream {
+                e = Error::new(
+                    ErrorCode::AccessDenied,
+                    "forbidden",
+                    "the proxy denied the request (HTTP 403)",
+                );
+            }
+            Err(e)
+        }
+        429 => {
+            let mut e = Error::new(
+                ErrorCode::RateLimited,
+                "rate_limited",
+                "too many requests (HTTP 429)",
+            );
+            e.retry_after = resp
+                .header("retry-after")
+                .and_then(|v| v.trim().parse().ok());
+            Err(e)
+        }
+        s if s >= 500 => Err(Error::upstream(
+            "http_error",
+            format!("the proxy answered HTTP {s}"),
+        )),
+        _ => Ok(resp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_form_encodes_credentials() {
+        assert_eq!(
+            basic_auth("my-agent", "secret"),
+            "Basic bXktYWdlbnQ6c2VjcmV0"
+        );
+        // ':' in an id must not split the pair.
+        assert_eq!(basic_auth("a:b", "c d"), "Basic YSUzQWI6Yytk");
+    }
+
+    #[test]
+    fn token_endpoint_errors_keep_the_oauth_code() {
+        let resp = HttpResponse {
+            status: 401,
+            headers: vec![],
+            body: br#"{"error":"invalid_client","error_description":"no such client"}"#.to_vec(),
+        };
+        let e = parse_token_response(&resp).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        let resp = HttpResponse {
+            status: 502,
+            headers: vec![],
+            body: b"<html>".to_vec(),
+        };
+        assert_eq!(
+            parse_token_response(&resp).unwrap_err().code,
+            ErrorCode::Upstream
+        );
+        let resp = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: br#"{"access_token":"x","token_type":"mac"}"#.to_vec(),
+        };
+        assert_eq!(
+            parse_token_response(&resp).unwrap_err().reason,
+            "bad_token_response"
+        );
+    }
+
+    #[test]
+    fn proxy_statuses_become_typed_errors() {
+        let r = |status, body: &[u8], headers: Vec<(String, String)>| HttpResponse {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        assert_eq!(
+            check_proxy_response(r(401, b"", vec![])).unwrap_err().code,
+            ErrorCode::InvalidToken
+        );
+        let e =
+            check_proxy_response(r(403, br#"{"error":"insufficient_scope"}"#, vec![])).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InsufficientScope);
+        let e = check_proxy_response(r(429, b"", vec![("retry-after".into(), "7".into())]))
+            .unwrap_err();
+        assert_eq!((e.code, e.retry_after), (ErrorCode::RateLimited, Some(7)));
+        assert_eq!(
+            check_proxy_response(r(404, b"{}", vec![])).unwrap().status,
+            404
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let cfg = ClientConfig {
+            client_id: "c".into(),
+            client_secret: Some(Secret::new("hunter2")),
+            ..Default::default()
+        };
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        let t = TokenResponse {
+            access_token: "eyJsecret".into(),
+            token_type: "Bearer".into(),
+            expires_in: None,
+            scope: None,
+            refresh_token: Some("rt-secret".into()),
+            issued_token_type: None,
+        };
+        let d = format!("{t:?}");
+        assert!(!d.contains("eyJsecret") && !d.contains("rt-secret"));
+    }
+}
