@@ -216,6 +216,7 @@ cmd_start() {
     if [[ $(id -u) -eq 0 ]]; then
       ci_need runuser util-linux
       if ! id -u "$OS_USER" >/dev/null 2>&1; then
+        ci_need useradd passwd
         log "creating user $OS_USER (OpenSearch refuses to run as root)"
         useradd -m "$OS_USER"
       fi
@@ -224,8 +225,10 @@ cmd_start() {
         ci_die "user $OS_USER cannot reach $OS_WORKDIR; set OS_WORKDIR under a world-searchable directory such as /tmp"
     fi
 
-    local user_home
-    user_home=$(as_os_user sh -c 'cd ~ 2>/dev/null && pwd' || true)
+    local user_home=$HOME
+    if [[ $(id -u) -eq 0 ]]; then
+      user_home=$(getent passwd "$OS_USER" | cut -d: -f6)
+    fi
     log "starting OpenSearch $OS_VERSION on $OS_URL (java: $java_home, workdir: $OS_WORKDIR)"
     if ! as_os_user env \
       HOME="${user_home:-$OS_WORKDIR}" \

@@ -1,0 +1,53 @@
+# oauth4os — one command per task. CI runs exactly these (see .ci/run).
+#
+#   make test      every test: lints, unit/property tests, Wycheproof, conformance vectors,
+#                  real-provider integration tests, the real OpenSearch harness check
+#   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
+#   make vectors   regenerate core/conformance/vectors.json
+#   make bench     the criterion benchmarks recorded in BENCHMARKS.md
+#   make peers     install/fetch the real peers (oidc-provider from npm, OpenSearch from Maven Central)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+OIDC_DIR := .ci/harness/oidc
+OPENSEARCH := bash .ci/harness/opensearch.sh
+
+.PHONY: test lint rust-test harness-test peers vectors bench demo demo-stop fmt clean
+
+test: lint rust-test harness-test
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+peers: $(OIDC_DIR)/node_modules/.package-lock.json
+	$(OPENSEARCH) fetch >/dev/null
+
+$(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
+	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund
+
+rust-test: peers
+	$(CARGO) test --workspace --locked
+
+harness-test: peers
+	bash .ci/harness/smoke.sh
+
+vectors:
+	$(CARGO) run -q -p oauth4os-core --example conformance > core/conformance/vectors.json.tmp
+	mv core/conformance/vectors.json.tmp core/conformance/vectors.json
+
+bench:
+	$(CARGO) bench -p oauth4os-core
+
+demo: peers
+	bash examples/demo.sh
+
+demo-stop:
+	bash examples/demo.sh stop
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
