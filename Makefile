@@ -19,7 +19,7 @@ test: lint rust-test harness-test
 
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 peers: $(OIDC_DIR)/node_modules/.package-lock.json
 	$(OPENSEARCH) fetch >/dev/null

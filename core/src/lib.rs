@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod claims;
+pub mod classify;
 pub mod client;
 pub mod error;
 pub mod http;

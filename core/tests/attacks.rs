@@ -1,6 +1,11 @@
 //! One regression test per known JWT attack, the RFC 7515 appendix examples, and the JWKS
 //! cache's behaviour under hostile `kid`s and provider outages (with an in-memory transport).
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
 
 #[path = "support/conformance.rs"]
 mod conformance;
@@ -25,7 +30,10 @@ fn reason(token: &str) -> String {
     let k = Keys::new();
     let e = verify_with_keys(token, &verifier_config(), &keyset(&k), NOW).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidToken);
-    assert!(!e.message.contains(token) || token.len() < 8, "errors never echo the token");
+    assert!(
+        !e.message.contains(token) || token.len() < 8,
+        "errors never echo the token"
+    );
     e.reason
 }
 
@@ -45,7 +53,12 @@ fn the_baseline_token_verifies() {
 fn alg_none_is_rejected() {
     let c = claims().to_string();
     for alg in ["none", "None", "NONE"] {
-        let t = format!("{}.{}.{}", b64(format!(r#"{{"alg":"{alg}"}}"#).as_bytes()), b64(c.as_bytes()), b64(b"x"));
+        let t = format!(
+            "{}.{}.{}",
+            b64(format!(r#"{{"alg":"{alg}"}}"#).as_bytes()),
+            b64(c.as_bytes()),
+            b64(b"x")
+        );
         assert_eq!(reason(&t), "alg_none");
     }
     let unsigned = format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(c.as_bytes()));
@@ -55,15 +68,28 @@ fn alg_none_is_rejected() {
 #[test]
 fn hs256_keyed_with_the_rsa_public_key_is_rejected() {
     let k = Keys::new();
-    let t = k.token(&json!({"alg":"HS256","kid":"rs-1","typ":"at+jwt"}), &claims(), Signer::HmacWithRsaPublicKey);
+    let t = k.token(
+        &json!({"alg":"HS256","kid":"rs-1","typ":"at+jwt"}),
+        &claims(),
+        Signer::HmacWithRsaPublicKey,
+    );
     assert_eq!(reason(&t), "alg_not_allowed");
 }
 
 #[test]
 fn kid_injection_finds_no_key() {
     let k = Keys::new();
-    for kid in ["../../../../etc/passwd", "' OR '1'='1", "es-1\u{0000}", "https://evil.test/k"] {
-        let t = k.token(&json!({"alg":"ES256","typ":"at+jwt","kid":kid}), &claims(), Signer::Ec);
+    for kid in [
+        "../../../../etc/passwd",
+        "' OR '1'='1",
+        "es-1\u{0000}",
+        "https://evil.test/k",
+    ] {
+        let t = k.token(
+            &json!({"alg":"ES256","typ":"at+jwt","kid":kid}),
+            &claims(),
+            Signer::Ec,
+        );
         assert_eq!(reason(&t), "unknown_kid", "{kid:?}");
     }
 }
@@ -81,7 +107,10 @@ fn jku_x5u_and_embedded_jwk_are_ignored() {
             h[key] = v.clone();
         }
         // Signed by the attacker: the header's key hints must not make it verify.
-        assert_eq!(reason(&k.token(&h, &claims(), Signer::Attacker)), "bad_signature");
+        assert_eq!(
+            reason(&k.token(&h, &claims(), Signer::Attacker)),
+            "bad_signature"
+        );
         // Signed by the real key: the hints are simply ignored.
         let ok = k.token(&h, &claims(), Signer::Ec);
         verify_with_keys(&ok, &verifier_config(), &keyset(&k), NOW).unwrap();
@@ -108,13 +137,19 @@ fn an_oversized_header_is_rejected() {
     let k = Keys::new();
     let mut h = es_header();
     h["pad"] = json!("x".repeat(4000));
-    assert_eq!(reason(&k.token(&h, &claims(), Signer::Ec)), "header_too_large");
+    assert_eq!(
+        reason(&k.token(&h, &claims(), Signer::Ec)),
+        "header_too_large"
+    );
 }
 
 #[test]
 fn ecdsa_r_equals_s_equals_zero_is_rejected() {
     let k = Keys::new();
-    assert_eq!(reason(&k.token(&es_header(), &claims(), Signer::Zero)), "bad_signature");
+    assert_eq!(
+        reason(&k.token(&es_header(), &claims(), Signer::Zero)),
+        "bad_signature"
+    );
 }
 
 #[test]
@@ -122,7 +157,10 @@ fn wrong_issuer_is_rejected() {
     let k = Keys::new();
     let mut c = claims();
     c["iss"] = json!(format!("{ISSUER}/"));
-    assert_eq!(reason(&k.token(&es_header(), &c, Signer::Ec)), "wrong_issuer");
+    assert_eq!(
+        reason(&k.token(&es_header(), &c, Signer::Ec)),
+        "wrong_issuer"
+    );
 }
 
 #[test]
@@ -130,9 +168,15 @@ fn missing_audience_is_rejected() {
     let k = Keys::new();
     let mut c = claims();
     c.as_object_mut().unwrap().remove("aud");
-    assert_eq!(reason(&k.token(&es_header(), &c, Signer::Ec)), "missing_aud");
+    assert_eq!(
+        reason(&k.token(&es_header(), &c, Signer::Ec)),
+        "missing_aud"
+    );
     c["aud"] = json!([]);
-    assert_eq!(reason(&k.token(&es_header(), &c, Signer::Ec)), "missing_aud");
+    assert_eq!(
+        reason(&k.token(&es_header(), &c, Signer::Ec)),
+        "missing_aud"
+    );
 }
 
 #[test]
@@ -142,7 +186,10 @@ fn an_algorithm_not_allowed_for_the_issuer_is_rejected() {
     cfg.algorithms = vec![Algorithm::RS256];
     let keys = KeySet::from_jwks(k.jwks().to_string().as_bytes(), &cfg.algorithms).unwrap();
     let t = k.token(&es_header(), &claims(), Signer::Ec);
-    assert_eq!(verify_with_keys(&t, &cfg, &keys, NOW).unwrap_err().reason, "alg_not_allowed");
+    assert_eq!(
+        verify_with_keys(&t, &cfg, &keys, NOW).unwrap_err().reason,
+        "alg_not_allowed"
+    );
 }
 
 #[test]
@@ -150,14 +197,18 @@ fn a_verifier_without_audience_cannot_be_built() {
     let k = Keys::new();
     let mut cfg = verifier_config();
     cfg.audiences = vec![];
-    assert_eq!(Verifier::with_keys(cfg, keyset(&k)).unwrap_err().code, ErrorCode::Config);
+    assert_eq!(
+        Verifier::with_keys(cfg, keyset(&k)).unwrap_err().code,
+        ErrorCode::Config
+    );
 }
 
 // RFC 7515 Appendix A.2 (RS256) and A.3 (ES256): published examples.
 const RFC_PAYLOAD_B64: &str = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
 const A2_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
 const A2_SIG: &str = "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
-const A3_SIG: &str = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+const A3_SIG: &str =
+    "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
 fn rfc_check(jwk: serde_json::Value, alg: &str, sig: &str) {
     let header = b64(format!(r#"{{"alg":"{alg}"}}"#).as_bytes());
@@ -175,8 +226,16 @@ fn rfc_check(jwk: serde_json::Value, alg: &str, sig: &str) {
     // One flipped signature byte breaks it.
     let mut bad = sig.as_bytes().to_vec();
     bad[10] = if bad[10] == b'A' { b'B' } else { b'A' };
-    let bad = format!("{header}.{RFC_PAYLOAD_B64}.{}", String::from_utf8(bad).unwrap());
-    assert_eq!(verify_with_keys(&bad, &cfg, &set, 1_300_819_000).unwrap_err().reason, "bad_signature");
+    let bad = format!(
+        "{header}.{RFC_PAYLOAD_B64}.{}",
+        String::from_utf8(bad).unwrap()
+    );
+    assert_eq!(
+        verify_with_keys(&bad, &cfg, &set, 1_300_819_000)
+            .unwrap_err()
+            .reason,
+        "bad_signature"
+    );
 }
 
 #[test]
@@ -203,7 +262,12 @@ struct FakeIdp {
 
 impl FakeIdp {
     fn new(jwks: String) -> Arc<Self> {
-        Arc::new(Self { jwks: Mutex::new(jwks), log: Mutex::default(), jwks_hits: AtomicUsize::new(0), down: AtomicBool::new(false) })
+        Arc::new(Self {
+            jwks: Mutex::new(jwks),
+            log: Mutex::default(),
+            jwks_hits: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+        })
     }
 }
 
@@ -220,9 +284,16 @@ impl HttpTransport for FakeIdp {
                 self.jwks_hits.fetch_add(1, Ordering::SeqCst);
                 self.jwks.lock().unwrap().clone()
             } else {
-                return Ok(HttpResponse { status: 404, ..Default::default() });
+                return Ok(HttpResponse {
+                    status: 404,
+                    ..Default::default()
+                });
             };
-            Ok(HttpResponse { status: 200, headers: vec![], body: body.into_bytes() })
+            Ok(HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: body.into_bytes(),
+            })
         })
     }
 }
@@ -236,7 +307,13 @@ fn jwks_verifier(idp: &Arc<FakeIdp>, policy: JwksPolicy) -> Verifier {
 async fn jku_is_never_fetched_and_random_kids_do_not_amplify() {
     let k = Keys::new();
     let idp = FakeIdp::new(k.jwks().to_string());
-    let v = jwks_verifier(&idp, JwksPolicy { min_refresh_interval: Duration::from_secs(3600), ..Default::default() });
+    let v = jwks_verifier(
+        &idp,
+        JwksPolicy {
+            min_refresh_interval: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    );
     let good = k.token(&es_header(), &claims(), Signer::Ec);
     v.verify_at(&good, NOW).await.unwrap();
     assert_eq!(idp.jwks_hits.load(Ordering::SeqCst), 1);
@@ -245,20 +322,42 @@ async fn jku_is_never_fetched_and_random_kids_do_not_amplify() {
         h["kid"] = json!(format!("random-{i}"));
         h["jku"] = json!("https://attacker.test/jwks.json");
         let t = k.token(&h, &claims(), Signer::Attacker);
-        assert_eq!(v.verify_at(&t, NOW).await.unwrap_err().reason, "unknown_kid");
+        assert_eq!(
+            v.verify_at(&t, NOW).await.unwrap_err().reason,
+            "unknown_kid"
+        );
     }
     // At most one refresh for the whole flood.
-    assert!(idp.jwks_hits.load(Ordering::SeqCst) <= 2, "{}", idp.jwks_hits.load(Ordering::SeqCst));
-    assert!(idp.log.lock().unwrap().iter().all(|u| !u.contains("attacker")));
+    assert!(
+        idp.jwks_hits.load(Ordering::SeqCst) <= 2,
+        "{}",
+        idp.jwks_hits.load(Ordering::SeqCst)
+    );
+    assert!(
+        idp.log
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|u| !u.contains("attacker"))
+    );
 }
 
 #[tokio::test]
 async fn rotation_is_picked_up_on_unknown_kid() {
     let k = Keys::new();
     let idp = FakeIdp::new(json!({"keys": [k.jwks()["keys"][1]]}).to_string()); // RSA only
-    let v = jwks_verifier(&idp, JwksPolicy { min_refresh_interval: Duration::ZERO, ..Default::default() });
+    let v = jwks_verifier(
+        &idp,
+        JwksPolicy {
+            min_refresh_interval: Duration::ZERO,
+            ..Default::default()
+        },
+    );
     let es = k.token(&es_header(), &claims(), Signer::Ec);
-    assert_eq!(v.verify_at(&es, NOW).await.unwrap_err().reason, "unknown_kid");
+    assert_eq!(
+        v.verify_at(&es, NOW).await.unwrap_err().reason,
+        "unknown_kid"
+    );
     *idp.jwks.lock().unwrap() = k.jwks().to_string(); // the provider adds the EC key
     v.verify_at(&es, NOW).await.unwrap();
 }
@@ -267,7 +366,11 @@ async fn rotation_is_picked_up_on_unknown_kid() {
 async fn cached_keys_serve_while_the_provider_is_down_until_max_stale() {
     let k = Keys::new();
     let idp = FakeIdp::new(k.jwks().to_string());
-    let policy = JwksPolicy { min_refresh_interval: Duration::ZERO, ttl: Duration::ZERO, max_stale: Duration::from_millis(300) };
+    let policy = JwksPolicy {
+        min_refresh_interval: Duration::ZERO,
+        ttl: Duration::ZERO,
+        max_stale: Duration::from_millis(300),
+    };
     let v = jwks_verifier(&idp, policy).with_cache_capacity(0);
     let t = k.token(&es_header(), &claims(), Signer::Ec);
     v.verify_at(&t, NOW).await.unwrap();
@@ -284,14 +387,29 @@ async fn metadata_with_another_issuer_is_refused() {
     impl HttpTransport for Liar {
         fn send(&self, _req: HttpRequest) -> BoxFuture<'_, oauth4os_core::Result<HttpResponse>> {
             Box::pin(async {
-                let body = json!({"issuer": "https://evil.test", "jwks_uri": "https://evil.test/jwks"}).to_string();
-                Ok(HttpResponse { status: 200, headers: vec![], body: body.into_bytes() })
+                let body =
+                    json!({"issuer": "https://evil.test", "jwks_uri": "https://evil.test/jwks"})
+                        .to_string();
+                Ok(HttpResponse {
+                    status: 200,
+                    headers: vec![],
+                    body: body.into_bytes(),
+                })
             })
         }
     }
-    let v = Verifier::with_jwks(verifier_config(), None, JwksPolicy::default(), Arc::new(Liar)).unwrap();
+    let v = Verifier::with_jwks(
+        verifier_config(),
+        None,
+        JwksPolicy::default(),
+        Arc::new(Liar),
+    )
+    .unwrap();
     let k = Keys::new();
-    let e = v.verify_at(&k.token(&es_header(), &claims(), Signer::Ec), NOW).await.unwrap_err();
+    let e = v
+        .verify_at(&k.token(&es_header(), &claims(), Signer::Ec), NOW)
+        .await
+        .unwrap_err();
     assert_eq!(e.reason, "issuer_mismatch");
 }
 
@@ -304,7 +422,10 @@ async fn cached_verification_never_outlives_exp_or_revocation() {
     assert!(v.cached(&t, NOW).is_some());
     let exp = claims()["exp"].as_i64().unwrap();
     assert!(v.cached(&t, exp + 60).is_none(), "not past exp + leeway");
-    assert_eq!(v.verify_at(&t, exp + 60).await.unwrap_err().reason, "expired");
+    assert_eq!(
+        v.verify_at(&t, exp + 60).await.unwrap_err().reason,
+        "expired"
+    );
     v.verify_at(&t, NOW).await.unwrap();
     v.revoke_jti("j-1");
     assert!(v.cached(&t, NOW).is_none());

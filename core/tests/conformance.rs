@@ -1,6 +1,11 @@
 //! The checked-in conformance vectors are current, and the core replays them through its public
 //! API exactly as every SDK does.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
 
 #[path = "support/conformance.rs"]
 mod conformance;
@@ -53,14 +58,20 @@ fn scope_vectors_replay() {
     for case in v["scopes"]["parse"].as_array().unwrap() {
         let got = match ScopeSet::parse(case["input"].as_str().unwrap()) {
             Ok(s) => json!({"input": case["input"], "ok": true, "normalized": s.to_string()}),
-            Err(e) => json!({"input": case["input"], "ok": false, "code": e.code, "reason": e.reason}),
+            Err(e) => {
+                json!({"input": case["input"], "ok": false, "code": e.code, "reason": e.reason})
+            }
         };
         assert_eq!(got, *case);
     }
     for case in v["scopes"]["allows"].as_array().unwrap() {
         let s = Scope::parse(case["granted"].as_str().unwrap()).unwrap();
         let a: Action = case["action"].as_str().unwrap().parse().unwrap();
-        assert_eq!(json!(s.allows(a, case["target"].as_str().unwrap())), case["allowed"], "{case}");
+        assert_eq!(
+            json!(s.allows(a, case["target"].as_str().unwrap())),
+            case["allowed"],
+            "{case}"
+        );
     }
     for case in v["scopes"]["attenuate"].as_array().unwrap() {
         let r = ScopeSet::parse(case["requested"].as_str().unwrap()).unwrap();

@@ -1,5 +1,10 @@
 //! JWKS discovery, verification and the SDK client against the real `oidc-provider`.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
 
 #[path = "support/idp.rs"]
 mod idp;
@@ -49,7 +54,14 @@ async fn discovers_jwks_and_verifies_es256_and_rs256_tokens() {
         let claims = v.verify(&token.access_token).await.unwrap();
         assert_eq!(claims.iss, idp.issuer);
         assert_eq!(claims.client_id.as_deref(), Some("ci-client"));
-        assert!(claims.scope.as_deref().unwrap().split(' ').any(|s| s == "read:logs-*"));
+        assert!(
+            claims
+                .scope
+                .as_deref()
+                .unwrap()
+                .split(' ')
+                .any(|s| s == "read:logs-*")
+        );
         // The wrong audience is refused.
         let other = verifier(&idp, "https://elsewhere.test", JwksPolicy::default());
         let e = other.verify(&token.access_token).await.unwrap_err();
@@ -70,11 +82,22 @@ async fn client_secret_post_works_and_a_wrong_secret_is_invalid_client() {
         auth: ClientAuth::Post,
         ..Default::default()
     };
-    TokenClient::new(cfg.clone(), transport()).unwrap().token().await.unwrap();
+    TokenClient::new(cfg.clone(), transport())
+        .unwrap()
+        .token()
+        .await
+        .unwrap();
     cfg.client_secret = Some(Secret::new("wrong"));
-    let e = TokenClient::new(cfg, transport()).unwrap().token().await.unwrap_err();
+    let e = TokenClient::new(cfg, transport())
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
-    assert!(!e.to_string().contains("wrong"), "the secret never appears in errors");
+    assert!(
+        !e.to_string().contains("wrong"),
+        "the secret never appears in errors"
+    );
 }
 
 #[tokio::test]
@@ -92,7 +115,11 @@ async fn one_hundred_concurrent_callers_make_one_token_request() {
         tokens.push(t.await.unwrap());
     }
     assert!(tokens.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(idp.stats().await.0, 1, "the provider saw exactly one token request");
+    assert_eq!(
+        idp.stats().await.0,
+        1,
+        "the provider saw exactly one token request"
+    );
     assert_eq!(c.stats().token_requests, 1);
 }
 
@@ -116,7 +143,10 @@ async fn tokens_are_refreshed_before_they_expire() {
 async fn key_rotation_is_picked_up_and_cached_keys_survive_an_outage() {
     let idp = Idp::start(&[]);
     let port = idp.port.to_string();
-    let policy = JwksPolicy { min_refresh_interval: Duration::ZERO, ..Default::default() };
+    let policy = JwksPolicy {
+        min_refresh_interval: Duration::ZERO,
+        ..Default::default()
+    };
     let v = verifier(&idp, RESOURCE, policy).with_cache_capacity(0);
     let old = client(&idp, RESOURCE).access_token().await.unwrap();
     v.verify(&old).await.unwrap();
@@ -130,7 +160,11 @@ async fn key_rotation_is_picked_up_and_cached_keys_survive_an_outage() {
     let new = client(&idp, RESOURCE).access_token().await.unwrap();
     let claims = v.verify(&new).await.unwrap();
     assert_eq!(claims.client_id.as_deref(), Some("ci-client"));
-    assert_eq!(idp.stats().await.1, 1, "exactly one JWKS fetch for the rotation");
+    assert_eq!(
+        idp.stats().await.1,
+        1,
+        "exactly one JWKS fetch for the rotation"
+    );
     // Tokens signed by the retired key no longer verify.
     assert_eq!(v.verify(&old).await.unwrap_err().reason, "unknown_kid");
 }

@@ -49,11 +49,11 @@
 //! | `count` | GET POST | `[/{index}]/_count` | read | path; body lookups |
 //! | `msearch` | GET POST | `[/{index}]/_msearch` | read | each header's `index`/`indices` (string or array), else path; lookups in every body line; body required |
 //! | `mget` | GET POST | `[/{index}]/_mget` | read | each `docs[]._index`, else path; neither is an error |
-//! | `mtermvectors` | GET POST | `[/{index}]/_mtermvectors` | read | as `mget` |
+//! | `mtermvectors` | GET POST | `[/{index}]/_mtermvectors` | read | as `mget`, with `parameters._index` as another default |
 //! | `doc_get` | GET HEAD | `/{index}/_doc/{id}` | read | path |
 //! | `doc_source` | GET HEAD | `/{index}/_source/{id}` | read | path |
 //! | `explain` | GET POST | `/{index}/_explain/{id}` | read | path; body lookups |
-//! | `termvectors` | GET POST | `/{index}/_termvectors[/{id}]` | read | path |
+//! | `termvectors` | GET POST | `/{index}/_termvectors[/{id}]` | read | path and the body's `_index` |
 //! | `validate_query` | GET POST | `[/{index}]/_validate/query` | read | path; body lookups |
 //! | `field_caps` | GET POST | `[/{index}]/_field_caps` | read | path; body lookups |
 //! | `rank_eval` | GET POST | `[/{index}]/_rank_eval` | read | path; body lookups; `*` if the body has `templates` |
@@ -112,6 +112,8 @@
 //! pipeline) can reroute documents to another index; pipelines are admin-only to create.
 
 mod body;
+mod lookup;
+mod ndjson;
 mod path;
 mod route;
 #[cfg(test)]
@@ -170,10 +172,9 @@ pub struct Access {
 }
 
 /// The classification of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Classified {
     /// A stable name for the endpoint, one of [`ENDPOINTS`] (`search`, `bulk`, ...).
-    #[serde(deserialize_with = "endpoint_name")]
     pub endpoint: &'static str,
     /// Everything the request needs, deduplicated and sorted.
     pub accesses: Vec<Access>,
@@ -248,13 +249,29 @@ pub const ENDPOINTS: &[&str] = &[
     "component_template",
 ];
 
-fn endpoint_name<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<&'static str, D::Error> {
-    let name = String::deserialize(d)?;
-    ENDPOINTS
-        .iter()
-        .copied()
-        .find(|e| *e == name)
-        .ok_or_else(|| serde::de::Error::custom(format!("unknown endpoint {}", quote(&name))))
+/// [`Classified`] as it arrives over the wire, before its endpoint name is checked.
+#[derive(Deserialize)]
+struct ClassifiedWire {
+    endpoint: String,
+    accesses: Vec<Access>,
+}
+
+// By hand: a derived impl would only exist for `'static` input because of `&'static str`.
+impl<'de> Deserialize<'de> for Classified {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let wire = ClassifiedWire::deserialize(d)?;
+        let endpoint = ENDPOINTS
+            .iter()
+            .copied()
+            .find(|e| *e == wire.endpoint)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("unknown endpoint {}", quote(&wire.endpoint)))
+            })?;
+        Ok(Self {
+            endpoint,
+            accesses: wire.accesses,
+        })
+    }
 }
 
 /// Classifies a request: its endpoint and every access it needs.
@@ -276,7 +293,10 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
         )
         .with_help("name the indices in the path"));
     }
-    debug_assert!(ENDPOINTS.contains(&endpoint), "endpoint {endpoint} is not listed");
+    debug_assert!(
+        ENDPOINTS.contains(&endpoint),
+        "endpoint {endpoint} is not listed"
+    );
     Ok(Classified {
         endpoint,
         accesses: accesses.0.into_iter().collect(),

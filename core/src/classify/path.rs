@@ -21,9 +21,10 @@ pub(super) struct Segment<'a> {
 impl Segment<'_> {
     /// Whether this segment names an endpoint rather than an index. Index names cannot start
     /// with `_`, so OpenSearch only ever binds such a segment as an index after every route
-    /// with the keyword failed, and then fails on the name; `_all` is the exception.
+    /// with the keyword failed, and then fails on the name. `_all` is the exception, and no
+    /// keyword holds a `,` or `*`, so `_all,logs` is an index expression too.
     pub fn is_keyword(&self) -> bool {
-        self.raw.starts_with('_') && self.raw != "_all"
+        self.raw.starts_with('_') && self.raw != "_all" && !self.raw.contains([',', '*'])
     }
 }
 
@@ -53,16 +54,30 @@ pub(super) fn segments(path: &str) -> Result<Vec<Segment<'_>>> {
             if raw.is_empty() {
                 return Err(bad("it has an empty segment"));
             }
-            let text = decode(raw, false).ok_or_else(|| bad("it has a malformed percent-escape"))?;
+            let text =
+                decode(raw, false).ok_or_else(|| bad("it has a malformed percent-escape"))?;
             if text == "." || text == ".." {
                 return Err(bad("it has a `.` or `..` segment"));
             }
-            if text.contains('/') {
+            if slash_outside_braces(&text) {
                 return Err(bad("a segment decodes to one holding `/`"));
             }
             Ok(Segment { raw, text })
         })
         .collect()
+}
+
+/// Whether `text` holds a `/` other than inside the `{...}` of date math (`{now/d}`).
+fn slash_outside_braces(text: &str) -> bool {
+    let mut depth = 0usize;
+    text.chars().any(|c| {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        c == '/' && depth == 0
+    })
 }
 
 /// The query parameters that matter for classification.
@@ -90,7 +105,14 @@ impl Query {
         if query.chars().any(|c| !c.is_ascii_graphic()) {
             return Err(bad("has a character that must be percent-encoded"));
         }
-        let dec = |s: &str| decode(s, true).ok_or_else(|| bad("has a malformed percent-escape"));
+        fn dec(s: &str) -> Result<Cow<'_, str>> {
+            decode(s, true).ok_or_else(|| {
+                invalid(
+                    "bad_query",
+                    "the query string has a malformed percent-escape".to_owned(),
+                )
+            })
+        }
         let mut name: Option<Cow<'_, str>> = None;
         let mut pos = 0;
         for (i, c) in query.bytes().enumerate() {
@@ -173,8 +195,9 @@ pub(super) fn index_expr(expr: &str) -> Result<Vec<String>> {
     }
     if out.is_empty() {
         if excluded {
-            return Err(bad_index(expr, "it only excludes indices")
-                .with_help("name the indices to include before the exclusions, e.g. `logs-*,-logs-old`"));
+            return Err(bad_index(expr, "it only excludes indices").with_help(
+                "name the indices to include before the exclusions, e.g. `logs-*,-logs-old`",
+            ));
         }
         out.push(ALL.to_owned());
     }
@@ -186,9 +209,9 @@ fn index_item(item: &str) -> Result<String> {
         return Ok(ALL.to_owned());
     }
     let name = match item.strip_prefix('<').and_then(|s| s.strip_suffix('>')) {
-        Some(inner) => Cow::Owned(date_math(inner).ok_or_else(|| {
-            bad_index(item, "its date math is malformed")
-        })?),
+        Some(inner) => Cow::Owned(
+            date_math(inner).ok_or_else(|| bad_index(item, "its date math is malformed"))?,
+        ),
         None => Cow::Borrowed(item),
     };
     if name.contains(':') {

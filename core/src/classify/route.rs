@@ -4,7 +4,7 @@
 //! segment that is not a `_keyword`), then literal keywords and parameters.
 
 use super::path::{self, Query, Segment};
-use super::{Accesses, Request, body, invalid};
+use super::{Accesses, Request, body, invalid, ndjson};
 use crate::error::{Error, Result, quote};
 use crate::scope::Action::{self, Admin, Manage, Monitor, Read, Write};
 
@@ -79,16 +79,16 @@ pub(super) fn route(
     query: &Query,
     body: &[u8],
 ) -> Result<(&'static str, Accesses)> {
-    let (index, rest) = match segments.split_first() {
-        Some((first, rest)) if !first.is_keyword() => (Some(path::index_expr(&first.text)?), rest),
-        _ => (None, segments),
-    };
     let method = match req.method {
         "GET" | "HEAD" => Get,
         "POST" => Post,
         "PUT" => Put,
         "DELETE" => Delete,
-        _ => None.ok_or_else(|| unknown(req))?,
+        _ => return Err(unknown(req)),
+    };
+    let (index, rest) = match segments.split_first() {
+        Some((first, rest)) if !first.is_keyword() => (Some(path::index_expr(&first.text)?), rest),
+        _ => (None, segments),
     };
     let mut r = Route {
         req,
@@ -132,13 +132,17 @@ pub(super) fn route(
         (true, ["_explain", _]) => search_like(&mut r, body, "explain")?,
         (_, ["_msearch"]) => {
             r.only(&[Get, Post])?;
-            body::msearch(body, r.index.as_deref(), &mut r.acc)?;
+            ndjson::msearch(body, r.index.as_deref(), &mut r.acc)?;
             "msearch"
         }
         (_, [endpoint @ ("_mget" | "_mtermvectors")]) => {
             r.only(&[Get, Post])?;
             body::multi_get(body, endpoint, r.index.as_deref(), &mut r.acc)?;
-            if *endpoint == "_mget" { "mget" } else { "mtermvectors" }
+            if *endpoint == "_mget" {
+                "mget"
+            } else {
+                "mtermvectors"
+            }
         }
         (_, ["_rank_eval"]) => {
             r.only(&[Get, Post])?;
@@ -149,7 +153,11 @@ pub(super) fn route(
         (_, [search @ ("_search" | "_msearch"), "template"]) => {
             r.only(&[Get, Post])?;
             r.acc.all(Read);
-            if *search == "_search" { "search_template" } else { "msearch_template" }
+            if *search == "_search" {
+                "search_template"
+            } else {
+                "msearch_template"
+            }
         }
         (true, ["_source", _]) => {
             r.only(&[Get])?;
@@ -159,6 +167,7 @@ pub(super) fn route(
         (true, ["_termvectors"] | ["_termvectors", _]) => {
             r.only(&[Get, Post])?;
             r.on_path(Read);
+            body::termvectors(body, &mut r.acc)?;
             "termvectors"
         }
         (_, ["_mapping" | "_mappings"]) if method == Get => {
@@ -218,14 +227,18 @@ pub(super) fn route(
         }
         (_, ["_bulk"]) => {
             r.only(&[Post, Put])?;
-            body::bulk(body, r.index.as_deref(), &mut r.acc)?;
+            ndjson::bulk(body, r.index.as_deref(), &mut r.acc)?;
             "bulk"
         }
         (true, [by_query @ ("_delete_by_query" | "_update_by_query")]) => {
             r.only(&[Post])?;
             r.on_path(Write);
             body::query(body, &mut r.acc)?;
-            if *by_query == "_delete_by_query" { "delete_by_query" } else { "update_by_query" }
+            if *by_query == "_delete_by_query" {
+                "delete_by_query"
+            } else {
+                "update_by_query"
+            }
         }
         (false, ["_reindex"]) => {
             r.only(&[Post])?;
@@ -272,8 +285,12 @@ pub(super) fn route(
             r.acc.expr(Monitor, param(2).unwrap_or_default())?;
             "cluster_health"
         }
-        (false, ["_cluster", "stats", ..]) if method == Get => cluster(&mut r, Monitor, "cluster_stats"),
-        (false, ["_cluster", "state", ..]) if method == Get => cluster(&mut r, Monitor, "cluster_state"),
+        (false, ["_cluster", "stats", ..]) if method == Get => {
+            cluster(&mut r, Monitor, "cluster_stats")
+        }
+        (false, ["_cluster", "state", ..]) if method == Get => {
+            cluster(&mut r, Monitor, "cluster_state")
+        }
         (false, ["_cluster", "settings"]) if method == Get => {
             cluster(&mut r, Monitor, "cluster_settings_get")
         }

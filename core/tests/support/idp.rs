@@ -1,6 +1,11 @@
 //! Starts the real `oidc-provider` test server (`.ci/harness/oidc/server.mjs`) on loopback.
 #![allow(dead_code, reason = "each test file uses a different part")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test support")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -61,7 +66,10 @@ impl Idp {
             .json()
             .await
             .unwrap();
-        (v["token_requests"].as_u64().unwrap(), v["jwks_requests"].as_u64().unwrap())
+        (
+            v["token_requests"].as_u64().unwrap(),
+            v["jwks_requests"].as_u64().unwrap(),
+        )
     }
 
     /// Stops the provider and waits for it to exit.
@@ -73,7 +81,10 @@ impl Idp {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         for _ in 0..50 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
