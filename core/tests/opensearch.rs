@@ -43,10 +43,14 @@ async fn send(method: &str, path: &str, body: &str) -> Value {
 
 /// Classifies the request, sends it to OpenSearch, and checks coverage of what OpenSearch touched.
 async fn check(method: &str, path: &str, body: &str, touched: fn(&Value) -> Vec<String>) -> usize {
+    let (raw_path, query) = match path.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path, None),
+    };
     let c = classify(&Request {
         method,
-        path,
-        query: None,
+        path: raw_path,
+        query,
         body: body.as_bytes(),
     })
     .unwrap_or_else(|e| panic!("{method} {path} not classified: {e}"));

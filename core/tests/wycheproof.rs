@@ -1,6 +1,11 @@
 //! Wycheproof signature vectors through the core's own key loading (JWK) and verification.
 //! "acceptable" entries must be rejected: this is a strict verifier.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::print_stdout, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::print_stdout,
+    reason = "test code"
+)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
