@@ -591,6 +591,130 @@ mod tests {
         );
     }
 
+    /// A token endpoint and a resource server in memory, recording what they receive.
+    struct Fake {
+        log: std::sync::Mutex<Vec<HttpRequest>>,
+        issued: std::sync::atomic::AtomicUsize,
+        /// The resource server accepts only tokens issued after this many.
+        accept_from: usize,
+    }
+
+    impl HttpTransport for Fake {
+        fn send(&self, req: HttpRequest) -> crate::http::BoxFuture<'_, Result<HttpResponse>> {
+            use std::sync::atomic::Ordering;
+            Box::pin(async move {
+                self.log.lock().unwrap().push(req.clone());
+                if req.url.ends_with("/token") {
+                    let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+                    let body = format!(
+                        r#"{{"access_token":"tok-{n}","token_type":"Bearer","expires_in":300}}"#
+                    );
+                    return Ok(HttpResponse {
+                        status: 200,
+                        headers: vec![],
+                        body: body.into_bytes(),
+                    });
+                }
+                let auth = req
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k == "authorization")
+                    .map(|(_, v)| v.clone());
+                let n: usize = auth
+                    .as_deref()
+                    .and_then(|a| a.strip_prefix("Bearer tok-"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let status = if n > self.accept_from { 200 } else { 401 };
+                Ok(HttpResponse {
+                    status,
+                    headers: vec![],
+                    body: b"{}".to_vec(),
+                })
+            })
+        }
+    }
+
+    fn fake_client(accept_from: usize) -> (Arc<Fake>, TokenClient) {
+        let fake = Arc::new(Fake {
+            log: Default::default(),
+            issued: Default::default(),
+            accept_from,
+        });
+        let cfg = ClientConfig {
+            token_endpoint: Some("http://idp.test/token".into()),
+            client_id: "c".into(),
+            client_secret: Some(Secret::new("s")),
+            scope: Some("read:logs-*".into()),
+            base_url: Some("http://proxy.test/".into()),
+            ..Default::default()
+        };
+        (fake.clone(), TokenClient::new(cfg, fake).unwrap())
+    }
+
+    #[tokio::test]
+    async fn request_retries_once_after_refreshing_on_401() {
+        let (fake, c) = fake_client(1);
+        let resp = c.request("GET", "/logs-*/_search", None).await.unwrap();
+        assert_eq!(resp.status, 200);
+        let log = fake.log.lock().unwrap();
+        let urls: Vec<&str> = log.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://idp.test/token",
+                "http://proxy.test/logs-*/_search",
+                "http://idp.test/token",
+                "http://proxy.test/logs-*/_search"
+            ]
+        );
+        assert_eq!(c.stats().token_requests, 2);
+    }
+
+    #[tokio::test]
+    async fn request_gives_up_after_one_retry() {
+        let (fake, c) = fake_client(usize::MAX);
+        let e = c.request("GET", "/logs-*/_search", None).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidToken);
+        assert_eq!(
+            fake.log.lock().unwrap().len(),
+            4,
+            "token, call, token, call: no loop"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_exchange_sends_the_rfc_8693_form() {
+        let (fake, c) = fake_client(0);
+        let t = c
+            .exchange(
+                "subject-jwt",
+                None,
+                Some("read:logs-app"),
+                Some("http://proxy.test"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(t.access_token, "tok-1");
+        let log = fake.log.lock().unwrap();
+        let body = String::from_utf8(log[0].body.clone()).unwrap();
+        for part in [
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange",
+            "subject_token=subject-jwt",
+            "subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token",
+            "scope=read%3Alogs-app",
+            "resource=http%3A%2F%2Fproxy.test",
+        ] {
+            assert!(body.contains(part), "{part} missing from {body}");
+        }
+        assert!(
+            log[0]
+                .headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
+        );
+    }
+
     #[test]
     fn secrets_do_not_leak_through_debug() {
         let cfg = ClientConfig {
