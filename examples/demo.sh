@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make demo          start a real OpenSearch (:9200) with logs-demo, a real OpenID provider (:9400),
+#                    and run the core's pipeline on sample requests (core/examples/demo.rs)
+# make demo-stop     stop both
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+. .ci/harness/lib.sh
+
+export OS_PORT=${OS_PORT:-9200}
+IDP_PORT=${IDP_PORT:-9400}
+STATE=${OAUTH4OS_DEMO_DIR:-${TMPDIR:-/tmp}/oauth4os-demo}
+OS="bash .ci/harness/opensearch.sh"
+OS_URL=$($OS url)
+IDP_URL="http://127.0.0.1:$IDP_PORT"
+mkdir -p "$STATE"
+
+stop_idp() {
+  if [[ -f $STATE/idp.pid ]]; then
+    kill "$(cat "$STATE/idp.pid")" 2>/dev/null || true
+    rm -f "$STATE/idp.pid"
+  fi
+}
+
+if [[ ${1:-start} == stop ]]; then
+  stop_idp
+  $OS stop
+  ci_log "demo stopped"
+  exit 0
+fi
+
+ci_section "OpenSearch on $OS_URL"
+$OS start
+
+ci_section "loading logs-demo"
+curl -fsS -X DELETE "$OS_URL/logs-demo" >/dev/null 2>&1 || true
+curl -fsS -X PUT "$OS_URL/logs-demo" -H 'content-type: application/json' \
+  -d '{"settings":{"number_of_shards":1,"number_of_replicas":0},"mappings":{"properties":{"level":{"type":"keyword"},"service":{"type":"keyword"},"message":{"type":"text"},"@timestamp":{"type":"date"}}}}' >/dev/null
+curl -fsS -X POST "$OS_URL/logs-demo/_bulk?refresh=true" -H 'content-type: application/x-ndjson' --data-binary @- >/dev/null <<'DOCS'
+{"index":{}}
+{"@timestamp":"2026-11-22T08:00:00Z","level":"error","service":"checkout","message":"payment provider timed out after 30s"}
+{"index":{}}
+{"@timestamp":"2026-11-22T08:00:05Z","level":"info","service":"checkout","message":"order 1042 placed"}
+{"index":{}}
+{"@timestamp":"2026-11-22T08:01:10Z","level":"error","service":"search","message":"shard failure on logs-2026.11.22"}
+{"index":{}}
+{"@timestamp":"2026-11-22T08:02:00Z","level":"warn","service":"auth","message":"token refresh took 900ms"}
+{"index":{}}
+{"@timestamp":"2026-11-22T08:03:30Z","level":"info","service":"search","message":"query cache warmed"}
+{"index":{}}
+{"@timestamp":"2026-11-22T08:04:45Z","level":"error","service":"auth","message":"JWKS fetch failed, serving cached keys"}
+DOCS
+curl -fsS -X PUT "$OS_URL/secret-payroll" -H 'content-type: application/json' \
+  -d '{"settings":{"number_of_shards":1,"number_of_replicas":0}}' >/dev/null 2>&1 || true
+ci_log "logs-demo: $(curl -fsS "$OS_URL/logs-demo/_count" | jq .count) documents"
+
+ci_section "OpenID provider on $IDP_URL"
+stop_idp
+node .ci/harness/oidc/server.mjs --port "$IDP_PORT" --keys "$STATE/idp-keys.json" \
+  >"$STATE/idp.ready" 2>"$STATE/idp.log" &
+echo $! >"$STATE/idp.pid"
+for _ in $(seq 1 100); do
+  [[ -s $STATE/idp.ready ]] && break
+  sleep 0.1
+done
+[[ -s $STATE/idp.ready ]] || { tail -20 "$STATE/idp.log" >&2; ci_die "the OpenID provider did not start"; }
+ci_log "ready: $(cat "$STATE/idp.ready")"
+
+ci_section "the core's pipeline on sample requests"
+cargo run -q -p oauth4os-core --example demo -- "$IDP_URL" "$OS_URL"
+
+cat >&2 <<MSG
+
+Running:  OpenSearch $OS_URL (index logs-demo),
+          OpenID provider $IDP_URL (pid $(cat "$STATE/idp.pid"); clients ci-client/ci-secret, agent-a/secret-a)
+Try:      curl -s -X POST $IDP_URL/token -u ci-client:ci-secret -d grant_type=client_credentials -d 'scope=read:logs-*' -d resource=http://127.0.0.1:8443
+Stop:     make demo-stop
+MSG
