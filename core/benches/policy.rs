@@ -25,7 +25,10 @@ const ACTIONS: [&str; 5] = ["read", "write", "manage", "monitor", "admin"];
 fn mixed(n: usize) -> String {
     let mut out = String::new();
     for i in 0..n {
-        let action = ACTIONS.get(i % ACTIONS.len()).copied().unwrap_or("read");
+        let action = ACTIONS
+            .get((i / 5) % ACTIONS.len())
+            .copied()
+            .unwrap_or("read");
         let policy = match i % 5 {
             0 => format!(
                 "@id(\"no-writes-frozen-{i}\")\nforbid(principal, action in \

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod authorize;
 pub mod cache;
 pub mod claims;
 pub mod classify;
@@ -9,6 +10,8 @@ pub mod http;
 pub mod jwk;
 pub mod jwks;
 pub mod jws;
+pub mod policy;
+pub mod ratelimit;
 pub mod scope;
 pub mod verify;
 

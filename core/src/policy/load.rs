@@ -55,12 +55,17 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<cedar_policy::PolicySet> {
     let mut all = cedar_policy::PolicySet::new();
     all.add(builtin)
         .map_err(|e| Error::internal(format!("adding the built-in policy: {e}")))?;
-    if !validator.validate(&all, ValidationMode::Strict).validation_passed() {
+    if !validator
+        .validate(&all, ValidationMode::Strict)
+        .validation_passed()
+    {
         return Err(Error::internal("the built-in policy does not validate"));
     }
     // Where each id was first used, to name both places when one is repeated.
-    let mut seen: HashMap<String, String> =
-        HashMap::from([(SCOPES_POLICY_ID.to_owned(), "the built-in scope policy".to_owned())]);
+    let mut seen: HashMap<String, String> = HashMap::from([(
+        SCOPES_POLICY_ID.to_owned(),
+        "the built-in scope policy".to_owned(),
+    )]);
     for (file, text) in files {
         let policies = load_file(file, text, &validator, &mut seen)?;
         for policy in policies {
@@ -99,7 +104,9 @@ fn load_file(
     let mut places: HashMap<String, usize> = HashMap::new();
     for i in 0..parsed.num_of_policies() {
         let Some(policy) = parsed.policy(&PolicyId::new(format!("policy{i}"))) else {
-            return Err(Error::internal(format!("policy {i} of a parsed file is missing")));
+            return Err(Error::internal(format!(
+                "policy {i} of a parsed file is missing"
+            )));
         };
         let place = Place::new(file, text, start_of(i));
         let id = match policy.annotation(ID_ANNOTATION) {
@@ -170,7 +177,9 @@ fn located(
     if !others.is_empty() {
         let n = others.len();
         let s = if n == 1 { "" } else { "s" };
-        error.message.push_str(&format!(" (and problems at {n} other place{s} in this file)"));
+        error.message.push_str(&format!(
+            " (and problems at {n} other place{s} in this file)"
+        ));
     }
     match &first.help {
         Some(help) => error.with_help(help.clone()),

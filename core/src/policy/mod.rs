@@ -27,6 +27,7 @@
 //! forbid would let the request through; here a failing forbid denies (fail closed). A failing
 //! permit is skipped, as in Cedar, so an evaluation error never allows.
 
+mod index;
 mod load;
 #[cfg(test)]
 mod tests;
@@ -36,14 +37,14 @@ use std::path::Path;
 use std::str::FromStr;
 
 use cedar_policy::{
-    ActionConstraint, AuthorizationError, Authorizer, Context, Effect, Entities, Entity,
-    EntityId, EntityTypeName, EntityUid, PrincipalConstraint, Request,
-    ResourceConstraint, RestrictedExpression,
+    AuthorizationError, Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName,
+    EntityUid, Request, RestrictedExpression,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::scope::{Action, ScopeSet};
+use index::PolicyIndex;
 
 /// The Cedar schema every policy is validated against.
 pub const SCHEMA: &str = include_str!("schema.cedarschema");
@@ -105,7 +106,10 @@ pub struct PolicyRequest<'a> {
     pub tenant: &'a str,
     /// What the request does.
     pub action: Action,
-    /// The index (name or pattern) the request targets; `None` for a cluster-wide request.
+    /// The index the request targets, passed as `resource.name`; `None` for a cluster-wide
+    /// request. Policies see only this text: `resource.name like "secret-*"` does not match a
+    /// target of `*` or `logs-*,secret-1`, so the caller should decide once per concrete index
+    /// or treat wildcard and multi-index targets (and aliases) separately.
     pub index: Option<&'a str>,
     /// Whether the token's scopes grant `action` on `index` (see [`ScopeSet::allows`]).
     pub scope_granted: bool,
@@ -127,18 +131,10 @@ pub struct PolicySet {
     all: cedar_policy::PolicySet,
     /// Policy ids in load order: the built-in one, then each file's in order.
     ids: Vec<String>,
-    /// The policies that can apply, by action and resource kind (see [`bucket_index`]).
-    buckets: Vec<Bucket>,
+    /// The policies grouped so that a request evaluates only those that can apply to it.
+    index: PolicyIndex,
     names: Names,
     authorizer: Authorizer,
-}
-
-/// The policies that can apply to one (action, resource kind): those whose principal scope
-/// names a tenant are kept apart, by tenant, so a request only evaluates its own tenant's.
-#[derive(Debug, Default)]
-struct Bucket {
-    shared: cedar_policy::PolicySet,
-    by_tenant: HashMap<String, cedar_policy::PolicySet>,
 }
 
 /// Entity types and action ids, built once so that a decision parses nothing.
@@ -187,69 +183,6 @@ impl Names {
     }
 }
 
-/// Where a policy can apply, from its scope alone.
-struct Reach {
-    actions: [bool; 5],
-    /// Index, then cluster.
-    kinds: [bool; 2],
-    tenant: Option<String>,
-}
-
-const INDEX: usize = 0;
-const CLUSTER: usize = 1;
-
-fn action_index(action: Action) -> usize {
-    match action {
-        Action::Read => 0,
-        Action::Write => 1,
-        Action::Manage => 2,
-        Action::Monitor => 3,
-        Action::Admin => 4,
-    }
-}
-
-fn bucket_index(action: usize, kind: usize) -> usize {
-    action * 2 + kind
-}
-
-impl Names {
-    /// Which requests a policy's scope can match. Only requests it certainly cannot match
-    /// are left out, so evaluating just the matching bucket gives Cedar's answer.
-    fn reach(&self, policy: &cedar_policy::Policy) -> Reach {
-        let mut actions = [true; 5];
-        let only = |uids: &[EntityUid]| -> [bool; 5] {
-            Action::ALL.map(|a| uids.iter().any(|u| u == self.action(a)))
-        };
-        match policy.action_constraint() {
-            ActionConstraint::Any => {}
-            ActionConstraint::Eq(uid) => actions = only(std::slice::from_ref(&uid)),
-            ActionConstraint::In(uids) => actions = only(&uids),
-        }
-        let kind_of = |ty: &EntityTypeName| -> [bool; 2] {
-            [ty == &self.index, ty == &self.cluster]
-        };
-        let kinds = match policy.resource_constraint() {
-            ResourceConstraint::Any => [true; 2],
-            // Indices and the cluster have no parents: `in` is `==` for them.
-            ResourceConstraint::Eq(uid) | ResourceConstraint::In(uid) => kind_of(uid.type_name()),
-            ResourceConstraint::Is(ty) | ResourceConstraint::IsIn(ty, _) => kind_of(&ty),
-        };
-        let tenant = match policy.principal_constraint() {
-            PrincipalConstraint::In(uid) | PrincipalConstraint::IsIn(_, uid)
-                if uid.type_name() == &self.tenant =>
-            {
-                Some(uid.id().unescaped().to_owned())
-            }
-            _ => None,
-        };
-        Reach {
-            actions,
-            kinds,
-            tenant,
-        }
-    }
-}
-
 impl PolicySet {
     /// The built-in scope policy alone.
     pub fn new() -> Result<Self> {
@@ -264,29 +197,13 @@ impl PolicySet {
     /// and column.
     pub fn from_sources(files: &[(&str, &str)]) -> Result<Self> {
         let names = Names::new()?;
-        let loaded = load::load(files)?;
-        let mut buckets: Vec<Bucket> = (0..10).map(|_| Bucket::default()).collect();
-        for policy in loaded.policies() {
-            let reach = names.reach(policy);
-            for (a, _) in reach.actions.iter().enumerate().filter(|(_, on)| **on) {
-                for (k, _) in reach.kinds.iter().enumerate().filter(|(_, on)| **on) {
-                    let Some(bucket) = buckets.get_mut(bucket_index(a, k)) else {
-                        continue;
-                    };
-                    let set = match &reach.tenant {
-                        None => &mut bucket.shared,
-                        Some(t) => bucket.by_tenant.entry(t.clone()).or_default(),
-                    };
-                    set.add(policy.clone())
-                        .map_err(|e| Error::internal(format!("indexing policies: {e}")))?;
-                }
-            }
-        }
-        let ids = loaded.policies().map(|p| p.id().to_string()).collect();
+        let all = load::load(files)?;
+        let index = PolicyIndex::new(&all, &names)?;
+        let ids = all.policies().map(|p| p.id().to_string()).collect();
         Ok(Self {
-            all: loaded,
+            all,
             ids,
-            buckets,
+            index,
             names,
             authorizer: Authorizer::new(),
         })
@@ -295,8 +212,10 @@ impl PolicySet {
     /// The built-in policy plus every `*.cedar` file of `dir`, in file name order.
     pub fn from_dir(dir: &Path) -> Result<Self> {
         let files = load::read_dir(dir)?;
-        let borrowed: Vec<(&str, &str)> =
-            files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let borrowed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         Self::from_sources(&borrowed)
     }
 
@@ -318,23 +237,25 @@ impl PolicySet {
     /// Decides a request. Never fails: anything that goes wrong denies, with the reason in
     /// [`PolicyDecision::errors`].
     pub fn decide(&self, req: &PolicyRequest<'_>) -> PolicyDecision {
-        let (request, entities) = match self.build(req) {
+        let mut groups = Vec::with_capacity(4);
+        self.index
+            .groups(req.action, req.index, req.tenant, &mut groups);
+        let needs_tenant = groups.iter().any(|g| g.needs_tenant);
+        let needs_resource = groups.iter().any(|g| g.needs_resource);
+        let (request, entities) = match self.build(req, needs_tenant, needs_resource) {
             Ok(built) => built,
             Err(e) => return PolicyDecision::deny_with_error(e),
-        };
-        let kind = if req.index.is_some() { INDEX } else { CLUSTER };
-        let Some(bucket) = self.buckets.get(bucket_index(action_index(req.action), kind)) else {
-            return PolicyDecision::deny_with_error("no policy bucket for the request".into());
         };
         let mut permits = Vec::new();
         let mut forbids = Vec::new();
         let mut errors = Vec::new();
-        let tenant_set = bucket.by_tenant.get(req.tenant);
-        for set in std::iter::once(&bucket.shared).chain(tenant_set) {
-            if set.is_empty() {
+        for group in groups {
+            if group.set.is_empty() {
                 continue;
             }
-            let response = self.authorizer.is_authorized(&request, set, &entities);
+            let response = self
+                .authorizer
+                .is_authorized(&request, &group.set, &entities);
             let reasons = response.diagnostics().reason().map(ToString::to_string);
             match response.decision() {
                 cedar_policy::Decision::Allow => permits.extend(reasons),
@@ -343,7 +264,10 @@ impl PolicySet {
             for error in response.diagnostics().errors() {
                 errors.push(error.to_string());
                 let AuthorizationError::PolicyEvaluationError(e) = error;
-                if self.all.policy(e.policy_id()).map(cedar_policy::Policy::effect)
+                if self
+                    .all
+                    .policy(e.policy_id())
+                    .map(cedar_policy::Policy::effect)
                     == Some(Effect::Forbid)
                 {
                     forbids.push(e.policy_id().to_string());
@@ -366,13 +290,28 @@ impl PolicySet {
         }
     }
 
-    /// The Cedar request and entities for `req`.
-    fn build(&self, req: &PolicyRequest<'_>) -> std::result::Result<(Request, Entities), String> {
+    /// The Cedar request and entities for `req`. Entities cost microseconds, so the client is
+    /// only added (with its tenant as parent) when some policy to evaluate mentions a tenant,
+    /// and the index when some policy reads the resource in a condition. The cluster never
+    /// is: it has no attributes and no parents.
+    fn build(
+        &self,
+        req: &PolicyRequest<'_>,
+        needs_tenant: bool,
+        needs_resource: bool,
+    ) -> std::result::Result<(Request, Entities), String> {
         let n = &self.names;
-        let tenant = n.uid(&n.tenant, req.tenant);
         let principal = n.uid(&n.client, req.client_id);
-        let client = Entity::new_no_attrs(principal.clone(), HashSet::from([tenant]));
-        let (resource, resource_entity) = match req.index {
+        let mut entities = Vec::with_capacity(2);
+        if needs_tenant {
+            let tenant = n.uid(&n.tenant, req.tenant);
+            entities.push(Entity::new_no_attrs(
+                principal.clone(),
+                HashSet::from([tenant]),
+            ));
+        }
+        let resource = match req.index {
+            Some(name) if !needs_resource => n.uid(&n.index, name),
             Some(name) => {
                 let uid = n.uid(&n.index, name);
                 let attrs = HashMap::from([(
@@ -381,21 +320,30 @@ impl PolicySet {
                 )]);
                 let entity = Entity::new(uid.clone(), attrs, HashSet::new())
                     .map_err(|e| format!("building the index entity: {e}"))?;
-                (uid, entity)
+                entities.push(entity);
+                uid
             }
-            None => {
-                let uid = n.uid(&n.cluster, CLUSTER_ID);
-                (uid.clone(), Entity::new_no_attrs(uid, HashSet::new()))
-            }
+            None => n.uid(&n.cluster, CLUSTER_ID),
         };
         let scopes = RestrictedExpression::new_set(
-            req.scopes.iter().map(|s| RestrictedExpression::new_string(s.to_string())),
+            req.scopes
+                .iter()
+                .map(|s| RestrictedExpression::new_string(s.to_string())),
         );
         let context = Context::from_pairs([
-            ("scope_granted".to_owned(), RestrictedExpression::new_bool(req.scope_granted)),
+            (
+                "scope_granted".to_owned(),
+                RestrictedExpression::new_bool(req.scope_granted),
+            ),
             ("scopes".to_owned(), scopes),
-            ("endpoint".to_owned(), RestrictedExpression::new_string(req.endpoint.to_owned())),
-            ("method".to_owned(), RestrictedExpression::new_string(req.method.to_owned())),
+            (
+                "endpoint".to_owned(),
+                RestrictedExpression::new_string(req.endpoint.to_owned()),
+            ),
+            (
+                "method".to_owned(),
+                RestrictedExpression::new_string(req.method.to_owned()),
+            ),
         ])
         .map_err(|e| format!("building the request context: {e}"))?;
         let request = Request::new(
@@ -406,7 +354,7 @@ impl PolicySet {
             None,
         )
         .map_err(|e| format!("building the request: {e}"))?;
-        let entities = Entities::from_entities([client, resource_entity], None)
+        let entities = Entities::from_entities(entities, None)
             .map_err(|e| format!("building the entities: {e}"))?;
         Ok((request, entities))
     }
