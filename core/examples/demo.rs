@@ -97,7 +97,65 @@ async fn main() -> Result<()> {
             "{\"index\":{\"_index\":\"logs-demo\"}}\n{\"level\":\"info\"}\n",
         ),
     ];
-    for (method, path, body) in samples {
+    run(http.as_ref(), &opensearch, &who, &policies, &samples).await?;
+
+    // An admin token: scopes allow everything, the `no-secrets` forbid still wins, also behind `*`.
+    let admin = TokenClient::new(
+        ClientConfig {
+            issuer: Some(issuer.clone()),
+            client_id: "agent-a".into(),
+            client_secret: Some(Secret::new("secret-a")),
+            scope: Some("admin:*".into()),
+            resource: Some(RESOURCE.into()),
+            ..Default::default()
+        },
+        http.clone(),
+    )?;
+    let claims = verifier.verify(&admin.access_token().await?).await?;
+    let scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
+    let who = Principal {
+        client_id: "agent-a",
+        tenant: "default",
+        scopes: &scopes,
+    };
+    println!("\n4. the same policy for a token with scopes `{scopes}`:\n");
+    let samples = [
+        ("GET", "/logs-demo/_count", ""),
+        ("GET", "/*/_search", ""),
+        ("GET", "/secret-payroll/_search", ""),
+    ];
+    run(http.as_ref(), &opensearch, &who, &policies, &samples).await?;
+    Ok(())
+}
+
+/// The concrete indices, aliases and data streams a pattern names, from OpenSearch.
+async fn resolve(http: &dyn HttpTransport, opensearch: &str, pattern: &str) -> Result<Vec<String>> {
+    let resp = http
+        .send(HttpRequest::get(&format!(
+            "{opensearch}/_resolve/index/{pattern}"
+        )))
+        .await?;
+    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    let mut names = Vec::new();
+    for kind in ["indices", "aliases", "data_streams"] {
+        for item in v[kind].as_array().into_iter().flatten() {
+            if let Some(n) = item["name"].as_str() {
+                names.push(n.to_owned());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// Classifies, authorizes and (when allowed) forwards each sample, printing the outcome.
+async fn run(
+    http: &dyn HttpTransport,
+    opensearch: &str,
+    who: &Principal<'_>,
+    policies: &PolicySet,
+    samples: &[(&str, &str, &str)],
+) -> Result<()> {
+    for &(method, path, body) in samples {
         let verdict = match classify(&Request {
             method,
             path,
@@ -107,13 +165,13 @@ async fn main() -> Result<()> {
             Ok(c) => {
                 // Wildcards are resolved to concrete indices so forbids see every one of them.
                 let mut resolved = Resolved::new();
-                for pattern in wildcards_to_resolve(&c, &policies) {
+                for pattern in wildcards_to_resolve(&c, policies) {
                     resolved.insert(
                         pattern.to_owned(),
-                        resolve(http.as_ref(), &opensearch, pattern).await?,
+                        resolve(http, opensearch, pattern).await?,
                     );
                 }
-                authorize(&c, &who, &policies, method, &resolved).map(|d| (c, d))
+                authorize(&c, who, policies, method, &resolved).map(|d| (c, d))
             }
             Err(e) => Err(e),
         };
@@ -152,23 +210,4 @@ async fn main() -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The concrete indices, aliases and data streams a pattern names, from OpenSearch.
-async fn resolve(http: &dyn HttpTransport, opensearch: &str, pattern: &str) -> Result<Vec<String>> {
-    let resp = http
-        .send(HttpRequest::get(&format!(
-            "{opensearch}/_resolve/index/{pattern}"
-        )))
-        .await?;
-    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let mut names = Vec::new();
-    for kind in ["indices", "aliases", "data_streams"] {
-        for item in v[kind].as_array().into_iter().flatten() {
-            if let Some(n) = item["name"].as_str() {
-                names.push(n.to_owned());
-            }
-        }
-    }
-    Ok(names)
 }
