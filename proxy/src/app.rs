@@ -1,0 +1,328 @@
+//! The running proxy: everything built from the configuration once, shared by every request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use oauth4os_core::http::ReqwestTransport;
+use oauth4os_core::jwks::JwksPolicy;
+use oauth4os_core::policy::PolicySet;
+use oauth4os_core::ratelimit::{Rate, RateLimiter};
+use oauth4os_core::{Algorithm, Error, Result, Scope, ScopeSet, Verifier, VerifierConfig};
+use serde_json::json;
+
+use crate::auth::AuthServer;
+use crate::config::Loaded;
+use crate::metrics::Metrics;
+use crate::{ops, pipeline};
+
+/// An external provider's verifier and policies.
+#[derive(Debug)]
+pub struct TenantRuntime {
+    /// Tenant name.
+    pub name: String,
+    /// Its exact issuer.
+    pub issuer: String,
+    /// Verifies its tokens through its JWKS.
+    pub verifier: Verifier,
+    /// Its Cedar policies.
+    pub policies: PolicySet,
+}
+
+/// How the proxy reaches OpenSearch.
+#[derive(Debug)]
+pub struct UpstreamRuntime {
+    /// The HTTP client (rustls; certificate verification unless the `danger_` switch is on).
+    pub client: reqwest::Client,
+    /// Base URL without a trailing slash.
+    pub base: String,
+    /// The `Authorization` value the proxy sends upstream, if any.
+    pub authorization: Option<String>,
+}
+
+/// Everything a request needs.
+#[derive(Debug)]
+pub struct App {
+    /// The configuration.
+    pub loaded: Loaded,
+    /// The built-in authorization server.
+    pub auth: Arc<AuthServer>,
+    /// External providers.
+    pub tenants: Vec<TenantRuntime>,
+    /// Cedar policies for the proxy's own tokens.
+    pub policies: PolicySet,
+    /// Scope → roles.
+    pub mappings: Vec<(Scope, Vec<String>)>,
+    /// Per-client and per-scope limits.
+    pub limiter: RateLimiter,
+    /// OpenSearch.
+    pub upstream: UpstreamRuntime,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// The RFC 9728 resource identifier.
+    pub resource: String,
+    /// The RFC 9728 metadata URL, for `WWW-Authenticate`.
+    pub resource_metadata_url: String,
+    /// The RFC 9728 document (without `resource`, which depends on the path).
+    pub resource_metadata: serde_json::Value,
+}
+
+fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Option<String>> {
+    if let Some(var) = env {
+        return std::env::var(var).map(Some).map_err(|_| {
+            Error::config(
+                "missing_secret",
+                format!("environment variable `{var}` is not set"),
+            )
+        });
+    }
+    if let Some(path) = file {
+        return std::fs::read_to_string(path)
+            .map(|s| Some(s.trim_end().to_owned()))
+            .map_err(|e| {
+                Error::config(
+                    "missing_secret",
+                    format!("cannot read `{}`: {e}", path.display()),
+                )
+            });
+    }
+    Ok(None)
+}
+
+fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
+    use base64::Engine as _;
+    let u = &loaded.config.upstream;
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(u.timeout_secs))
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true);
+    if u.danger_accept_invalid_certs {
+        tracing::warn!(
+            "upstream TLS certificate verification is DISABLED (danger_accept_invalid_certs)"
+        );
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    if let Some(ca) = &u.ca_pem {
+        let pem = std::fs::read(loaded.path(ca)).map_err(|e| {
+            Error::config(
+                "upstream_tls",
+                format!("cannot read `{}`: {e}", ca.display()),
+            )
+        })?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|_| {
+            Error::config(
+                "upstream_tls",
+                format!("`{}` is not a PEM certificate", ca.display()),
+            )
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    if let Some(id) = &u.client_identity_pem {
+        let pem = std::fs::read(loaded.path(id)).map_err(|e| {
+            Error::config(
+                "upstream_tls",
+                format!("cannot read `{}`: {e}", id.display()),
+            )
+        })?;
+        let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
+            Error::config(
+                "upstream_tls",
+                format!("`{}` must hold a PEM certificate and its key", id.display()),
+            )
+        })?;
+        builder = builder.identity(identity);
+    }
+    let client = builder
+        .build()
+        .map_err(|e| Error::config("upstream", format!("cannot build the upstream client: {e}")))?;
+    let password = read_secret(u.password_env.as_ref(), u.password_file.as_ref())?;
+    let authorization = match (&u.username, password) {
+        (Some(user), Some(pw)) => Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+        )),
+        _ => None,
+    };
+    Ok(UpstreamRuntime {
+        client,
+        base: u.url.get_ref().trim_end_matches('/').to_owned(),
+        authorization,
+    })
+}
+
+fn load_policies(
+    loaded: &Loaded,
+    files: &[toml::Spanned<std::path::PathBuf>],
+    key: &str,
+) -> Result<PolicySet> {
+    let mut sources = Vec::new();
+    for f in files {
+        let path = loaded.path(f.get_ref());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            loaded.error_at(f, key, &format!("cannot read `{}`: {e}", path.display()))
+        })?;
+        sources.push((path.display().to_string(), text));
+    }
+    let borrowed: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    PolicySet::from_sources(&borrowed)
+}
+
+impl App {
+    /// Builds the proxy from a validated configuration.
+    pub fn build(loaded: Loaded, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {
+        let c = &loaded.config;
+        let public = c.public_url.get_ref().trim_end_matches('/').to_owned();
+        let resource = c
+            .protected_resource
+            .resource
+            .clone()
+            .unwrap_or_else(|| public.clone());
+        let auth = AuthServer::open(c.authorization_server.clone(), key_encryption_key)?;
+        let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
+        let mut tenants = Vec::new();
+        for (i, t) in c.tenants.iter().enumerate() {
+            let mut vc = VerifierConfig::new(t.issuer.get_ref(), &resource);
+            if !t.audiences.is_empty() {
+                vc.audiences = t.audiences.clone();
+            }
+            if !t.algorithms.is_empty() {
+                vc.algorithms = t
+                    .algorithms
+                    .iter()
+                    .map(|a| Algorithm::from_jose(a.get_ref()))
+                    .collect::<Result<_>>()?;
+            }
+            vc.leeway = t.leeway.unwrap_or(vc.leeway);
+            vc.required_typ = t.required_typ.clone();
+            tenants.push(TenantRuntime {
+                name: t.name.clone(),
+                issuer: t.issuer.get_ref().clone(),
+                verifier: Verifier::with_jwks(
+                    vc,
+                    t.jwks_uri.clone(),
+                    JwksPolicy::default(),
+                    transport.clone(),
+                )?,
+                policies: load_policies(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,
+            });
+        }
+        let policies = load_policies(&loaded, &c.policies, "policies")?;
+        let mappings = c
+            .scope_mappings
+            .iter()
+            .map(|m| Ok((Scope::parse(m.scope.get_ref())?, m.roles.clone())))
+            .collect::<Result<Vec<_>>>()?;
+        let parse_rate = |r: &toml::Spanned<String>| r.get_ref().parse::<Rate>();
+        let limiter = RateLimiter::new(c.rate_limits.default.as_ref().map(parse_rate).transpose()?);
+        for (client, r) in &c.rate_limits.clients {
+            limiter.set_client_rate(client, parse_rate(r)?);
+        }
+        for (scope, r) in &c.rate_limits.scopes {
+            limiter.set_scope_rate(scope, parse_rate(r)?);
+        }
+        let mut servers = c.protected_resource.authorization_servers.clone();
+        if servers.is_empty() {
+            servers.push(auth.issuer().to_owned());
+            servers.extend(tenants.iter().map(|t| t.issuer.clone()));
+        }
+        let mut scopes = c.protected_resource.scopes_supported.clone();
+        if scopes.is_empty() {
+            let all: Vec<Scope> = c
+                .authorization_server
+                .clients
+                .iter()
+                .flat_map(|cl| {
+                    ScopeSet::parse(&cl.scopes)
+                        .map(|s| s.iter().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default()
+                })
+                .collect();
+            scopes = ScopeSet::from_scopes(all)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+        }
+        let mut resource_metadata = json!({
+            "authorization_servers": servers,
+            "scopes_supported": scopes,
+            "bearer_methods_supported": ["header"],
+        });
+        if let (Some(doc), Some(map)) = (
+            &c.protected_resource.resource_documentation,
+            resource_metadata.as_object_mut(),
+        ) {
+            map.insert("resource_documentation".into(), json!(doc));
+        }
+        let upstream = upstream(&loaded)?;
+        Ok(Arc::new(Self {
+            resource_metadata_url: format!("{public}/.well-known/oauth-protected-resource"),
+            resource,
+            resource_metadata,
+            auth,
+            tenants,
+            policies,
+            mappings,
+            limiter,
+            upstream,
+            metrics: Metrics::new(),
+            loaded,
+        }))
+    }
+
+    /// Roles for `x-proxy-roles`: those of every mapping whose scope is covered by a token scope.
+    pub fn roles_for(&self, scopes: &ScopeSet) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .mappings
+            .iter()
+            .filter(|(s, _)| scopes.iter().any(|t| s.covers(t) || t.covers(s)))
+            .flat_map(|(_, r)| r.iter().cloned())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+}
+
+/// The one router: authorization server, well-known documents, operations, then the proxy.
+pub fn router(app: Arc<App>) -> Router {
+    let own = Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(ops::protected_resource),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/{*path}",
+            get(ops::protected_resource_for),
+        )
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .fallback(pipeline::proxy)
+        .with_state(app.clone());
+    app.auth
+        .router()
+        .merge(own)
+        .layer(axum::middleware::from_fn_with_state(
+            app,
+            crate::metrics::track,
+        ))
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let svc = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, svc)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

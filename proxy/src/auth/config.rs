@@ -1,0 +1,299 @@
+//! The `auth` section of the proxy configuration: the issuer, its audiences, token lifetimes,
+//! the store and the clients declared in the file. [`AuthConfig::validate`] names the bad key.
+
+use std::path::PathBuf;
+
+use oauth4os_core::error::quote;
+use oauth4os_core::{Error, Result, ScopeSet};
+use serde::Deserialize;
+
+use super::secrets::SecretHash;
+use super::store::{ClientRecord, ClientSource};
+
+/// Default access-token lifetime: one hour.
+pub const DEFAULT_ACCESS_TOKEN_TTL: u64 = 3600;
+/// Default refresh-token lifetime: 30 days (sliding: every rotation starts a new period).
+pub const DEFAULT_REFRESH_TOKEN_TTL: u64 = 30 * 24 * 3600;
+/// Longest lifetime accepted for any token: one year.
+pub const MAX_TTL: u64 = 365 * 24 * 3600;
+/// The tenant of clients that do not name one.
+pub const DEFAULT_TENANT: &str = "default";
+/// Longest client id accepted.
+pub const MAX_CLIENT_ID_LEN: usize = 128;
+
+/// The authorization server's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The issuer identifier (`iss` of the tokens it issues): `http(s)://host[:port]`, no path.
+    pub issuer: String,
+    /// The resources it issues tokens for. An RFC 8707 `resource` must be one of them; tokens
+    /// requested without one are for the first.
+    pub audiences: Vec<String>,
+    /// Access-token lifetime in seconds.
+    #[serde(default = "default_access_token_ttl")]
+    pub access_token_ttl: u64,
+    /// Refresh-token lifetime in seconds.
+    #[serde(default = "default_refresh_token_ttl")]
+    pub refresh_token_ttl: u64,
+    /// The SQLite file, created on first run.
+    pub store_path: PathBuf,
+    /// Clients declared in the configuration file.
+    #[serde(default)]
+    pub clients: Vec<ClientEntry>,
+}
+
+fn default_access_token_ttl() -> u64 {
+    DEFAULT_ACCESS_TOKEN_TTL
+}
+
+fn default_refresh_token_ttl() -> u64 {
+    DEFAULT_REFRESH_TOKEN_TTL
+}
+
+/// A client declared in the configuration file.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEntry {
+    /// The client id (`A-Z a-z 0-9 . _ ~ -`, at most 128 characters).
+    pub id: String,
+    /// The argon2id PHC string of its secret (see [`super::AuthServer::hash_secret`]).
+    pub secret_hash: String,
+    /// The scopes it may hold, space separated (`read:logs-* write:logs-app`).
+    pub scopes: String,
+    /// The grants it may use; `client_credentials` when empty.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// Its tenant; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Its access-token lifetime in seconds, overriding the server's.
+    #[serde(default)]
+    pub access_token_ttl: Option<u64>,
+}
+
+impl std::fmt::Debug for ClientEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientEntry")
+            .field("id", &self.id)
+            .field("secret_hash", &"***")
+            .field("scopes", &self.scopes)
+            .field("grant_types", &self.grant_types)
+            .field("tenant", &self.tenant)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .finish()
+    }
+}
+
+/// The grants this server implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §6, with rotation and reuse detection.
+    RefreshToken,
+}
+
+impl GrantType {
+    /// Every supported grant, in the order metadata lists them.
+    pub const ALL: [GrantType; 2] = [GrantType::ClientCredentials, GrantType::RefreshToken];
+
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+impl AuthConfig {
+    /// A configuration with the defaults and no clients.
+    pub fn new(issuer: &str, audience: &str, store_path: impl Into<PathBuf>) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            audiences: vec![audience.to_owned()],
+            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
+            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            store_path: store_path.into(),
+            clients: Vec::new(),
+        }
+    }
+
+    /// Checks every key; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        validate_issuer(&self.issuer)?;
+        if self.audiences.is_empty() {
+            return Err(Error::config(
+                "missing_audience",
+                "`audiences` is empty: the server needs at least one resource to issue tokens for",
+            ));
+        }
+        for (i, aud) in self.audiences.iter().enumerate() {
+            if aud.trim().is_empty() || aud.chars().any(char::is_control) {
+                return Err(Error::config(
+                    "invalid_audience",
+                    format!("`audiences[{i}]` is empty or contains control characters"),
+                ));
+            }
+        }
+        validate_ttl("access_token_ttl", self.access_token_ttl)?;
+        validate_ttl("refresh_token_ttl", self.refresh_token_ttl)?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, c) in self.clients.iter().enumerate() {
+            c.to_record(i)?;
+            if !seen.insert(c.id.as_str()) {
+                return Err(Error::config(
+                    "duplicate_client",
+                    format!("`clients[{i}].id` {} is declared twice", quote(&c.id)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL of an endpoint of this server.
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The longest access-token lifetime any client can get.
+    pub(crate) fn max_access_token_ttl(&self) -> u64 {
+        self.clients
+            .iter()
+            .filter_map(|c| c.access_token_ttl)
+            .fold(self.access_token_ttl, u64::max)
+    }
+}
+
+fn validate_issuer(issuer: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Error::config("invalid_issuer", format!("`issuer` {}: {why}", quote(issuer))).with_help(
+            "use the origin clients reach the proxy at, e.g. `https://auth.example.com:8443`",
+        )
+    };
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://"))
+        .ok_or_else(|| bad("it must start with `https://` or `http://`"))?;
+    if rest.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err(bad(
+            "it must be an origin without path, query, fragment or trailing slash",
+        ));
+    }
+    if rest.contains('@') || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("it must not contain credentials or whitespace"));
+    }
+    Ok(())
+}
+
+fn validate_ttl(key: &str, ttl: u64) -> Result<()> {
+    if ttl == 0 || ttl > MAX_TTL {
+        return Err(Error::config(
+            "invalid_ttl",
+            format!("`{key}` must be between 1 and {MAX_TTL} seconds, not {ttl}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `id` is an acceptable client id.
+pub(crate) fn valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
+/// Parses grant type names; an empty list means `client_credentials`.
+pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<GrantType>> {
+    if names.is_empty() {
+        return Ok(vec![GrantType::ClientCredentials]);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (j, name) in names.iter().enumerate() {
+        let g = GrantType::parse(name).ok_or_else(|| {
+            Error::config(
+                "invalid_grant_type",
+                format!("`{key}[{j}]` {} is not a supported grant type", quote(name)),
+            )
+            .with_help("supported grant types are `client_credentials` and `refresh_token`")
+        })?;
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl ClientEntry {
+    /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
+    pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
+        let key = |field: &str| format!("clients[{i}].{field}");
+        if !valid_client_id(&self.id) {
+            return Err(Error::config(
+                "invalid_client_id",
+                format!(
+                    "`{}` {} is not a valid client id",
+                    key("id"),
+                    quote(&self.id)
+                ),
+            )
+            .with_help("use 1 to 128 characters among `A-Z a-z 0-9 . _ ~ -`"));
+        }
+        match SecretHash::parse(&self.secret_hash) {
+            Some(SecretHash::Argon2id(_)) => {}
+            _ => {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    format!("`{}` is not an argon2id PHC string", key("secret_hash")),
+                )
+                .with_help("generate one with `AuthServer::hash_secret`; it starts with `$argon2id$`"));
+            }
+        }
+        let scopes = ScopeSet::parse(&self.scopes).map_err(|e| {
+            Error::config("invalid_scopes", format!("`{}`: {}", key("scopes"), e.message))
+        })?;
+        if scopes.is_empty() {
+            return Err(Error::config(
+                "invalid_scopes",
+                format!("`{}` is empty: a client must be allowed some scope", key("scopes")),
+            ));
+        }
+        let grant_types = parse_grant_types(&self.grant_types, &key("grant_types"))?;
+        let tenant = match &self.tenant {
+            None => DEFAULT_TENANT.to_owned(),
+            Some(t) if !t.is_empty() && t.len() <= 128 && !t.chars().any(char::is_control) => {
+                t.clone()
+            }
+            Some(t) => {
+                return Err(Error::config(
+                    "invalid_tenant",
+                    format!("`{}` {} is not a valid tenant", key("tenant"), quote(t)),
+                ));
+            }
+        };
+        if let Some(ttl) = self.access_token_ttl {
+            validate_ttl(&key("access_token_ttl"), ttl)?;
+        }
+        Ok(ClientRecord {
+            id: self.id.clone(),
+            secret_hash: self.secret_hash.clone(),
+            scopes,
+            grant_types,
+            tenant,
+            access_token_ttl: self.access_token_ttl,
+            source: ClientSource::Config,
+        })
+    }
+}

@@ -1,0 +1,271 @@
+//! Persistence of the authorization server, behind the small async [`Store`] trait so that a
+//! PostgreSQL backend can join the embedded SQLite one without touching callers.
+//!
+//! What is stored: clients, refresh-token families and their tokens (SHA-256 hashes only, never
+//! the tokens), revoked access-token ids until they expire, signing keys (private halves
+//! encrypted by the caller) and audit events (never a secret or a token).
+
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use oauth4os_core::{Result, ScopeSet};
+use serde_json::Value;
+
+use super::config::GrantType;
+
+pub use sqlite::SqliteStore;
+
+/// What every [`Store`] method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// Where a client was declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSource {
+    /// The configuration file (synchronised on every start).
+    Config,
+    /// The admin API.
+    Api,
+}
+
+impl ClientSource {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientSource::Config => "config",
+            ClientSource::Api => "api",
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// The client id.
+    pub id: String,
+    /// Its secret: an argon2id PHC string or `sha256:<base64url>` (see `secrets::SecretHash`).
+    pub secret_hash: String,
+    /// The scopes it may hold.
+    pub scopes: ScopeSet,
+    /// The grants it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Its tenant.
+    pub tenant: String,
+    /// Its access-token lifetime, when it overrides the server's.
+    pub access_token_ttl: Option<u64>,
+    /// Where it was declared.
+    pub source: ClientSource,
+}
+
+impl std::fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("id", &self.id)
+            .field("scopes", &self.scopes.to_string())
+            .field("grant_types", &self.grant_types)
+            .field("tenant", &self.tenant)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientRecord {
+    /// Whether the client may use `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// What synchronising the configuration's clients changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Clients that were not in the store.
+    pub added: Vec<String>,
+    /// Clients whose record changed.
+    pub updated: Vec<String>,
+    /// Configuration clients no longer in the configuration, now deleted.
+    pub removed: Vec<String>,
+}
+
+/// A refresh-token family: every token descending from one grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// Random id.
+    pub id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The scope originally granted; rotated tokens keep it, access tokens may narrow it.
+    pub scope: String,
+    /// The audience of its access tokens.
+    pub audience: String,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// A refresh token to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// Its family.
+    pub family_id: String,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+    /// The `jti` of the access token issued with it.
+    pub access_jti: String,
+    /// The `exp` of that access token.
+    pub access_exp: i64,
+}
+
+/// A stored refresh token as found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshView {
+    /// Its family.
+    pub family: RefreshFamily,
+    /// When the family was revoked, if it was.
+    pub family_revoked_at: Option<i64>,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+    /// When it was rotated (retired), if it was: presenting it again is reuse.
+    pub used_at: Option<i64>,
+}
+
+/// A revoked access token, remembered until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedJti {
+    /// The token's `jti`.
+    pub jti: String,
+    /// The token's `exp`.
+    pub exp: i64,
+}
+
+/// A signing key as stored: the public JWK and the encrypted private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key id (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The JOSE algorithm (`ES256`).
+    pub alg: String,
+    /// The public JWK, JSON.
+    pub public_jwk: String,
+    /// The private key, encrypted with the key-encryption key (nonce || ciphertext || tag).
+    pub private_key_enc: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+    /// When it stopped signing, if it did.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A security-relevant event. `detail` must never hold a secret or a token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Seconds since the epoch.
+    pub at: i64,
+    /// What happened (`refresh_token_reused`, `access_token_revoked`, ...).
+    pub kind: String,
+    /// The client concerned, if any.
+    pub client_id: Option<String>,
+    /// Details, as a JSON object.
+    pub detail: Value,
+}
+
+impl AuditEvent {
+    /// An event of `kind` now.
+    pub fn new(at: i64, kind: &str, client_id: Option<&str>, detail: Value) -> Self {
+        Self {
+            at,
+            kind: kind.to_owned(),
+            client_id: client_id.map(str::to_owned),
+            detail,
+        }
+    }
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Revocation entries of expired tokens.
+    pub revocations: usize,
+    /// Refresh families whose every token has expired.
+    pub families: usize,
+}
+
+/// The storage backend. Every method is short; implementations keep blocking work off the
+/// async runtime's worker threads.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// The client with this id.
+    fn client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<ClientRecord>>;
+    /// Every client.
+    fn clients(&self) -> StoreFuture<'_, Vec<ClientRecord>>;
+    /// Makes the configuration's clients the store's `config` clients: adds, updates, and
+    /// deletes those no longer declared. An `api` client with the same id is a `config` error.
+    fn sync_config_clients(
+        &self,
+        clients: Vec<ClientRecord>,
+        now: i64,
+    ) -> StoreFuture<'_, SyncReport>;
+    /// Adds or replaces an `api` client; a `config` client with that id is a `config` error.
+    fn put_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, ()>;
+    /// Deletes an `api` client; whether it existed.
+    fn delete_client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, bool>;
+
+    /// Every signing key, oldest first.
+    fn signing_keys(&self) -> StoreFuture<'_, Vec<StoredKey>>;
+    /// Adds a signing key and retires every other active key at its `created_at`, atomically.
+    fn add_signing_key(&self, key: StoredKey) -> StoreFuture<'_, ()>;
+
+    /// Creates a refresh family with its first token.
+    fn create_refresh_family(
+        &self,
+        family: RefreshFamily,
+        first: NewRefreshToken,
+    ) -> StoreFuture<'_, ()>;
+    /// The refresh token with this hash.
+    fn refresh_token<'a>(&'a self, hash: &'a [u8; 32]) -> StoreFuture<'a, Option<RefreshView>>;
+    /// Compare-and-swap rotation, in one transaction: retires `old` only if it is unused,
+    /// unexpired and its family unrevoked, and stores `next` in the same family. `false` when
+    /// the swap lost (the token was used concurrently or its family revoked): nothing changed.
+    fn rotate_refresh_token<'a>(
+        &'a self,
+        old: &'a [u8; 32],
+        next: NewRefreshToken,
+        now: i64,
+    ) -> StoreFuture<'a, bool>;
+    /// Revokes a family, records its unexpired access tokens as revoked and writes `event`,
+    /// in one transaction. Returns those access tokens (also when already revoked).
+    fn revoke_refresh_family<'a>(
+        &'a self,
+        family_id: &'a str,
+        reason: &'a str,
+        event: AuditEvent,
+    ) -> StoreFuture<'a, Vec<RevokedJti>>;
+
+    /// Records an access token as revoked until its `exp` and writes `event`, in one transaction.
+    fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()>;
+    /// Revoked access tokens not yet expired at `now`.
+    fn revoked_access_tokens(&self, now: i64) -> StoreFuture<'_, Vec<RevokedJti>>;
+    /// Deletes revocations of expired tokens and families whose every token expired.
+    fn purge_expired(&self, now: i64) -> StoreFuture<'_, PurgeReport>;
+
+    /// Writes an audit event.
+    fn audit(&self, event: AuditEvent) -> StoreFuture<'_, ()>;
+    /// The latest audit events, newest first.
+    fn audit_events(&self, limit: usize) -> StoreFuture<'_, Vec<AuditEvent>>;
+}

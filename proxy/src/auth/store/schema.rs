@@ -1,0 +1,143 @@
+//! The SQLite schema: versioned migrations recorded in `schema_version`, and the connection
+//! settings (WAL, `synchronous=FULL`, foreign keys).
+
+use std::time::Duration;
+
+use oauth4os_core::{Error, Result};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::sqlite::db_err;
+
+/// Migrations in order; migration `i` brings the schema to version `i + 1`. Never edit a
+/// released migration: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        grant_types TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        access_token_ttl INTEGER,
+        source TEXT NOT NULL CHECK (source IN ('config', 'api')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE refresh_families (
+        id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER,
+        revoked_reason TEXT
+    ) STRICT;
+    CREATE INDEX refresh_families_client ON refresh_families (client_id);
+    CREATE TABLE refresh_tokens (
+        hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
+        family_id TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        access_jti TEXT NOT NULL,
+        access_exp INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+    CREATE TABLE revocations (
+        jti TEXT PRIMARY KEY,
+        exp INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX revocations_exp ON revocations (exp);
+    CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        alg TEXT NOT NULL,
+        public_jwk TEXT NOT NULL,
+        private_key_enc BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER
+    ) STRICT;
+    CREATE TABLE audit_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        client_id TEXT,
+        detail TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_events_at ON audit_events (at);",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings of the connection that writes: WAL so readers never wait for it, and
+/// `synchronous=FULL` so that a commit is on disk before the request is answered.
+pub(super) fn configure_writer(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(db_err("configure"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(db_err("configure"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::config(
+            "store_not_wal",
+            format!("the store could not switch to WAL mode (it is in `{mode}` mode)"),
+        )
+        .with_help("put `store_path` on a local file system"));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err("configure"))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(db_err("configure"))?;
+    Ok(())
+}
+
+/// Settings of a read-only connection.
+pub(super) fn configure_reader(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err("configure"))
+}
+
+/// Brings the schema to [`SCHEMA_VERSION`], one transaction per migration.
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        .map_err(db_err("migrate"))?;
+    let current = version(conn)?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::config(
+            "store_too_new",
+            format!(
+                "the store is at schema version {current} but this proxy knows only up to {SCHEMA_VERSION}"
+            ),
+        )
+        .with_help("run the newer proxy that last wrote this store, or restore a backup"));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let target = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
+        if target <= current {
+            continue;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err("migrate"))?;
+        tx.execute_batch(sql).map_err(db_err("migrate"))?;
+        tx.execute("DELETE FROM schema_version", [])
+            .map_err(db_err("migrate"))?;
+        tx.execute("INSERT INTO schema_version (version) VALUES (?1)", [target])
+            .map_err(db_err("migrate"))?;
+        tx.commit().map_err(db_err("migrate"))?;
+        tracing::info!(version = target, "auth store migrated");
+    }
+    Ok(())
+}
+
+/// The schema version of the store (0 when new).
+pub(super) fn version(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT max(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .optional()
+    .map(|v| v.flatten().unwrap_or(0))
+    .map_err(db_err("migrate"))
+}

@@ -1,0 +1,14 @@
+//! `oauth4os-proxy`: the reference proxy in front of OpenSearch — the built-in OAuth 2.0
+//! authorization server and the resource side (verify → classify → scopes → Cedar → rate limit
+//! → forward), one router, one configuration file.
+
+pub mod app;
+#[path = "auth_stub.rs"]
+pub mod auth;
+pub mod config;
+pub mod metrics;
+pub mod ops;
+pub mod pipeline;
+
+pub use app::{App, router, serve};
+pub use config::Loaded;

@@ -1,0 +1,141 @@
+//! `oauth4os-proxy [--config FILE] [--check-config]`
+//!
+//! Without `--config`, runs on the embedded demo defaults (see `src/defaults.toml`).
+//! The key that encrypts signing keys at rest comes from `OAUTH4OS_KEY_ENCRYPTION_KEY`
+//! (base64 of 32 bytes) or the file named by `OAUTH4OS_KEY_ENCRYPTION_KEY_FILE`; on the embedded
+//! defaults a demo key is created next to the store.
+#![allow(clippy::print_stderr, reason = "command-line tool")]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use base64::Engine as _;
+use oauth4os_proxy::{App, Loaded};
+
+fn usage() -> ExitCode {
+    eprintln!("usage: oauth4os-proxy [--config FILE] [--check-config]");
+    ExitCode::from(64)
+}
+
+fn key_encryption_key(loaded: &Loaded, embedded: bool) -> Result<[u8; 32], String> {
+    let decode = |s: &str| -> Result<[u8; 32], String> {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(s.trim())
+            .map_err(|_| "the key encryption key is not base64".to_owned())?;
+        raw.try_into()
+            .map_err(|_| "the key encryption key must be 32 bytes".to_owned())
+    };
+    if let Ok(v) = std::env::var("OAUTH4OS_KEY_ENCRYPTION_KEY") {
+        return decode(&v);
+    }
+    if let Ok(f) = std::env::var("OAUTH4OS_KEY_ENCRYPTION_KEY_FILE") {
+        let v = std::fs::read_to_string(&f).map_err(|e| format!("cannot read `{f}`: {e}"))?;
+        return decode(&v);
+    }
+    if !embedded {
+        return Err(
+            "set OAUTH4OS_KEY_ENCRYPTION_KEY or OAUTH4OS_KEY_ENCRYPTION_KEY_FILE".to_owned(),
+        );
+    }
+    let path = loaded
+        .path(&loaded.config.authorization_server.store_path)
+        .with_extension("kek");
+    if let Ok(v) = std::fs::read_to_string(&path) {
+        return decode(&v);
+    }
+    let mut k = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut k).map_err(|_| "no randomness".to_owned())?;
+    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(k))
+        .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    tracing::warn!(path = %path.display(), "created a demo key encryption key next to the store");
+    Ok(k)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config: Option<PathBuf> = None;
+    let mut check_only = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--config" => match args.next() {
+                Some(p) => config = Some(PathBuf::from(p)),
+                None => return usage(),
+            },
+            "--check-config" => check_only = true,
+            _ => return usage(),
+        }
+    }
+    let embedded = config.is_none();
+    let loaded = match &config {
+        Some(p) => Loaded::from_file(p),
+        None => Loaded::embedded(),
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(2);
+        }
+    };
+    if check_only {
+        eprintln!("{}: configuration is valid", loaded.source);
+        return ExitCode::SUCCESS;
+    }
+    if embedded {
+        tracing::warn!(
+            "running on the embedded DEMO defaults: client `my-agent` has a well-known secret; never expose this"
+        );
+    }
+    let kek = match key_encryption_key(&loaded, embedded) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listen = loaded.config.listen.get_ref().clone();
+    let app = match App::build(loaded, kek) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(&listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(%listen, "oauth4os-proxy listening");
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return,
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down: draining in-flight requests");
+    };
+    match oauth4os_proxy::serve(app, listener, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

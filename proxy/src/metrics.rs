@@ -1,0 +1,220 @@
+//! Prometheus metrics with bounded label sets: route classes, status codes, fixed reasons.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use oauth4os_core::Error;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::app::App;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    decision: &'static str,
+}
+
+/// The proxy's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RouteLabels, Counter>,
+    auth_failures: Family<ReasonLabels, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
+    rate_limited: Counter,
+    upstream_latency: Histogram,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+/// Reasons are a fixed vocabulary from the core; anything else is counted as `other`.
+const REASONS: &[&str] = &[
+    "expired",
+    "not_yet_valid",
+    "bad_signature",
+    "unknown_kid",
+    "wrong_audience",
+    "wrong_issuer",
+    "revoked",
+    "malformed",
+    "bad_base64",
+    "bad_header",
+    "alg_none",
+    "alg_not_allowed",
+    "unsupported_alg",
+    "key_mismatch",
+    "bad_claim",
+    "missing_exp",
+    "missing_aud",
+    "wrong_typ",
+    "unknown_issuer",
+    "token_too_large",
+    "header_too_large",
+    "insufficient_scope",
+    "policy_denied",
+    "unresolved_wildcard",
+    "rate_limited",
+    "unclassified",
+    "bad_path",
+    "bad_index",
+    "bad_body",
+    "body_too_large",
+    "network",
+    "upstream_timeout",
+    "upstream_failed",
+];
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("oauth4os");
+        let requests = Family::<RouteLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests by route class and status",
+            requests.clone(),
+        );
+        let auth_failures = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "auth_failures",
+            "Refused proxied requests by reason",
+            auth_failures.clone(),
+        );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register(
+            "policy_decisions",
+            "Authorization decisions",
+            decisions.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by the rate limiter",
+            rate_limited.clone(),
+        );
+        let buckets = [
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let upstream_latency = Histogram::new(buckets);
+        registry.register(
+            "upstream_latency_seconds",
+            "Time to OpenSearch's response headers",
+            upstream_latency.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            auth_failures,
+            decisions,
+            rate_limited,
+            upstream_latency,
+        }
+    }
+
+    /// Counts a refused request.
+    pub fn auth_failure(&self, e: &Error) {
+        let reason = if REASONS.contains(&e.reason.as_str()) {
+            e.reason.clone()
+        } else {
+            "other".to_owned()
+        };
+        self.auth_failures
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    }
+
+    /// Counts a policy decision.
+    pub fn decision(&self, allowed: bool) {
+        let decision = if allowed { "allow" } else { "deny" };
+        self.decisions
+            .get_or_create(&DecisionLabels { decision })
+            .inc();
+    }
+
+    /// Counts a rate-limit refusal.
+    pub fn rate_limited(&self) {
+        self.rate_limited.inc();
+    }
+
+    /// Records an upstream round trip.
+    pub fn upstream_latency(&self, d: Duration) {
+        self.upstream_latency.observe(d.as_secs_f64());
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn route_class(path: &str) -> &'static str {
+    if path.starts_with("/oauth/") {
+        "oauth"
+    } else if path.starts_with("/.well-known/") {
+        "well_known"
+    } else if path.starts_with("/admin/") {
+        "admin"
+    } else if matches!(path, "/health" | "/ready" | "/metrics") {
+        "ops"
+    } else {
+        "proxy"
+    }
+}
+
+/// Middleware: counts every request by route class and status, and logs it (never a token).
+pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let route = route_class(req.uri().path());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let id = request_id();
+    let started = Instant::now();
+    let mut resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    app.metrics
+        .requests
+        .get_or_create(&RouteLabels { route, status })
+        .inc();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(request_id = %id, %method, path = %path, route, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+fn request_id() -> String {
+    let mut b = [0u8; 12];
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        return "0".to_owned();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -1,0 +1,75 @@
+//! Operations and discovery routes: health, readiness, metrics, RFC 9728 metadata.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::app::App;
+
+/// Liveness: the process answers.
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: OpenSearch answers.
+pub async fn ready(State(app): State<Arc<App>>) -> Response {
+    let mut req = app.upstream.client.get(format!("{}/", app.upstream.base));
+    if let Some(a) = &app.upstream.authorization {
+        req = req.header(header::AUTHORIZATION, a);
+    }
+    match req.send().await {
+        Ok(r) if r.status().is_success() => {
+            Json(json!({"status": "ready", "upstream": "ok"})).into_response()
+        }
+        Ok(r) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                json!({"status": "not_ready", "upstream": format!("HTTP {}", r.status().as_u16())}),
+            ),
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "upstream": "unreachable"})),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let mut r = app.metrics.render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+fn document(app: &App, resource: String) -> Json<Value> {
+    let mut doc = app.resource_metadata.clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("resource".into(), json!(resource));
+    }
+    Json(doc)
+}
+
+/// RFC 9728 metadata of the whole proxy.
+pub async fn protected_resource(State(app): State<Arc<App>>) -> Json<Value> {
+    document(&app, app.resource.clone())
+}
+
+/// RFC 9728 metadata of a resource under the proxy (`/.well-known/oauth-protected-resource/<path>`).
+pub async fn protected_resource_for(
+    State(app): State<Arc<App>>,
+    Path(path): Path<String>,
+) -> Json<Value> {
+    document(
+        &app,
+        format!("{}/{}", app.resource.trim_end_matches('/'), path),
+    )
+}
