@@ -49,6 +49,13 @@ else
   failed=$((failed + 1))
 fi
 
+ci_section "proxy resource side vs real OpenSearch and the real OpenID provider"
+if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
 cleanup
 trap - EXIT
 check "stop leaves nothing running" bash -c "! $OS status"

@@ -1,1 +1,281 @@
+//! The authorization server of the proxy: `POST /oauth/token` (client credentials, refresh
+//! with rotation and reuse detection), `/oauth/revoke` (RFC 7009), `/oauth/introspect`
+//! (RFC 7662), discovery (RFC 8414, OpenID Connect) and the JWKS; RFC 9068 access tokens
+//! signed ES256; state in a [`Store`] (embedded SQLite by default).
+//!
+//! ```text
+//! AuthServer::open(cfg, kek) ── store: migrate, signing key (decrypt or create), sync clients,
+//!                               load revocations
+//! AuthServer::router()       ── /oauth/{token,revoke,introspect}, /.well-known/{…}
+//! AuthServer::verify(token)  ── signature, iss, aud, exp (core Verifier), then revocation
+//! ```
 
+mod client_auth;
+mod config;
+mod discovery;
+mod error;
+mod form;
+mod introspect;
+mod keys;
+mod revoke;
+mod secrets;
+mod store;
+mod token;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
+use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
+use serde_json::{Value, json};
+
+pub use client_auth::{AuthMethod, Credentials};
+pub use config::{AuthConfig, ClientEntry, DEFAULT_TENANT, GrantType};
+pub use discovery::{
+    INTROSPECT_PATH, JWKS_PATH, METADATA_PATH, OIDC_METADATA_PATH, REVOKE_PATH, TOKEN_PATH,
+};
+pub use error::OAuthError;
+pub use keys::parse_key_encryption_key;
+pub use revoke::RevokedSet;
+pub use secrets::{SecretHash, generate_secret};
+pub use store::{
+    AuditEvent, ClientRecord, ClientSource, SqliteStore, Store, StoreFuture, StoredKey,
+};
+
+use keys::{KeyRing, SigningKey};
+use secrets::SecretVerifier;
+
+/// Largest request body the OAuth endpoints read.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The authorization server.
+pub struct AuthServer {
+    cfg: AuthConfig,
+    store: Arc<dyn Store>,
+    secrets: SecretVerifier,
+    kek: [u8; 32],
+    keys: RwLock<Arc<KeyRing>>,
+    verifier: RwLock<Arc<Verifier>>,
+    revoked: RevokedSet,
+}
+
+impl std::fmt::Debug for AuthServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthServer")
+            .field("issuer", &self.cfg.issuer)
+            .field("store", &self.store)
+            .field("revoked", &self.revoked.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs start-up work on a private single-threaded runtime on its own thread, so that the
+/// synchronous [`AuthServer::open`] works both inside and outside a tokio runtime.
+fn run_start_up<T: Send>(work: impl Future<Output = Result<T>> + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::internal(format!("cannot start a runtime: {e}")))?
+                    .block_on(work)
+            })
+            .join()
+            .map_err(|_| Error::internal("the auth server start-up thread panicked"))?
+    })
+}
+
+fn build_verifier(cfg: &AuthConfig, ring: &KeyRing) -> Result<Verifier> {
+    let vc = VerifierConfig {
+        issuer: cfg.issuer.clone(),
+        audiences: cfg.audiences.clone(),
+        algorithms: vec![Algorithm::ES256],
+        leeway: DEFAULT_LEEWAY,
+        required_typ: Some("at+jwt".to_owned()),
+    };
+    Verifier::with_keys(vc, ring.key_set()?)
+}
+
+impl AuthServer {
+    /// Opens (or creates) the SQLite store at `cfg.store_path`, migrates it, loads the signing
+    /// key (decrypting it with `key_encryption_key`) or creates one, and synchronises the
+    /// configuration's clients into the store.
+    pub fn open(cfg: AuthConfig, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {
+        cfg.validate()?;
+        let store = SqliteStore::open(&cfg.store_path)?;
+        run_start_up(Self::with_store(cfg, key_encryption_key, Arc::new(store)))
+    }
+
+    /// Like [`AuthServer::open`], over any [`Store`].
+    pub async fn with_store(
+        cfg: AuthConfig,
+        key_encryption_key: [u8; 32],
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<Self>> {
+        cfg.validate()?;
+        let now = unix_now();
+        let kek = key_encryption_key;
+        // Keys first: a wrong key-encryption key must fail before anything is written.
+        let ring = Self::load_keys(&cfg, &store, &kek, now).await?;
+        let records = cfg
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.to_record(i))
+            .collect::<Result<Vec<_>>>()?;
+        let report = store.sync_config_clients(records, now).await?;
+        if report != Default::default() {
+            tracing::info!(
+                added = ?report.added, updated = ?report.updated, removed = ?report.removed,
+                "configuration clients synchronised"
+            );
+            let detail = json!({
+                "added": report.added, "updated": report.updated, "removed": report.removed,
+            });
+            store
+                .audit(AuditEvent::new(now, "config_clients_synced", None, detail))
+                .await?;
+        }
+        let cutoff = revoke::expired_before(now);
+        store.purge_expired(cutoff).await?;
+        let revoked = RevokedSet::default();
+        revoked.extend(store.revoked_access_tokens(cutoff).await?);
+        let like = cfg.clients.first().map(|c| c.secret_hash.clone());
+        let secrets = tokio::task::spawn_blocking(move || SecretVerifier::new(like.as_deref()))
+            .await
+            .map_err(|_| Error::internal("the secret verifier set-up failed"))??;
+        let verifier = build_verifier(&cfg, &ring)?;
+        Ok(Arc::new(Self {
+            cfg,
+            store,
+            secrets,
+            kek,
+            keys: RwLock::new(Arc::new(ring)),
+            verifier: RwLock::new(Arc::new(verifier)),
+            revoked,
+        }))
+    }
+
+    async fn load_keys(
+        cfg: &AuthConfig,
+        store: &Arc<dyn Store>,
+        kek: &[u8; 32],
+        now: i64,
+    ) -> Result<KeyRing> {
+        let mut stored = store.signing_keys().await?;
+        if !stored.iter().any(|k| k.retired_at.is_none()) {
+            let (key, record) = SigningKey::generate(kek, now)?;
+            store.add_signing_key(record).await?;
+            let detail = json!({ "kid": key.kid() });
+            store
+                .audit(AuditEvent::new(now, "signing_key_created", None, detail))
+                .await?;
+            tracing::info!(kid = key.kid(), "signing key created");
+            stored = store.signing_keys().await?;
+        }
+        KeyRing::from_stored(&stored, kek, now, Self::publish_window(cfg))
+    }
+
+    /// How long a retired key stays published: the longest access-token life plus leeway.
+    fn publish_window(cfg: &AuthConfig) -> i64 {
+        i64::try_from(cfg.max_access_token_ttl().saturating_add(DEFAULT_LEEWAY)).unwrap_or(i64::MAX)
+    }
+
+    /// The router of the OAuth endpoints and discovery documents, state applied. Mount it at
+    /// the root of the listener whose origin is the issuer.
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route(TOKEN_PATH, post(token::handle))
+            .route(REVOKE_PATH, post(revoke::handle))
+            .route(INTROSPECT_PATH, post(introspect::handle))
+            .route(METADATA_PATH, get(discovery::metadata))
+            .route(OIDC_METADATA_PATH, get(discovery::openid_configuration))
+            .route(JWKS_PATH, get(discovery::jwks))
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .with_state(self.clone())
+    }
+
+    /// Verifies an access token this server issued: signature (its JWKS), `typ`, `iss`, `aud`,
+    /// `exp`, then revocation (reason `revoked`).
+    pub async fn verify(&self, token: &str) -> Result<Arc<Claims>> {
+        let claims = self.verifier().verify(token).await?;
+        let Some(jti) = claims.jti.as_deref() else {
+            return Err(Error::invalid_token(
+                "missing_jti",
+                "the token has no `jti` claim",
+            ));
+        };
+        if self.revoked.contains(jti) {
+            return Err(Error::invalid_token("revoked", "the token has been revoked"));
+        }
+        Ok(claims)
+    }
+
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        &self.cfg.issuer
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthConfig {
+        &self.cfg
+    }
+
+    /// The JWKS document (public keys only).
+    pub fn jwks(&self) -> Value {
+        self.key_ring().jwks()
+    }
+
+    /// The store, for the admin API.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Hashes a client secret as an argon2id PHC string, for `secret_hash` in the configuration.
+    pub fn hash_secret(secret: &str) -> Result<String> {
+        secrets::hash_secret(secret)
+    }
+
+    /// Creates a new signing key and retires the current one, which stays published until
+    /// the tokens it signed have expired. Returns the new key id.
+    pub async fn rotate_signing_key(&self) -> Result<String> {
+        let now = unix_now();
+        let (key, record) = SigningKey::generate(&self.kek, now)?;
+        let kid = key.kid().to_owned();
+        self.store.add_signing_key(record).await?;
+        let detail = json!({ "kid": kid });
+        self.store
+            .audit(AuditEvent::new(now, "signing_key_rotated", None, detail))
+            .await?;
+        let stored = self.store.signing_keys().await?;
+        let ring = KeyRing::from_stored(&stored, &self.kek, now, Self::publish_window(&self.cfg))?;
+        let verifier = build_verifier(&self.cfg, &ring)?;
+        if let (Ok(mut k), Ok(mut v)) = (self.keys.write(), self.verifier.write()) {
+            *k = Arc::new(ring);
+            *v = Arc::new(verifier);
+        }
+        tracing::info!(%kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    fn key_ring(&self) -> Arc<KeyRing> {
+        match self.keys.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn verifier(&self) -> Arc<Verifier> {
+        match self.verifier.read() {
+            Ok(v) => v.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+}

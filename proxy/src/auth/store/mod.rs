@@ -248,8 +248,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         next: NewRefreshToken,
         now: i64,
     ) -> StoreFuture<'a, bool>;
-    /// Revokes a family, records its unexpired access tokens as revoked and writes `event`,
-    /// in one transaction. Returns those access tokens (also when already revoked).
+    /// Revokes a family, records the access tokens issued from it as revoked and writes `event`,
+    /// in one transaction. Returns those access tokens (also when already revoked); expired
+    /// ones go at the next purge.
     fn revoke_refresh_family<'a>(
         &'a self,
         family_id: &'a str,
@@ -259,10 +260,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Records an access token as revoked until its `exp` and writes `event`, in one transaction.
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()>;
-    /// Revoked access tokens not yet expired at `now`.
-    fn revoked_access_tokens(&self, now: i64) -> StoreFuture<'_, Vec<RevokedJti>>;
-    /// Deletes revocations of expired tokens and families whose every token expired.
-    fn purge_expired(&self, now: i64) -> StoreFuture<'_, PurgeReport>;
+    /// Revoked access tokens whose `exp` is after `expired_before`.
+    fn revoked_access_tokens(&self, expired_before: i64) -> StoreFuture<'_, Vec<RevokedJti>>;
+    /// Deletes revocations of tokens that expired at or before `expired_before`, and families
+    /// whose every refresh token did.
+    fn purge_expired(&self, expired_before: i64) -> StoreFuture<'_, PurgeReport>;
 
     /// Writes an audit event.
     fn audit(&self, event: AuditEvent) -> StoreFuture<'_, ()>;

@@ -497,11 +497,10 @@ impl Store for SqliteStore {
             .map_err(db_err("revoke refresh family"))?;
             let jtis: Vec<RevokedJti> = tx
                 .prepare_cached(
-                    "SELECT access_jti, access_exp FROM refresh_tokens
-                     WHERE family_id = ?1 AND access_exp > ?2",
+                    "SELECT access_jti, access_exp FROM refresh_tokens WHERE family_id = ?1",
                 )
                 .and_then(|mut s| {
-                    s.query_map(params![family_id, now], |r| {
+                    s.query_map([&family_id], |r| {
                         Ok(RevokedJti {
                             jti: r.get(0)?,
                             exp: r.get(1)?,
@@ -536,12 +535,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn revoked_access_tokens(&self, now: i64) -> StoreFuture<'_, Vec<RevokedJti>> {
+    fn revoked_access_tokens(&self, expired_before: i64) -> StoreFuture<'_, Vec<RevokedJti>> {
         Box::pin(async move {
             self.read(|c| {
                 c.prepare_cached("SELECT jti, exp FROM revocations WHERE exp > ?1")
                     .and_then(|mut s| {
-                        s.query_map([now], |r| {
+                        s.query_map([expired_before], |r| {
                             Ok(RevokedJti {
                                 jti: r.get(0)?,
                                 exp: r.get(1)?,
@@ -554,18 +553,18 @@ impl Store for SqliteStore {
         })
     }
 
-    fn purge_expired(&self, now: i64) -> StoreFuture<'_, PurgeReport> {
+    fn purge_expired(&self, expired_before: i64) -> StoreFuture<'_, PurgeReport> {
         self.write(move |conn| {
             let tx = immediate(conn)?;
             let revocations = tx
-                .execute("DELETE FROM revocations WHERE exp <= ?1", [now])
+                .execute("DELETE FROM revocations WHERE exp <= ?1", [expired_before])
                 .map_err(db_err("purge"))?;
             let families = tx
                 .execute(
                     "DELETE FROM refresh_families WHERE NOT EXISTS (
                          SELECT 1 FROM refresh_tokens t
                          WHERE t.family_id = refresh_families.id AND t.expires_at > ?1)",
-                    [now],
+                    [expired_before],
                 )
                 .map_err(db_err("purge"))?;
             tx.commit().map_err(db_err("commit"))?;

@@ -1,0 +1,379 @@
+//! The resource side against the real OpenSearch and the real OpenID provider (as a tenant).
+//! Run by `.ci/harness/smoke.sh` (part of `make test`) with `OAUTH4OS_OPENSEARCH_URL` set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+#[path = "../../core/tests/support/idp.rs"]
+mod idp;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use idp::Idp;
+use oauth4os_proxy::{App, Loaded};
+use serde_json::{Value, json};
+
+fn opensearch() -> String {
+    std::env::var("OAUTH4OS_OPENSEARCH_URL")
+        .expect("set OAUTH4OS_OPENSEARCH_URL (run through `make test` or .ci/harness/smoke.sh)")
+}
+
+struct Proxy {
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the proxy on a free port with `tenants` and `extra` TOML appended to a base config.
+async fn start_proxy(upstream: &str, extra: &str) -> Proxy {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let public = format!("http://{addr}");
+    let toml = format!(
+        r#"
+listen = "{addr}"
+public_url = "{public}"
+
+[upstream]
+url = "{upstream}"
+timeout_secs = 5
+
+[authorization_server]
+issuer = "{public}"
+audiences = ["{public}"]
+store_path = "{store}"
+
+[[scope_mappings]]
+scope = "read:xp-logs-*"
+roles = ["logs_reader"]
+
+{extra}
+"#,
+        store = dir.path().join("store.db").display()
+    );
+    let loaded = Loaded::from_str(&toml, "test.toml", dir.path().to_path_buf()).unwrap();
+    let app = App::build(loaded, [7u8; 32]).unwrap();
+    tokio::spawn(oauth4os_proxy::serve(app, listener, std::future::pending()));
+    Proxy {
+        url: public,
+        _dir: dir,
+    }
+}
+
+fn tenant(idp: &Idp, name: &str, audience: &str) -> String {
+    format!(
+        "[[tenants]]\nname = \"{name}\"\nissuer = \"{}\"\naudiences = [\"{audience}\"]\nrequired_typ = \"at+jwt\"\n",
+        idp.issuer
+    )
+}
+
+async fn idp_token(idp: &Idp, scope: &str, resource: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/token", idp.issuer))
+        .basic_auth("ci-client", Some("ci-secret"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+            ("resource", resource),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {v}"))
+        .to_owned()
+}
+
+async fn call(
+    proxy: &Proxy,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = reqwest::Client::new()
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", proxy.url),
+        )
+        .header(
+            "content-type",
+            if path.contains("_bulk") || path.contains("_msearch") {
+                "application/x-ndjson"
+            } else {
+                "application/json"
+            },
+        );
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if !body.is_empty() {
+        req = req.body(body.to_owned());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+async fn seed() {
+    let c = reqwest::Client::new();
+    for idx in ["xp-logs-a", "xp-secret"] {
+        let _ = c.delete(format!("{}/{idx}", opensearch())).send().await;
+        c.put(format!("{}/{idx}", opensearch()))
+            .json(&json!({"settings":{"number_of_shards":1,"number_of_replicas":0}}))
+            .send()
+            .await
+            .unwrap();
+        c.put(format!("{}/{idx}/_doc/1?refresh=true", opensearch()))
+            .json(&json!({"level":"error","message":"boom","service":idx}))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn tenant_tokens_are_authorized_per_index_against_real_opensearch() {
+    seed().await;
+    let idp = Idp::start(&["--extra-scopes", "read:xp-logs-*"]);
+    let aud = "https://search.oauth4os.test";
+    let proxy = start_proxy(&opensearch(), &tenant(&idp, "acme", aud)).await;
+    let token = idp_token(&idp, "read:xp-logs-*", aud).await;
+
+    // Allowed search.
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/xp-logs-*/_search",
+        Some(&token),
+        r#"{"query":{"match":{"level":"error"}}}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["hits"]["total"]["value"], 1);
+    assert_eq!(v["hits"]["hits"][0]["_index"], "xp-logs-a");
+
+    // Denied: another index, a mixed path, bodies naming a forbidden index, _all, *, bare _search.
+    let denied = [
+        ("GET", "/xp-secret/_search", ""),
+        ("GET", "/xp-logs-a,xp-secret/_search", ""),
+        (
+            "POST",
+            "/_msearch",
+            "{\"index\":\"xp-logs-a\"}\n{}\n{\"index\":\"xp-secret\"}\n{}\n",
+        ),
+        (
+            "POST",
+            "/xp-logs-a/_msearch",
+            "{}\n{}\n{\"index\":\"xp-secret\"}\n{}\n",
+        ),
+        (
+            "POST",
+            "/_bulk",
+            "{\"index\":{\"_index\":\"xp-secret\"}}\n{\"a\":1}\n",
+        ),
+        ("GET", "/_all/_search", ""),
+        ("GET", "/*/_search", ""),
+        ("GET", "/_search", ""),
+    ];
+    for (m, p, b) in denied {
+        let (s, h, v) = call(&proxy, m, p, Some(&token), b).await;
+        assert_eq!(s, 403, "{m} {p}: {v}");
+        assert_eq!(v["error"], "insufficient_scope", "{m} {p}: {v}");
+        let www = h["www-authenticate"].to_str().unwrap();
+        assert!(
+            www.contains("error=\"insufficient_scope\"") && www.contains("scope=\""),
+            "{www}"
+        );
+    }
+    // The forbidden document was not written by the denied bulk.
+    let count: Value = reqwest::get(format!("{}/xp-secret/_count", opensearch()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count["count"], 1);
+
+    // A token for another audience (another tenant's resource) is refused.
+    let other = idp_token(&idp, "read:xp-logs-*", "https://other.oauth4os.test").await;
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&other), "").await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_token")));
+    assert!(
+        h["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+}
+
+#[tokio::test]
+async fn no_or_bad_token_gets_401_with_resource_metadata() {
+    let proxy = start_proxy(&opensearch(), "").await;
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-a/_search", None, "").await;
+    assert_eq!(s, 401);
+    let www = h["www-authenticate"].to_str().unwrap();
+    assert_eq!(
+        www,
+        format!(
+            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource\"",
+            proxy.url
+        )
+    );
+    assert!(v["error_description"].is_string());
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some("not.a.jwt"), "").await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_token")));
+    assert!(
+        h["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    assert!(
+        !v.to_string().contains("not.a.jwt"),
+        "errors never echo the token"
+    );
+
+    // RFC 9728 documents.
+    let doc: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource",
+        proxy.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(doc["resource"], proxy.url);
+    assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
+    assert_eq!(doc["authorization_servers"][0], proxy.url);
+    let doc: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        proxy.url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(doc["resource"], format!("{}/mcp", proxy.url));
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after() {
+    let idp = Idp::start(&["--extra-scopes", "read:xp-logs-*"]);
+    let aud = "https://search.oauth4os.test";
+    let proxy = start_proxy(
+        &opensearch(),
+        &format!(
+            "{}\n[rate_limits]\ndefault = \"1/min burst 2\"\n",
+            tenant(&idp, "acme", aud)
+        ),
+    )
+    .await;
+    let token = idp_token(&idp, "read:xp-logs-*", aud).await;
+    for _ in 0..2 {
+        assert_eq!(
+            call(&proxy, "GET", "/xp-logs-*/_count", Some(&token), "")
+                .await
+                .0,
+            200
+        );
+    }
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!((s, v["error"].as_str()), (429, Some("rate_limited")));
+    let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    let metrics = reqwest::get(format!("{}/metrics", proxy.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("oauth4os_rate_limited_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_opensearch_is_a_503_json_error() {
+    let idp = Idp::start(&["--extra-scopes", "read:xp-logs-*"]);
+    let aud = "https://search.oauth4os.test";
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let proxy = start_proxy(&format!("http://{closed}"), &tenant(&idp, "acme", aud)).await;
+    let token = idp_token(&idp, "read:xp-logs-*", aud).await;
+    let (s, _, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&token), "").await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["error"], "network");
+    let ready = reqwest::get(format!("{}/ready", proxy.url)).await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+}
+
+/// An upstream that records the headers it receives, to prove what reaches OpenSearch.
+async fn recording_upstream() -> (String, Arc<Mutex<Vec<reqwest::header::HeaderMap>>>) {
+    use axum::extract::Request;
+    let seen: Arc<Mutex<Vec<reqwest::header::HeaderMap>>> = Arc::default();
+    let s2 = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let seen = s2.clone();
+        async move {
+            seen.lock().unwrap().push(req.headers().clone());
+            axum::Json(json!({"count": 0}))
+        }
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn smuggled_identity_headers_never_reach_the_upstream() {
+    let idp = Idp::start(&["--extra-scopes", "read:xp-logs-*"]);
+    let aud = "https://search.oauth4os.test";
+    let (upstream, seen) = recording_upstream().await;
+    let proxy = start_proxy(&upstream, &tenant(&idp, "acme", aud)).await;
+    let token = idp_token(&idp, "read:xp-logs-*", aud).await;
+    let resp = reqwest::Client::new()
+        .get(format!("{}/xp-logs-a/_count", proxy.url))
+        .bearer_auth(&token)
+        .header("x-proxy-roles", "all_access")
+        .header("x-proxy-user", "admin")
+        .header("x-forwarded-for", "10.0.0.1")
+        .header("connection", "x-custom-hop")
+        .header("x-custom-hop", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let seen = seen.lock().unwrap();
+    let h = seen.last().unwrap();
+    assert_eq!(h["x-proxy-user"], "ci-client");
+    assert_eq!(h["x-proxy-roles"], "logs_reader");
+    assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(h.get_all("x-proxy-roles").iter().count(), 1);
+    assert!(
+        h.get("authorization").is_none(),
+        "the client's token is not forwarded"
+    );
+    assert!(
+        h.get("x-custom-hop").is_none(),
+        "headers named by Connection are hop-by-hop"
+    );
+}
