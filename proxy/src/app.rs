@@ -174,6 +174,15 @@ fn load_policies(
     PolicySet::from_sources(&borrowed)
 }
 
+/// Loads every policy file the configuration names, for `--check-config`.
+pub fn check_policies(loaded: &Loaded) -> Result<()> {
+    load_policies(loaded, &loaded.config.policies, "policies")?;
+    for (i, t) in loaded.config.tenants.iter().enumerate() {
+        load_policies(loaded, &t.policies, &format!("tenants[{i}].policies"))?;
+    }
+    Ok(())
+}
+
 impl App {
     /// Builds the proxy from a validated configuration.
     pub fn build(loaded: Loaded, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {

@@ -360,7 +360,7 @@ mod tests {
         assert!(e.message.contains("test.toml line"), "{}", e.message);
         assert!(e.message.contains("listen_addr"), "{}", e.message);
 
-        let bad_rate = format!("{base}\n[rate_limits]\ndefault = \"lots\"\n");
+        let bad_rate = base.replace("default = \"100/s burst 200\"", "default = \"lots\"");
         let e = load(&bad_rate).unwrap_err();
         assert!(e.message.contains("rate_limits.default"), "{}", e.message);
 
@@ -368,7 +368,7 @@ mod tests {
             format!("{base}\n[[scope_mappings]]\nscope = \"read:Logs\"\nroles = [\"r\"]\n");
         let e = load(&bad_scope).unwrap_err();
         assert!(
-            e.message.contains("scope_mappings[0].scope"),
+            e.message.contains("scope_mappings[1].scope"),
             "{}",
             e.message
         );

@@ -87,6 +87,10 @@ async fn main() -> ExitCode {
         }
     };
     if check_only {
+        if let Err(e) = oauth4os_proxy::app::check_policies(&loaded) {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(2);
+        }
         eprintln!("{}: configuration is valid", loaded.source);
         return ExitCode::SUCCESS;
     }

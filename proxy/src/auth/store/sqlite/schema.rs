@@ -6,7 +6,7 @@ use std::time::Duration;
 use oauth4os_core::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use super::sqlite::db_err;
+use super::db_err;
 
 /// Migrations in order; migration `i` brings the schema to version `i + 1`. Never edit a
 /// released migration: append a new one.

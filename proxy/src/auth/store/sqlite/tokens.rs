@@ -1,0 +1,224 @@
+//! Refresh families and tokens, revocations, purging and audit events.
+
+use oauth4os_core::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{db_err, immediate};
+use crate::auth::store::{
+    AuditEvent, NewRefreshToken, PurgeReport, RefreshFamily, RefreshView, RevokedJti,
+};
+
+pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_events (at, kind, client_id, detail) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .and_then(|mut s| s.execute(params![e.at, e.kind, e.client_id, e.detail.to_string()]))
+    .map(|_| ())
+    .map_err(db_err("write audit event"))
+}
+
+pub(super) fn audit_events(conn: &Connection, limit: i64) -> Result<Vec<AuditEvent>> {
+    conn.prepare_cached(
+        "SELECT at, kind, client_id, detail FROM audit_events ORDER BY id DESC LIMIT ?1",
+    )
+    .and_then(|mut s| {
+        s.query_map([limit], |r| {
+            let detail: String = r.get(3)?;
+            Ok(AuditEvent {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                client_id: r.get(2)?,
+                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            })
+        })?
+        .collect()
+    })
+    .map_err(db_err("read audit events"))
+}
+
+fn insert_refresh(conn: &Connection, t: &NewRefreshToken) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, access_jti, access_exp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &t.hash[..],
+            t.family_id,
+            t.issued_at,
+            t.expires_at,
+            t.access_jti,
+            t.access_exp
+        ])
+    })
+    .map(|_| ())
+    .map_err(db_err("write refresh token"))
+}
+
+pub(super) fn create_family(
+    conn: &mut Connection,
+    family: &RefreshFamily,
+    first: &NewRefreshToken,
+) -> Result<()> {
+    let tx = immediate(conn)?;
+    tx.prepare_cached(
+        "INSERT INTO refresh_families (id, client_id, scope, audience, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            family.id,
+            family.client_id,
+            family.scope,
+            family.audience,
+            family.created_at
+        ])
+    })
+    .map_err(db_err("write refresh family"))?;
+    insert_refresh(&tx, first)?;
+    tx.commit().map_err(db_err("commit"))
+}
+
+pub(super) fn find_refresh(conn: &Connection, hash: &[u8; 32]) -> Result<Option<RefreshView>> {
+    conn.prepare_cached(
+        "SELECT f.id, f.client_id, f.scope, f.audience, f.created_at, f.revoked_at,
+                t.issued_at, t.expires_at, t.used_at
+         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+         WHERE t.hash = ?1",
+    )
+    .and_then(|mut s| {
+        s.query_row([&hash[..]], |r| {
+            Ok(RefreshView {
+                family: RefreshFamily {
+                    id: r.get(0)?,
+                    client_id: r.get(1)?,
+                    scope: r.get(2)?,
+                    audience: r.get(3)?,
+                    created_at: r.get(4)?,
+                },
+                family_revoked_at: r.get(5)?,
+                issued_at: r.get(6)?,
+                expires_at: r.get(7)?,
+                used_at: r.get(8)?,
+            })
+        })
+        .optional()
+    })
+    .map_err(db_err("read refresh token"))
+}
+
+/// The compare-and-swap: the `UPDATE` matches only an unused, unexpired token of an unrevoked
+/// family, and the transaction holds the write lock from its first statement.
+pub(super) fn rotate(
+    conn: &mut Connection,
+    old: &[u8; 32],
+    next: &NewRefreshToken,
+    now: i64,
+) -> Result<bool> {
+    let tx = immediate(conn)?;
+    let swapped = tx
+        .prepare_cached(
+            "UPDATE refresh_tokens SET used_at = ?1
+             WHERE hash = ?2 AND used_at IS NULL AND expires_at > ?1 AND family_id = ?3
+               AND EXISTS (SELECT 1 FROM refresh_families WHERE id = ?3 AND revoked_at IS NULL)",
+        )
+        .and_then(|mut s| s.execute(params![now, &old[..], next.family_id]))
+        .map_err(db_err("rotate refresh token"))?;
+    if swapped != 1 {
+        return Ok(false);
+    }
+    insert_refresh(&tx, next)?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(true)
+}
+
+pub(super) fn revoke_family(
+    conn: &mut Connection,
+    family_id: &str,
+    reason: &str,
+    event: &AuditEvent,
+) -> Result<Vec<RevokedJti>> {
+    let now = event.at;
+    let tx = immediate(conn)?;
+    tx.execute(
+        "UPDATE refresh_families SET revoked_at = ?1, revoked_reason = ?2
+         WHERE id = ?3 AND revoked_at IS NULL",
+        params![now, reason, family_id],
+    )
+    .map_err(db_err("revoke refresh family"))?;
+    let jtis: Vec<RevokedJti> = tx
+        .prepare_cached("SELECT access_jti, access_exp FROM refresh_tokens WHERE family_id = ?1")
+        .and_then(|mut s| {
+            s.query_map([family_id], |r| {
+                Ok(RevokedJti {
+                    jti: r.get(0)?,
+                    exp: r.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(db_err("revoke refresh family"))?;
+    for j in &jtis {
+        insert_revocation(&tx, j, now)?;
+    }
+    insert_audit(&tx, event)?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(jtis)
+}
+
+fn insert_revocation(conn: &Connection, r: &RevokedJti, now: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO revocations (jti, exp, revoked_at) VALUES (?1, ?2, ?3)",
+    )
+    .and_then(|mut s| s.execute(params![r.jti, r.exp, now]))
+    .map(|_| ())
+    .map_err(db_err("write revocation"))
+}
+
+pub(super) fn revoke_access(
+    conn: &mut Connection,
+    revoked: &RevokedJti,
+    event: &AuditEvent,
+) -> Result<()> {
+    let tx = immediate(conn)?;
+    insert_revocation(&tx, revoked, event.at)?;
+    insert_audit(&tx, event)?;
+    tx.commit().map_err(db_err("commit"))
+}
+
+pub(super) fn revoked(conn: &Connection, expired_before: i64) -> Result<Vec<RevokedJti>> {
+    conn.prepare_cached("SELECT jti, exp FROM revocations WHERE exp > ?1")
+        .and_then(|mut s| {
+            s.query_map([expired_before], |r| {
+                Ok(RevokedJti {
+                    jti: r.get(0)?,
+                    exp: r.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(db_err("read revocations"))
+}
+
+pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeReport> {
+    let tx = immediate(conn)?;
+    let revocations = tx
+        .execute(
+            "DELETE FROM revocations WHERE exp <= ?1",
+            [expired_before],
+        )
+        .map_err(db_err("purge"))?;
+    let families = tx
+        .execute(
+            "DELETE FROM refresh_families WHERE NOT EXISTS (
+                 SELECT 1 FROM refresh_tokens t
+                 WHERE t.family_id = refresh_families.id AND t.expires_at > ?1)",
+            [expired_before],
+        )
+        .map_err(db_err("purge"))?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(PurgeReport {
+        revocations,
+        families,
+    })
+}
