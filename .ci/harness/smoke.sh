@@ -50,7 +50,7 @@ else
 fi
 
 ci_section "proxy resource side vs real OpenSearch and the real OpenID provider"
-if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource; then
+if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))

@@ -174,6 +174,14 @@ fn load_policies(
     PolicySet::from_sources(&borrowed)
 }
 
+fn jwks_policy(t: &crate::config::Tenant) -> JwksPolicy {
+    let mut p = JwksPolicy::default();
+    if let Some(secs) = t.jwks_min_refresh_secs {
+        p.min_refresh_interval = Duration::from_secs(secs);
+    }
+    p
+}
+
 /// Loads every policy file the configuration names, for `--check-config`.
 pub fn check_policies(loaded: &Loaded) -> Result<()> {
     load_policies(loaded, &loaded.config.policies, "policies")?;
@@ -216,7 +224,7 @@ impl App {
                 verifier: Verifier::with_jwks(
                     vc,
                     t.jwks_uri.clone(),
-                    JwksPolicy::default(),
+                    jwks_policy(t),
                     transport.clone(),
                 )?,
                 policies: load_policies(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,

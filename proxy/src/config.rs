@@ -134,6 +134,9 @@ pub struct Tenant {
     /// Cedar policy files for this tenant.
     #[serde(default)]
     pub policies: Vec<Spanned<PathBuf>>,
+    /// Least seconds between two JWKS refreshes caused by unknown key ids (default 30).
+    #[serde(default)]
+    pub jwks_min_refresh_secs: Option<u64>,
 }
 
 /// Maps a scope pattern to OpenSearch backend roles.

@@ -171,7 +171,11 @@ mod tests {
         assert_eq!(c.method, AuthMethod::Basic);
         assert!(!format!("{c:?}").contains("p@ss"));
         for bad in ["Basic", "Basic !!!", "Basic Zm9v", "Bearer abc"] {
-            assert_eq!(parse_basic(bad).unwrap_err().code, "invalid_client", "{bad}");
+            assert_eq!(
+                parse_basic(bad).unwrap_err().code,
+                "invalid_client",
+                "{bad}"
+            );
         }
     }
 }

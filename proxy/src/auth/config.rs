@@ -173,7 +173,11 @@ impl AuthConfig {
 
 fn validate_issuer(issuer: &str) -> Result<()> {
     let bad = |why: &str| {
-        Error::config("invalid_issuer", format!("`issuer` {}: {why}", quote(issuer))).with_help(
+        Error::config(
+            "invalid_issuer",
+            format!("`issuer` {}: {why}", quote(issuer)),
+        )
+        .with_help(
             "use the origin clients reach the proxy at, e.g. `https://auth.example.com:8443`",
         )
     };
@@ -258,16 +262,24 @@ impl ClientEntry {
                     "invalid_secret_hash",
                     format!("`{}` is not an argon2id PHC string", key("secret_hash")),
                 )
-                .with_help("generate one with `AuthServer::hash_secret`; it starts with `$argon2id$`"));
+                .with_help(
+                    "generate one with `AuthServer::hash_secret`; it starts with `$argon2id$`",
+                ));
             }
         }
         let scopes = ScopeSet::parse(&self.scopes).map_err(|e| {
-            Error::config("invalid_scopes", format!("`{}`: {}", key("scopes"), e.message))
+            Error::config(
+                "invalid_scopes",
+                format!("`{}`: {}", key("scopes"), e.message),
+            )
         })?;
         if scopes.is_empty() {
             return Err(Error::config(
                 "invalid_scopes",
-                format!("`{}` is empty: a client must be allowed some scope", key("scopes")),
+                format!(
+                    "`{}` is empty: a client must be allowed some scope",
+                    key("scopes")
+                ),
             ));
         }
         let grant_types = parse_grant_types(&self.grant_types, &key("grant_types"))?;

@@ -70,9 +70,20 @@ impl AuthServer {
         if let Some(map) = doc.as_object_mut() {
             map.insert("subject_types_supported".into(), json!(["public"]));
             map.insert("id_token_signing_alg_values_supported".into(), json!([ALG]));
-            map.insert("claims_supported".into(), json!([
-                "iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "tenant"
-            ]));
+            map.insert(
+                "claims_supported".into(),
+                json!([
+                    "iss",
+                    "sub",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "jti",
+                    "client_id",
+                    "scope",
+                    "tenant"
+                ]),
+            );
         }
         Ok(doc)
     }

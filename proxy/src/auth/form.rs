@@ -115,7 +115,8 @@ pub fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Encodes one form component (the inverse of [`form_decode`]), for clients and tests.
+/// Encodes one form component (the inverse of [`form_decode`]), for tests.
+#[cfg(test)]
 pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -138,7 +139,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded; charset=UTF-8".parse().unwrap(),
+            "application/x-www-form-urlencoded; charset=UTF-8"
+                .parse()
+                .unwrap(),
         );
         h
     }

@@ -57,7 +57,7 @@ fn aead_key(kek: &[u8; 32]) -> Result<LessSafeKey> {
         .map_err(|_| Error::internal("cannot build the AES-256-GCM key"))
 }
 
-fn seal(kek: &[u8; 32], kid: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn seal(kek: &[u8; 32], kid: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
     let nonce = random_bytes::<NONCE_LEN>()?;
     let mut out = Vec::with_capacity(NONCE_LEN + plaintext.len() + 16);
     out.extend_from_slice(&nonce);
@@ -74,7 +74,7 @@ fn seal(kek: &[u8; 32], kid: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn open(kek: &[u8; 32], kid: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn open(kek: &[u8; 32], kid: &str, sealed: &[u8]) -> Result<Vec<u8>> {
     let wrong = || {
         Error::config(
             "wrong_key_encryption_key",
@@ -150,7 +150,10 @@ impl SigningKey {
         if stored.alg != ALG {
             return Err(Error::config(
                 "unsupported_signing_key",
-                format!("the signing key `{}` uses {}, not ES256", stored.kid, stored.alg),
+                format!(
+                    "the signing key `{}` uses {}, not ES256",
+                    stored.kid, stored.alg
+                ),
             ));
         }
         let mut pkcs8 = open(kek, &stored.kid, &stored.private_key_enc)?;
@@ -237,9 +240,7 @@ impl KeyRing {
         let current = SigningKey::unseal(active, kek)?;
         let mut published = Vec::new();
         for k in keys.iter().rev() {
-            let live = k
-                .retired_at
-                .is_none_or(|r| r.saturating_add(window) > now);
+            let live = k.retired_at.is_none_or(|r| r.saturating_add(window) > now);
             if live {
                 let jwk: Value = serde_json::from_str(&k.public_jwk)
                     .map_err(|_| Error::internal("a stored public JWK is not JSON"))?;

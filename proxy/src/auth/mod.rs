@@ -19,7 +19,7 @@ mod introspect;
 mod keys;
 mod revoke;
 mod secrets;
-mod store;
+pub mod store;
 mod token;
 
 #[cfg(test)]
@@ -44,9 +44,7 @@ pub use error::OAuthError;
 pub use keys::parse_key_encryption_key;
 pub use revoke::RevokedSet;
 pub use secrets::{SecretHash, generate_secret};
-pub use store::{
-    AuditEvent, ClientRecord, ClientSource, SqliteStore, Store, StoreFuture, StoredKey,
-};
+pub use store::{AuditEvent, ClientRecord, ClientSource, SqliteStore, Store};
 
 use keys::{KeyRing, SigningKey};
 use secrets::SecretVerifier;
@@ -213,7 +211,10 @@ impl AuthServer {
             ));
         };
         if self.revoked.contains(jti) {
-            return Err(Error::invalid_token("revoked", "the token has been revoked"));
+            return Err(Error::invalid_token(
+                "revoked",
+                "the token has been revoked",
+            ));
         }
         Ok(claims)
     }

@@ -108,7 +108,9 @@ pub(crate) async fn handle(
 ) -> Response {
     let result = match body {
         Ok(body) => server.revoke(&headers, &body).await,
-        Err(_) => Err(OAuthError::invalid_request("the request body cannot be read or is too large")),
+        Err(_) => Err(OAuthError::invalid_request(
+            "the request body cannot be read or is too large",
+        )),
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -131,7 +133,11 @@ impl AuthServer {
         Ok(no_store_json(StatusCode::OK, &json!({ "revoked": true })))
     }
 
-    async fn revoke_access_token(&self, token: &str, client: Option<&ClientRecord>) -> OAuthResult<()> {
+    async fn revoke_access_token(
+        &self,
+        token: &str,
+        client: Option<&ClientRecord>,
+    ) -> OAuthResult<()> {
         // Only our own, valid tokens are recorded: a forged token cannot revoke another's jti.
         let Ok(claims) = self.verifier().verify(token).await else {
             return Ok(());
@@ -164,7 +170,11 @@ impl AuthServer {
         Ok(())
     }
 
-    async fn revoke_refresh_token(&self, token: &str, client: Option<&ClientRecord>) -> OAuthResult<()> {
+    async fn revoke_refresh_token(
+        &self,
+        token: &str,
+        client: Option<&ClientRecord>,
+    ) -> OAuthResult<()> {
         let Some(view) = self.store.refresh_token(&sha256(token.as_bytes())).await? else {
             return Ok(());
         };
@@ -230,7 +240,11 @@ impl AuthServer {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 match store.purge_expired(before).await {
-                    Ok(r) => tracing::debug!(revocations = r.revocations, families = r.families, "auth store purged"),
+                    Ok(r) => tracing::debug!(
+                        revocations = r.revocations,
+                        families = r.families,
+                        "auth store purged"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "auth store purge failed"),
                 }
             });

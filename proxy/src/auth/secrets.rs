@@ -87,7 +87,10 @@ pub(crate) fn hash_secret_with(secret: &str, params: Params) -> Result<String> {
 /// A new server-generated secret and its stored form (`sha256:...`), for the admin API.
 pub fn generate_secret() -> Result<(String, String)> {
     let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
-    let stored = format!("{SHA256_PREFIX}{}", URL_SAFE_NO_PAD.encode(sha256(secret.as_bytes())));
+    let stored = format!(
+        "{SHA256_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(sha256(secret.as_bytes()))
+    );
     Ok((secret, stored))
 }
 
@@ -188,13 +191,6 @@ impl SecretVerifier {
             .await
             .unwrap_or(false);
         ok && is_real
-    }
-
-    /// Forgets the cached digest of a client (call it when its secret changes or it is removed).
-    pub fn forget(&self, client_id: &str) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(client_id);
-        }
     }
 
     /// Whether a digest is cached for the client (for tests).

@@ -75,7 +75,9 @@ pub(crate) async fn handle(
 ) -> Response {
     let result = match body {
         Ok(body) => server.token(&headers, &body).await,
-        Err(_) => Err(OAuthError::invalid_request("the request body cannot be read or is too large")),
+        Err(_) => Err(OAuthError::invalid_request(
+            "the request body cannot be read or is too large",
+        )),
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -247,7 +249,10 @@ impl AuthServer {
             ));
         }
         let granted = granted.to_string();
-        if let Some(aud) = form.get("resource").map(|_| self.audience(form)).transpose()?
+        if let Some(aud) = form
+            .get("resource")
+            .map(|_| self.audience(form))
+            .transpose()?
             && aud != view.family.audience
         {
             return Err(OAuthError::invalid_target(

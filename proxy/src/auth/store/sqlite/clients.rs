@@ -86,7 +86,9 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
         .map(|g| g.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let ttl = c.access_token_ttl.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+    let ttl = c
+        .access_token_ttl
+        .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
     conn.prepare_cached(
         "INSERT INTO clients (id, secret_hash, scopes, grant_types, tenant, access_token_ttl,
              source, created_at, updated_at)

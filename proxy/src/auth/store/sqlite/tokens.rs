@@ -203,10 +203,7 @@ pub(super) fn revoked(conn: &Connection, expired_before: i64) -> Result<Vec<Revo
 pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeReport> {
     let tx = immediate(conn)?;
     let revocations = tx
-        .execute(
-            "DELETE FROM revocations WHERE exp <= ?1",
-            [expired_before],
-        )
+        .execute("DELETE FROM revocations WHERE exp <= ?1", [expired_before])
         .map_err(db_err("purge"))?;
     let families = tx
         .execute(
