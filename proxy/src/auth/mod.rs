@@ -145,6 +145,7 @@ impl AuthServer {
         store.purge_expired(cutoff).await?;
         let revoked = RevokedSet::default();
         revoked.extend(store.revoked_access_tokens(cutoff).await?);
+        revoked.purged_at(now);
         let like = cfg.clients.first().map(|c| c.secret_hash.clone());
         let secrets = tokio::task::spawn_blocking(move || SecretVerifier::new(like.as_deref()))
             .await

@@ -61,6 +61,11 @@ impl RevokedSet {
         self.map.read().map_or(0, |m| m.len())
     }
 
+    /// Records that expired entries were purged at `now`.
+    pub(crate) fn purged_at(&self, now: i64) {
+        self.last_purge.store(now, Ordering::Relaxed);
+    }
+
     /// Whether no entry is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -222,7 +227,7 @@ impl AuthServer {
 
     /// Purges expired revocations and refresh families in the background, at most every
     /// [`PURGE_INTERVAL`] seconds.
-    pub(crate) fn maybe_purge(self: &AuthServer) {
+    pub(crate) fn maybe_purge(&self) {
         let now = unix_now();
         let last = self.revoked.last_purge.load(Ordering::Relaxed);
         if now.saturating_sub(last) < PURGE_INTERVAL

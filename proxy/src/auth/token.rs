@@ -112,6 +112,7 @@ impl AuthServer {
         });
         if let (Some(rt), Some(map)) = (refresh, body.as_object_mut()) {
             map.insert("refresh_token".to_owned(), rt.into());
+            self.maybe_purge();
         }
         Ok(no_store_json(StatusCode::OK, &body))
     }

@@ -251,7 +251,8 @@ fn configuration_errors_name_the_key() {
     let dir = TempDir::new();
     let good = config(&dir);
     good.validate().unwrap();
-    let cases: Vec<(Box<dyn Fn(&mut AuthConfig)>, &str, &str)> = vec![
+    type Change = Box<dyn Fn(&mut AuthConfig)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
         (
             Box::new(|c| c.issuer = "localhost:8443".into()),
             "invalid_issuer",

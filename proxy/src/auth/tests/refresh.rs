@@ -190,3 +190,44 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_win() {
         "revoked"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_store_swap_lets_exactly_one_rotation_through() {
+    use crate::auth::secrets::sha256;
+    use crate::auth::store::{NewRefreshToken, RefreshFamily};
+    let h = Harness::new();
+    let store = h.server.store.clone();
+    let now = oauth4os_core::verify::unix_now();
+    let family = RefreshFamily {
+        id: "fam".into(),
+        client_id: "agent".into(),
+        scope: "read:logs-*".into(),
+        audience: AUD.into(),
+        created_at: now,
+    };
+    let token = |i: u8| NewRefreshToken {
+        hash: sha256(&[i]),
+        family_id: "fam".into(),
+        issued_at: now,
+        expires_at: now + 60,
+        access_jti: format!("jti-{i}"),
+        access_exp: now + 60,
+    };
+    store.create_refresh_family(family, token(0)).await.unwrap();
+    let old = sha256(&[0]);
+    let mut tasks = Vec::new();
+    for i in 1..=20u8 {
+        let store = store.clone();
+        let next = token(i);
+        tasks.push(tokio::spawn(async move {
+            store.rotate_refresh_token(&old, next, now).await.unwrap()
+        }));
+    }
+    let mut swapped = 0;
+    for t in tasks {
+        swapped += usize::from(t.await.unwrap());
+    }
+    assert_eq!(swapped, 1);
+    let view = store.refresh_token(&old).await.unwrap().unwrap();
+    assert!(view.used_at.is_some());
+}

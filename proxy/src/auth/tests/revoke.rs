@@ -161,3 +161,28 @@ async fn revoking_a_refresh_token_revokes_its_family() {
         "an explicit revocation is not reuse"
     );
 }
+
+#[tokio::test]
+async fn expired_revocations_and_families_are_purged() {
+    let h = Harness::new();
+    let issued = h.token("agent", "agent-secret", &[]).await;
+    let token = issued["access_token"].as_str().unwrap();
+    h.post("/oauth/revoke", &form(&[("token", token)]), None).await;
+    assert_eq!(h.server.revoked.len(), 1);
+    let store = &h.server.store;
+    let now = oauth4os_core::verify::unix_now();
+    assert_eq!(store.revoked_access_tokens(now).await.unwrap().len(), 1);
+
+    // Nothing is due yet.
+    let report = store.purge_expired(now).await.unwrap();
+    assert_eq!((report.revocations, report.families), (0, 0));
+    // A year on, the revocation and the refresh family are gone.
+    let later = now + 365 * 24 * 3600;
+    let report = store.purge_expired(later).await.unwrap();
+    assert_eq!((report.revocations, report.families), (1, 1));
+    assert!(store.revoked_access_tokens(now).await.unwrap().is_empty());
+    let rt = issued["refresh_token"].as_str().unwrap();
+    assert_eq!(h.refresh("agent", "agent-secret", rt, &[]).await.error(), "invalid_grant");
+    h.server.revoked.purge(later);
+    assert!(h.server.revoked.is_empty());
+}
