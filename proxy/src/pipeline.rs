@@ -257,7 +257,35 @@ async fn handle(app: &Arc<App>, req: Request) -> Result<Response, Error> {
         app.metrics.rate_limited();
         return Err(limited.into());
     }
-    forward(app, parts, body, client_id, &scopes, peer).await
+    forward(
+        app,
+        parts,
+        body,
+        client_id,
+        &scopes,
+        peer,
+        classified.endpoint,
+    )
+    .await
+}
+
+/// OpenSearch accepts only JSON (or NDJSON) bodies, but `curl -d` sends a form content type: a
+/// body labelled as a form (or not labelled) is relabelled for the endpoint.
+fn content_type_for(headers: &HeaderMap, endpoint: &str, has_body: bool) -> Option<HeaderValue> {
+    let current = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_form = current.is_empty() || current.starts_with("application/x-www-form-urlencoded");
+    if !has_body || !is_form {
+        return None;
+    }
+    let ndjson = matches!(endpoint, "bulk" | "msearch" | "msearch_template");
+    Some(HeaderValue::from_static(if ndjson {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    }))
 }
 
 async fn forward(
@@ -267,6 +295,7 @@ async fn forward(
     user: &str,
     scopes: &ScopeSet,
     peer: Option<std::net::IpAddr>,
+    endpoint: &str,
 ) -> Result<Response, Error> {
     let path_and_query = parts
         .uri
@@ -291,6 +320,9 @@ async fn forward(
             continue;
         }
         headers.append(name.clone(), value.clone());
+    }
+    if let Some(ct) = content_type_for(&parts.headers, endpoint, !body.is_empty()) {
+        headers.insert(header::CONTENT_TYPE, ct);
     }
     let roles = app.roles_for(scopes).join(",");
     let set = |h: &mut HeaderMap, n: &'static str, v: &str| {
@@ -347,5 +379,37 @@ pub fn upstream_status(e: &Error) -> StatusCode {
         StatusCode::GATEWAY_TIMEOUT
     } else {
         status_for(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_are_relabelled_for_opensearch() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            content_type_for(&h, "search", true).unwrap(),
+            "application/json"
+        );
+        assert_eq!(
+            content_type_for(&h, "bulk", true).unwrap(),
+            "application/x-ndjson"
+        );
+        assert!(content_type_for(&h, "search", false).is_none());
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(content_type_for(&h, "search", true).is_none());
+        assert_eq!(
+            content_type_for(&HeaderMap::new(), "count", true).unwrap(),
+            "application/json"
+        );
     }
 }

@@ -13,15 +13,6 @@ use super::form::{Form, form_decode};
 use super::secrets::MAX_SECRET_LEN;
 use super::store::ClientRecord;
 
-/// How the client authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    /// `client_secret_basic`.
-    Basic,
-    /// `client_secret_post`.
-    Post,
-}
-
 /// Presented client credentials. `Debug` never shows the secret.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -29,8 +20,6 @@ pub struct Credentials {
     pub id: String,
     /// The secret.
     pub secret: Secret,
-    /// How they were sent.
-    pub method: AuthMethod,
 }
 
 fn bad_basic() -> OAuthError {
@@ -57,7 +46,6 @@ fn parse_basic(value: &str) -> OAuthResult<Credentials> {
     Ok(Credentials {
         id,
         secret: Secret::new(secret),
-        method: AuthMethod::Basic,
     })
 }
 
@@ -89,7 +77,6 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
         (None, Some(id), Some(secret)) => Some(Credentials {
             id: id.to_owned(),
             secret: Secret::new(secret),
-            method: AuthMethod::Post,
         }),
         (None, None, Some(_)) => {
             return Err(OAuthError::invalid_request(
@@ -168,7 +155,6 @@ mod tests {
         let c = parse_basic(&basic("my:client", "p@ss w+rd%")).unwrap();
         assert_eq!(c.id, "my:client");
         assert_eq!(c.secret.expose(), "p@ss w+rd%");
-        assert_eq!(c.method, AuthMethod::Basic);
         assert!(!format!("{c:?}").contains("p@ss"));
         for bad in ["Basic", "Basic !!!", "Basic Zm9v", "Bearer abc"] {
             assert_eq!(

@@ -35,18 +35,17 @@ use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
 use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
 use serde_json::{Value, json};
 
-pub use client_auth::{AuthMethod, Credentials};
 pub use config::{AuthConfig, ClientEntry, DEFAULT_TENANT, GrantType};
 pub use discovery::{
     INTROSPECT_PATH, JWKS_PATH, METADATA_PATH, OIDC_METADATA_PATH, REVOKE_PATH, TOKEN_PATH,
 };
 pub use error::OAuthError;
 pub use keys::parse_key_encryption_key;
-pub use revoke::RevokedSet;
 pub use secrets::{SecretHash, generate_secret};
 pub use store::{AuditEvent, ClientRecord, ClientSource, SqliteStore, Store};
 
 use keys::{KeyRing, SigningKey};
+use revoke::RevokedSet;
 use secrets::SecretVerifier;
 
 /// Largest request body the OAuth endpoints read.

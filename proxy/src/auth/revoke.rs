@@ -57,18 +57,13 @@ impl RevokedSet {
     }
 
     /// How many entries are held.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.read().map_or(0, |m| m.len())
     }
 
     /// Records that expired entries were purged at `now`.
     pub(crate) fn purged_at(&self, now: i64) {
         self.last_purge.store(now, Ordering::Relaxed);
-    }
-
-    /// Whether no entry is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
