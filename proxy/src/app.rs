@@ -201,7 +201,9 @@ impl App {
             .resource
             .clone()
             .unwrap_or_else(|| public.clone());
-        let auth = AuthServer::open(c.authorization_server.clone(), key_encryption_key)?;
+        let mut auth_cfg = c.authorization_server.clone();
+        auth_cfg.store_path = loaded.path(&auth_cfg.store_path);
+        let auth = AuthServer::open(auth_cfg, key_encryption_key)?;
         let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
         let mut tenants = Vec::new();
         for (i, t) in c.tenants.iter().enumerate() {

@@ -242,6 +242,18 @@ impl Loaded {
 
     fn validate(&self) -> Result<()> {
         let c = &self.config;
+        c.authorization_server.validate().map_err(|mut e| {
+            let line = self
+                .text
+                .lines()
+                .position(|l| l.trim() == "[authorization_server]")
+                .map_or(0, |i| i + 1);
+            e.message = format!(
+                "{} line {line}: in `[authorization_server]`: {}",
+                self.source, e.message
+            );
+            e
+        })?;
         if c.listen.get_ref().parse::<std::net::SocketAddr>().is_err() {
             return Err(self.error_at(
                 &c.listen,

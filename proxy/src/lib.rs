@@ -3,7 +3,6 @@
 //! → forward), one router, one configuration file.
 
 pub mod app;
-#[path = "auth_stub.rs"]
 pub mod auth;
 pub mod config;
 pub mod metrics;

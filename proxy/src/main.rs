@@ -45,10 +45,21 @@ fn key_encryption_key(loaded: &Loaded, embedded: bool) -> Result<[u8; 32], Strin
     }
     let mut k = [0u8; 32];
     aws_lc_rs::rand::fill(&mut k).map_err(|_| "no randomness".to_owned())?;
-    std::fs::write(&path, base64::engine::general_purpose::STANDARD.encode(k))
+    write_private(&path, &base64::engine::general_purpose::STANDARD.encode(k))
         .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
     tracing::warn!(path = %path.display(), "created a demo key encryption key next to the store");
     Ok(k)
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 #[tokio::main]

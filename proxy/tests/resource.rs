@@ -377,3 +377,75 @@ async fn smuggled_identity_headers_never_reach_the_upstream() {
         "headers named by Connection are hop-by-hop"
     );
 }
+
+#[tokio::test]
+async fn own_tokens_token_search_revoke_then_401() {
+    seed().await;
+    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("s3cret").unwrap();
+    let clients = format!(
+        "[[authorization_server.clients]]\nid = \"my-agent\"\nsecret_hash = \"{hash}\"\nscopes = \"read:xp-logs-*\"\n"
+    );
+    let proxy = start_proxy(&opensearch(), &clients).await;
+    let c = reqwest::Client::new();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "my-agent"),
+        ("client_secret", "s3cret"),
+        ("scope", "read:xp-logs-*"),
+    ];
+    let tok: Value = c
+        .post(format!("{}/oauth/token", proxy.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tok["token_type"], "Bearer");
+    assert_eq!(tok["scope"], "read:xp-logs-*");
+    let token = tok["access_token"].as_str().unwrap();
+
+    // curl -d sends a form content type: the proxy relabels it for OpenSearch.
+    let r = c
+        .post(format!("{}/xp-logs-*/_search", proxy.url))
+        .bearer_auth(token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"query":{"match":{"level":"error"}}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["hits"]["total"]["value"], 1);
+
+    // Asking for more than the client may hold is invalid_scope; a wrong secret invalid_client.
+    let bad = [
+        ("grant_type", "client_credentials"),
+        ("client_id", "my-agent"),
+        ("client_secret", "s3cret"),
+        ("scope", "read:*"),
+    ];
+    let r = c
+        .post(format!("{}/oauth/token", proxy.url))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_scope");
+
+    let revoked: Value = c
+        .post(format!("{}/oauth/revoke", proxy.url))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revoked, json!({"revoked": true}));
+    let (s, _, v) = call(&proxy, "GET", "/xp-logs-*/_search", Some(token), "").await;
+    assert_eq!(s, 401, "{v}");
+    assert_eq!(v["error"], "invalid_token");
+}

@@ -6,6 +6,7 @@ mod introspect;
 mod persistence;
 mod refresh;
 mod revoke;
+mod sdk;
 mod token;
 
 use std::path::{Path, PathBuf};
