@@ -5,6 +5,10 @@
 use axum::http::{HeaderMap, header};
 use oauth4os_core::error::quote;
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::response::{IntoResponse, Response};
+
 use super::error::{OAuthError, OAuthResult};
 
 /// Most parameters accepted in one request.
@@ -116,6 +120,20 @@ pub fn form_decode(s: &str) -> Option<String> {
 }
 
 /// Encodes one form component (the inverse of [`form_decode`]), for tests.
+/// Runs an endpoint on a form body that axum has read (or failed to read: too large, broken).
+pub(crate) async fn respond(
+    body: Result<Bytes, BytesRejection>,
+    endpoint: impl AsyncFnOnce(&[u8]) -> OAuthResult,
+) -> Response {
+    let result = match body {
+        Ok(body) => endpoint(&body).await,
+        Err(_) => Err(OAuthError::invalid_request(
+            "the request body cannot be read or is too large",
+        )),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
 #[cfg(test)]
 pub fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

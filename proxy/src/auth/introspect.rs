@@ -8,13 +8,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use oauth4os_core::Claims;
 use oauth4os_core::verify::unix_now;
 use serde_json::{Value, json};
 
 use super::AuthServer;
-use super::error::{OAuthError, OAuthResult, no_store_json};
+use super::error::{OAuthResult, no_store_json};
 use super::form::Form;
 use super::revoke::{TokenKind, check_hint, kind_of};
 use super::secrets::sha256;
@@ -26,13 +26,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = match body {
-        Ok(body) => server.introspect(&headers, &body).await,
-        Err(_) => Err(OAuthError::invalid_request(
-            "the request body cannot be read or is too large",
-        )),
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
+    super::form::respond(body, async |b| server.introspect(&headers, b).await).await
 }
 
 fn inactive() -> Value {

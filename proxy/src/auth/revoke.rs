@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use oauth4os_core::error::quote;
 use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
 use serde_json::json;
@@ -106,13 +106,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = match body {
-        Ok(body) => server.revoke(&headers, &body).await,
-        Err(_) => Err(OAuthError::invalid_request(
-            "the request body cannot be read or is too large",
-        )),
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
+    super::form::respond(body, async |b| server.revoke(&headers, b).await).await
 }
 
 fn not_yours() -> OAuthError {

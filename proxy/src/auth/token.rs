@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth4os_core::claims::normalize_audience;
@@ -73,13 +73,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let result = match body {
-        Ok(body) => server.token(&headers, &body).await,
-        Err(_) => Err(OAuthError::invalid_request(
-            "the request body cannot be read or is too large",
-        )),
-    };
-    result.unwrap_or_else(IntoResponse::into_response)
+    super::form::respond(body, async |b| server.token(&headers, b).await).await
 }
 
 impl AuthServer {
