@@ -1,10 +1,14 @@
-//! `oauth4os-proxy [--config FILE] [--check-config]`
+//! `oauth4os-proxy [--config FILE] [--check-config]` or `oauth4os-proxy --hash-secret` (secret on stdin)
 //!
 //! Without `--config`, runs on the embedded demo defaults (see `src/defaults.toml`).
 //! The key that encrypts signing keys at rest comes from `OAUTH4OS_KEY_ENCRYPTION_KEY`
 //! (base64 of 32 bytes) or the file named by `OAUTH4OS_KEY_ENCRYPTION_KEY_FILE`; on the embedded
 //! defaults a demo key is created next to the store.
-#![allow(clippy::print_stderr, reason = "command-line tool")]
+#![allow(
+    clippy::print_stderr,
+    clippy::print_stdout,
+    reason = "command-line tool"
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +17,9 @@ use base64::Engine as _;
 use oauth4os_proxy::{App, Loaded};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: oauth4os-proxy [--config FILE] [--check-config]");
+    eprintln!(
+        "usage: oauth4os-proxy [--config FILE] [--check-config] | --hash-secret < SECRET_FILE"
+    );
     ExitCode::from(64)
 }
 
@@ -82,6 +88,22 @@ async fn main() -> ExitCode {
                 None => return usage(),
             },
             "--check-config" => check_only = true,
+            // Prints the argon2id PHC string of a secret, for `secret_hash` in the config.
+            "--hash-secret" => {
+                let Some(secret) = args.next() else {
+                    return usage();
+                };
+                return match oauth4os_proxy::auth::AuthServer::hash_secret(&secret) {
+                    Ok(h) => {
+                        println!("{h}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("error: {}", e.message);
+                        ExitCode::from(2)
+                    }
+                };
+            }
             _ => return usage(),
         }
     }
