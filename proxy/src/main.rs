@@ -89,11 +89,15 @@ async fn main() -> ExitCode {
             },
             "--check-config" => check_only = true,
             // Prints the argon2id PHC string of a secret, for `secret_hash` in the config.
+            // Reads a secret on stdin (not argv: process lists and shell history show those)
+            // and prints its argon2id PHC string, for `secret_hash` in the config.
             "--hash-secret" => {
-                let Some(secret) = args.next() else {
+                let mut secret = String::new();
+                if std::io::stdin().read_line(&mut secret).is_err() {
                     return usage();
-                };
-                return match oauth4os_proxy::auth::AuthServer::hash_secret(&secret) {
+                }
+                let secret = secret.trim_end_matches(['\n', '\r']);
+                return match oauth4os_proxy::auth::AuthServer::hash_secret(secret) {
                     Ok(h) => {
                         println!("{h}");
                         ExitCode::SUCCESS
