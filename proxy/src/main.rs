@@ -88,7 +88,6 @@ async fn main() -> ExitCode {
                 None => return usage(),
             },
             "--check-config" => check_only = true,
-            // Prints the argon2id PHC string of a secret, for `secret_hash` in the config.
             // Reads a secret on stdin (not argv: process lists and shell history show those)
             // and prints its argon2id PHC string, for `secret_hash` in the config.
             "--hash-secret" => {
