@@ -126,7 +126,13 @@ async fn call(
     (status, headers, body)
 }
 
+/// Creates the test indices once per test binary (tests run concurrently and share them).
 async fn seed() {
+    static SEEDED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SEEDED.get_or_init(seed_once).await;
+}
+
+async fn seed_once() {
     let c = reqwest::Client::new();
     for idx in ["xp-logs-a", "xp-secret"] {
         let _ = c.delete(format!("{}/{idx}", opensearch())).send().await;
