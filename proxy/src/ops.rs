@@ -15,29 +15,30 @@ pub async fn health() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Readiness: OpenSearch answers.
+/// Readiness: OpenSearch answers and the store can be read.
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
     let mut req = app.upstream.client.get(format!("{}/", app.upstream.base));
     if let Some(a) = &app.upstream.authorization {
         req = req.header(header::AUTHORIZATION, a);
     }
-    match req.send().await {
-        Ok(r) if r.status().is_success() => {
-            Json(json!({"status": "ready", "upstream": "ok"})).into_response()
-        }
-        Ok(r) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({"status": "not_ready", "upstream": format!("HTTP {}", r.status().as_u16())}),
-            ),
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "upstream": "unreachable"})),
-        )
-            .into_response(),
-    }
+    let upstream = match req.send().await {
+        Ok(r) if r.status().is_success() => "ok".to_owned(),
+        Ok(r) => format!("HTTP {}", r.status().as_u16()),
+        Err(_) => "unreachable".to_owned(),
+    };
+    // A read of a client id that cannot exist: exercises the store without side effects.
+    let store = match app.auth.store().client("-ready-probe-").await {
+        Ok(_) => "ok",
+        Err(_) => "unavailable",
+    };
+    let ready = upstream == "ok" && store == "ok";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({"status": if ready { "ready" } else { "not_ready" }, "upstream": upstream, "store": store});
+    (status, Json(body)).into_response()
 }
 
 /// Prometheus text exposition.

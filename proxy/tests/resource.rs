@@ -329,6 +329,20 @@ async fn an_unreachable_opensearch_is_a_503_json_error() {
     assert_eq!(v["error"], "network");
     let ready = reqwest::get(format!("{}/ready", proxy.url)).await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(
+        (body["upstream"].as_str(), body["store"].as_str()),
+        (Some("unreachable"), Some("ok"))
+    );
+    // With OpenSearch up, the same proxy configuration is ready.
+    let up = start_proxy(&opensearch(), "").await;
+    let body: Value = reqwest::get(format!("{}/ready", up.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
 }
 
 /// An upstream that records the headers it receives, to prove what reaches OpenSearch.
