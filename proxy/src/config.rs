@@ -30,6 +30,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// The OpenSearch cluster.
     pub upstream: Upstream,
+    /// TLS for the listener (plain HTTP when absent).
+    #[serde(default)]
+    pub tls: Option<ListenerTls>,
     /// RFC 9728 protected resource metadata.
     #[serde(default)]
     pub protected_resource: ProtectedResource,
@@ -84,6 +87,16 @@ pub struct Upstream {
     /// Seconds to wait for the upstream's answer (default 30).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+}
+
+/// TLS for the proxy's own listener (rustls; TLS 1.2 and 1.3).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerTls {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert_pem: Spanned<PathBuf>,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: Spanned<PathBuf>,
 }
 
 fn default_timeout() -> u64 {

@@ -122,6 +122,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let tls = match &loaded.config.tls {
+        Some(t) => match oauth4os_proxy::tls::acceptor(&loaded, t) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("error: {}", e.message);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     if check_only {
         if let Err(e) = oauth4os_proxy::app::check_policies(&loaded) {
             eprintln!("error: {}", e.message);
@@ -157,7 +167,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    tracing::info!(%listen, "oauth4os-proxy listening");
+    tracing::info!(%listen, tls = tls.is_some(), "oauth4os-proxy listening");
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term =
@@ -171,7 +181,11 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down: draining in-flight requests");
     };
-    match oauth4os_proxy::serve(app, listener, shutdown).await {
+    let served = match tls {
+        Some(acceptor) => oauth4os_proxy::tls::serve_tls(app, listener, acceptor, shutdown).await,
+        None => oauth4os_proxy::serve(app, listener, shutdown).await,
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
