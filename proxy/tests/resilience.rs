@@ -9,6 +9,8 @@
     reason = "test code"
 )]
 
+mod support;
+
 #[path = "../../core/tests/support/idp.rs"]
 mod idp;
 
@@ -18,6 +20,7 @@ use std::time::Duration;
 use idp::Idp;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::Value;
+use support::JsonExt as _;
 
 const AUD: &str = "https://search.oauth4os.test";
 
@@ -71,12 +74,8 @@ async fn token(idp: &Idp) -> String {
             ("scope", "read:logs-*"),
             ("resource", AUD),
         ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     v["access_token"].as_str().unwrap().to_owned()
 }
 

@@ -8,6 +8,8 @@
     reason = "test code"
 )]
 
+mod support;
+
 #[path = "../../core/tests/support/idp.rs"]
 mod idp;
 
@@ -17,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use idp::Idp;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::{Value, json};
+use support::JsonExt as _;
 
 fn opensearch() -> String {
     std::env::var("OAUTH4OS_OPENSEARCH_URL")
@@ -81,12 +84,8 @@ async fn idp_token(idp: &Idp, scope: &str, resource: &str) -> String {
             ("scope", scope),
             ("resource", resource),
         ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     v["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no token: {v}"))
@@ -416,12 +415,8 @@ async fn own_tokens_token_search_revoke_then_401() {
     let tok: Value = c
         .post(format!("{}/oauth/token", proxy.url))
         .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     assert_eq!(tok["token_type"], "Bearer");
     assert_eq!(tok["scope"], "read:xp-logs-*");
     let token = tok["access_token"].as_str().unwrap();
@@ -458,12 +453,8 @@ async fn own_tokens_token_search_revoke_then_401() {
     let revoked: Value = c
         .post(format!("{}/oauth/revoke", proxy.url))
         .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     assert_eq!(revoked, json!({"revoked": true}));
     let (s, _, v) = call(&proxy, "GET", "/xp-logs-*/_search", Some(token), "").await;
     assert_eq!(s, 401, "{v}");

@@ -7,11 +7,14 @@
     reason = "test code"
 )]
 
+mod support;
+
 use std::time::Duration;
 
 use oauth4os_proxy::auth::AuthServer;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::{Value, json};
+use support::JsonExt as _;
 
 #[tokio::test]
 async fn in_flight_requests_finish_after_shutdown_begins() {
@@ -57,12 +60,8 @@ scopes = "read:logs-*"
         .post(format!("{base}/oauth/token"))
         .basic_auth("c", Some("pw"))
         .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     let token = tok["access_token"].as_str().unwrap().to_owned();
 
     let in_flight = tokio::spawn({

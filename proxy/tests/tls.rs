@@ -7,8 +7,11 @@
     reason = "test code"
 )]
 
+mod support;
+
 use oauth4os_proxy::{App, Loaded};
 use serde_json::Value;
+use support::JsonExt as _;
 
 fn config(dir: &std::path::Path, addr: std::net::SocketAddr) -> String {
     format!(
@@ -61,23 +64,12 @@ async fn https_listener_serves_with_the_configured_certificate() {
         .build()
         .unwrap();
     let base = format!("https://localhost:{}", addr.port());
-    let health: Value = client
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health: Value = client.get(format!("{base}/health")).value().await;
     assert_eq!(health["status"], "ok");
     let meta: Value = client
         .get(format!("{base}/.well-known/oauth-authorization-server"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .value()
+        .await;
     assert_eq!(meta["issuer"], base);
 
     // A client that does not trust the certificate is refused; plain HTTP gets no answer.
