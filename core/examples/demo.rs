@@ -14,7 +14,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth4os_core::authorize::{Principal, Resolved, authorize, wildcards_to_resolve};
+use oauth4os_core::authorize::{
+    Principal, Resolved, authorize, resolve_path, resolved_names, wildcards_to_resolve,
+};
 use oauth4os_core::classify::{Request, classify};
 use oauth4os_core::client::{ClientConfig, Secret, TokenClient};
 use oauth4os_core::http::{HttpRequest, HttpTransport, ReqwestTransport};
@@ -132,19 +134,11 @@ async fn main() -> Result<()> {
 async fn resolve(http: &dyn HttpTransport, opensearch: &str, pattern: &str) -> Result<Vec<String>> {
     let resp = http
         .send(HttpRequest::get(&format!(
-            "{opensearch}/_resolve/index/{pattern}"
+            "{opensearch}{}",
+            resolve_path(pattern)
         )))
         .await?;
-    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-    let mut names = Vec::new();
-    for kind in ["indices", "aliases", "data_streams"] {
-        for item in v[kind].as_array().into_iter().flatten() {
-            if let Some(n) = item["name"].as_str() {
-                names.push(n.to_owned());
-            }
-        }
-    }
-    Ok(names)
+    resolved_names(resp.status, &resp.body)
 }
 
 /// Classifies, authorizes and (when allowed) forwards each sample, printing the outcome.

@@ -31,18 +31,16 @@ pub struct Principal<'a> {
     pub scopes: &'a ScopeSet,
 }
 
-/// The outcome for a whole request: the cross-language `Decision` record.
+/// An allowed request and why: the cross-language `Decision` record. A denial is an [`Error`]
+/// (`insufficient_scope` or `access_denied`) naming the refused access and the denying policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestDecision {
     /// Allow only if every access is allowed.
     pub decision: Decision,
     /// The endpoint the request was classified as.
     pub endpoint: String,
-    /// The policies that determined the outcome (the permits, or the denying forbids).
+    /// The permits that allowed the request.
     pub policies: Vec<String>,
-    /// For a denial: the first access that was refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub denied: Option<Access>,
 }
 
 fn target(access: &Access) -> (&str, Option<&str>) {
@@ -78,6 +76,41 @@ pub fn wildcards_to_resolve<'c>(classified: &'c Classified, policies: &PolicySet
 
 /// Concrete indices for wildcard patterns, as resolved by the caller.
 pub type Resolved = HashMap<String, Vec<String>>;
+
+/// The OpenSearch path that lists what `pattern` names now (indices, aliases, data streams,
+/// hidden ones included).
+pub fn resolve_path(pattern: &str) -> String {
+    format!("/_resolve/index/{pattern}?expand_wildcards=all")
+}
+
+/// Reads the names out of OpenSearch's answer to [`resolve_path`]. Anything but a well-formed
+/// 200 answer is an error, so a failed resolution denies instead of resolving to nothing.
+pub fn resolved_names(status: u16, body: &[u8]) -> Result<Vec<String>> {
+    let failed = || {
+        Error::upstream(
+            "resolve_failed",
+            "OpenSearch could not resolve an index pattern",
+        )
+    };
+    if status != 200 {
+        return Err(failed());
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| failed())?;
+    if v.get("indices").and_then(|i| i.as_array()).is_none() {
+        return Err(failed());
+    }
+    let mut names = Vec::new();
+    for kind in ["indices", "aliases", "data_streams"] {
+        for item in v.get(kind).and_then(|k| k.as_array()).into_iter().flatten() {
+            let name = item
+                .get("name")
+                .and_then(|n| n.as_str())
+                .ok_or_else(failed)?;
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
 
 /// Decides a classified request. `resolved` maps each pattern from [`wildcards_to_resolve`] to
 /// the indices it names right now. `Err` carries the OAuth error for the caller:
@@ -173,7 +206,6 @@ pub fn authorize(
         decision: Decision::Allow,
         endpoint: classified.endpoint.to_owned(),
         policies: permits,
-        denied: None,
     })
 }
 
@@ -222,6 +254,35 @@ mod tests {
             method,
             &resolved,
         )
+    }
+
+    #[test]
+    fn resolution_answers_are_read_strictly() {
+        let body =
+            br#"{"indices":[{"name":"logs-a"}],"aliases":[{"name":"current"}],"data_streams":[]}"#;
+        assert_eq!(
+            resolved_names(200, body).unwrap(),
+            vec!["logs-a", "current"]
+        );
+        assert_eq!(
+            resolved_names(200, br#"{"indices":[],"aliases":[],"data_streams":[]}"#).unwrap(),
+            Vec::<String>::new()
+        );
+        for (status, body) in [
+            (403, &b"{\"indices\":[]}"[..]),
+            (200, b"{\"error\":{}}"),
+            (200, b"not json"),
+            (200, b"{\"indices\":[{}]}"),
+        ] {
+            assert_eq!(
+                resolved_names(status, body).unwrap_err().reason,
+                "resolve_failed"
+            );
+        }
+        assert_eq!(
+            resolve_path("logs-*"),
+            "/_resolve/index/logs-*?expand_wildcards=all"
+        );
     }
 
     #[test]

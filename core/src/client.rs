@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result, quote};
-use crate::http::{HttpRequest, HttpResponse, HttpTransport};
+use crate::http::{HttpRequest, HttpResponse, HttpTransport, basic_auth};
 use crate::jwks::discover;
 
 /// Token type URI of an access token (RFC 8693 §3).
@@ -122,7 +122,6 @@ impl std::fmt::Debug for TokenResponse {
 struct Cached {
     token: TokenResponse,
     refresh_at: Instant,
-    expires_at: Instant,
 }
 
 impl Cached {
@@ -132,7 +131,7 @@ impl Cached {
         let early = (lifetime / 5).min(Duration::from_secs(60));
         Self {
             refresh_at: now + lifetime.saturating_sub(early),
-            expires_at: now + lifetime,
+
             token,
         }
     }
@@ -244,10 +243,9 @@ impl TokenClient {
 
     async fn acquire(&self) -> Result<TokenResponse> {
         let previous = self.current.read().ok().and_then(|c| c.clone());
-        let refresh_token = previous
-            .as_ref()
-            .filter(|c| Instant::now() < c.expires_at + Duration::from_secs(3600))
-            .and_then(|c| c.token.refresh_token.clone());
+        // The server decides whether a refresh token is still good; if not (`invalid_grant`),
+        // client credentials are used again below.
+        let refresh_token = previous.and_then(|c| c.token.refresh_token.clone());
         let token = match refresh_token {
             Some(rt) => match self.grant_refresh(&rt).await {
                 Ok(t) => t,
@@ -335,7 +333,7 @@ impl TokenClient {
         let endpoint = self.token_endpoint().await?;
         let secret = self.cfg.client_secret.as_ref().map(Secret::expose);
         let basic;
-        let mut req = match (self.cfg.auth, secret) {
+        let req = match (self.cfg.auth, secret) {
             (ClientAuth::Basic, Some(secret)) => {
                 basic = basic_auth(&self.cfg.client_id, secret);
                 HttpRequest::post_form(&endpoint, &form).header("authorization", &basic)
@@ -348,7 +346,6 @@ impl TokenClient {
                 HttpRequest::post_form(&endpoint, &form)
             }
         };
-        req.max_response = None;
         if let Ok(mut s) = self.stats.write() {
             s.token_requests += 1;
         }
@@ -419,17 +416,6 @@ impl TokenClient {
         }
         self.transport.send(req).await
     }
-}
-
-fn basic_auth(id: &str, secret: &str) -> String {
-    use base64::Engine as _;
-    // RFC 6749 §2.3.1: form-encode both parts before joining them.
-    let enc = |s: &str| crate::http::form_urlencode(&[("", s)]).split_off(1);
-    let raw = format!("{}:{}", enc(id), enc(secret));
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    )
 }
 
 #[derive(Deserialize)]

@@ -112,24 +112,43 @@ pub trait HttpTransport: Send + Sync {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse>>;
 }
 
-/// `application/x-www-form-urlencoded` encoding.
+/// `application/x-www-form-urlencoded` encoding of name/value pairs.
 pub fn form_urlencode(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&form_component(k));
+        out.push('=');
+        out.push_str(&form_component(v));
+    }
+    out
+}
+
+/// One form-encoded component: `*-._` and alphanumerics stay, space becomes `+`, the rest `%XX`
+/// (also what RFC 6749 §2.3.1 asks for client ids and secrets in HTTP Basic).
+pub fn form_component(s: &str) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     const FORM: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'*')
         .remove(b'-')
         .remove(b'.')
         .remove(b'_');
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.extend(utf8_percent_encode(k, FORM));
-        out.push('=');
-        out.extend(utf8_percent_encode(v, FORM).map(|s| if s == "%20" { "+" } else { s }));
-    }
-    out
+    utf8_percent_encode(s, FORM)
+        .map(|p| if p == "%20" { "+" } else { p })
+        .collect()
+}
+
+/// An HTTP Basic `Authorization` value for OAuth client credentials: RFC 6749 §2.3.1 form-encodes
+/// both parts before joining them, so a `:` in a client id cannot split the pair.
+pub fn basic_auth(id: &str, secret: &str) -> String {
+    use base64::Engine as _;
+    let raw = format!("{}:{}", form_component(id), form_component(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 /// The default transport: reqwest with rustls, no redirects, bounded bodies and timeouts.

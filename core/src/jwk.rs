@@ -230,6 +230,15 @@ impl KeySet {
         self.by_kid.get(kid)
     }
 
+    /// The keys that may have signed a token with this `kid` and `alg`: the key the `kid` names,
+    /// or (without a `kid`) at most eight keys of the algorithm. Empty when none fits.
+    pub fn keys_for(&self, kid: Option<&str>, alg: Algorithm) -> Vec<VerifyingKey> {
+        match kid {
+            Some(kid) => self.by_kid(kid).cloned().into_iter().collect(),
+            None => self.candidates(alg).take(8).cloned().collect(),
+        }
+    }
+
     /// The keys that may verify `alg`, for tokens without a `kid`.
     pub fn candidates(&self, alg: Algorithm) -> impl Iterator<Item = &VerifyingKey> {
         self.by_kid

@@ -137,11 +137,6 @@ impl std::fmt::Debug for JwksCache {
     }
 }
 
-enum Need {
-    Fresh,
-    Refresh,
-}
-
 impl JwksCache {
     /// A cache for `issuer`, discovering its JWKS URL unless `jwks_uri` is given.
     pub fn new(
@@ -182,23 +177,17 @@ impl JwksCache {
     /// The current keys, fetching them if there are none or they are older than the ttl.
     pub async fn keys(&self) -> Result<Arc<KeySet>> {
         let (keys, fetched_at, _) = self.snapshot();
-        let need = match fetched_at {
-            Some(t) if t.elapsed() < self.policy.ttl => Need::Fresh,
-            _ => Need::Refresh,
-        };
-        match need {
-            Need::Fresh => Ok(keys),
-            Need::Refresh => {
-                let fetched = self.refresh(true).await;
-                let (keys, fetched_at, _) = self.snapshot();
-                let usable = !keys.is_empty()
-                    && fetched_at.is_some_and(|t| t.elapsed() < self.policy.max_stale);
-                match fetched {
-                    Ok(k) => Ok(k),
-                    Err(_) if usable => Ok(keys),
-                    Err(e) => Err(e),
-                }
-            }
+        if fetched_at.is_some_and(|t| t.elapsed() < self.policy.ttl) {
+            return Ok(keys);
+        }
+        let fetched = self.refresh(true).await;
+        let (keys, fetched_at, _) = self.snapshot();
+        let usable =
+            !keys.is_empty() && fetched_at.is_some_and(|t| t.elapsed() < self.policy.max_stale);
+        match fetched {
+            Ok(k) => Ok(k),
+            Err(_) if usable => Ok(keys),
+            Err(e) => Err(e),
         }
     }
 
@@ -282,13 +271,8 @@ impl JwksCache {
 }
 
 fn lookup(keys: &KeySet, kid: Option<&str>, alg: Algorithm) -> Option<Vec<VerifyingKey>> {
-    match kid {
-        Some(kid) => keys.by_kid(kid).map(|k| vec![k.clone()]),
-        None => {
-            let c: Vec<VerifyingKey> = keys.candidates(alg).take(8).cloned().collect();
-            (!c.is_empty()).then_some(c)
-        }
-    }
+    let found = keys.keys_for(kid, alg);
+    (!found.is_empty()).then_some(found)
 }
 
 #[cfg(test)]

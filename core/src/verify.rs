@@ -5,7 +5,7 @@
 //! refresh when unknown), signature, `typ` when required, then `iss`, `aud`, `exp`, `nbf`, `iat`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -159,10 +159,7 @@ pub fn verify_with_keys(
 ) -> Result<Claims> {
     let jws = jws::parse(token)?;
     check_header(&jws, cfg)?;
-    let candidates: Vec<VerifyingKey> = match &jws.header.kid {
-        Some(kid) => keys.by_kid(kid).cloned().into_iter().collect(),
-        None => keys.candidates(jws.header.alg).take(8).cloned().collect(),
-    };
+    let candidates = keys.keys_for(jws.header.kid.as_deref(), jws.header.alg);
     check_signature(&jws, &candidates)?;
     finish(&jws, cfg, now)
 }
@@ -245,10 +242,7 @@ impl Verifier {
         let jws = jws::parse(token)?;
         check_header(&jws, &self.cfg)?;
         let candidates = match &self.keys {
-            Keys::Static(set) => match &jws.header.kid {
-                Some(kid) => set.by_kid(kid).cloned().into_iter().collect(),
-                None => set.candidates(jws.header.alg).take(8).cloned().collect(),
-            },
+            Keys::Static(set) => set.keys_for(jws.header.kid.as_deref(), jws.header.alg),
             Keys::Jwks(jwks) => {
                 jwks.key_for(jws.header.kid.as_deref(), jws.header.alg)
                     .await?
@@ -287,10 +281,5 @@ impl Verifier {
             Keys::Static(_) => Ok(()),
             Keys::Jwks(j) => j.keys().await.map(|_| ()),
         }
-    }
-
-    /// How long the verifier waits between unknown-`kid` refreshes.
-    pub fn default_refresh_interval() -> Duration {
-        JwksPolicy::default().min_refresh_interval
     }
 }

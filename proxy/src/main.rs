@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use base64::Engine as _;
+use oauth4os_proxy::auth::parse_key_encryption_key;
 use oauth4os_proxy::{App, Loaded};
 
 fn usage() -> ExitCode {
@@ -24,13 +25,7 @@ fn usage() -> ExitCode {
 }
 
 fn key_encryption_key(loaded: &Loaded, embedded: bool) -> Result<[u8; 32], String> {
-    let decode = |s: &str| -> Result<[u8; 32], String> {
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(s.trim())
-            .map_err(|_| "the key encryption key is not base64".to_owned())?;
-        raw.try_into()
-            .map_err(|_| "the key encryption key must be 32 bytes".to_owned())
-    };
+    let decode = |s: &str| parse_key_encryption_key(s).map_err(|e| e.message);
     if let Ok(v) = std::env::var("OAUTH4OS_KEY_ENCRYPTION_KEY") {
         return decode(&v);
     }

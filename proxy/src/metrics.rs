@@ -216,5 +216,10 @@ fn request_id() -> String {
     if aws_lc_rs::rand::fill(&mut b).is_err() {
         return "0".to_owned();
     }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    use std::fmt::Write as _;
+    let mut id = String::with_capacity(24);
+    for x in b {
+        let _ = write!(id, "{x:02x}");
+    }
+    id
 }

@@ -10,7 +10,9 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use oauth4os_core::authorize::{Principal, Resolved, authorize, wildcards_to_resolve};
+use oauth4os_core::authorize::{
+    Principal, Resolved, authorize, resolve_path, resolved_names, wildcards_to_resolve,
+};
 use oauth4os_core::classify::{Request as OsRequest, classify};
 use oauth4os_core::policy::PolicySet;
 use oauth4os_core::{Claims, Error, ErrorCode, ScopeSet};
@@ -131,6 +133,9 @@ async fn verify<'a>(
 }
 
 fn status_for(e: &Error) -> StatusCode {
+    if e.reason == "upstream_timeout" {
+        return StatusCode::GATEWAY_TIMEOUT;
+    }
     match e.code {
         ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
         ErrorCode::InsufficientScope | ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
@@ -144,10 +149,7 @@ fn status_for(e: &Error) -> StatusCode {
 
 /// Asks OpenSearch which concrete indices a pattern names right now.
 async fn resolve(app: &App, pattern: &str) -> Result<Vec<String>, Error> {
-    let url = format!(
-        "{}/_resolve/index/{pattern}?expand_wildcards=all",
-        app.upstream.base
-    );
+    let url = format!("{}{}", app.upstream.base, resolve_path(pattern));
     let mut req = app.upstream.client.get(url);
     if let Some(a) = &app.upstream.authorization {
         req = req.header(header::AUTHORIZATION, a);
@@ -156,21 +158,12 @@ async fn resolve(app: &App, pattern: &str) -> Result<Vec<String>, Error> {
         .send()
         .await
         .map_err(|_| Error::network("OpenSearch is unreachable"))?;
-    let v: serde_json::Value = resp.json().await.map_err(|_| {
-        Error::upstream(
-            "resolve_failed",
-            "OpenSearch could not resolve an index pattern",
-        )
-    })?;
-    let mut names = Vec::new();
-    for kind in ["indices", "aliases", "data_streams"] {
-        for item in v.get(kind).and_then(|k| k.as_array()).into_iter().flatten() {
-            if let Some(n) = item.get("name").and_then(|n| n.as_str()) {
-                names.push(n.to_owned());
-            }
-        }
-    }
-    Ok(names)
+    let status = resp.status().as_u16();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|_| Error::network("OpenSearch is unreachable"))?;
+    resolved_names(status, &body)
 }
 
 /// The fallback handler: every request that is not an OAuth, well-known or ops route.
@@ -178,7 +171,7 @@ pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
     match handle(&app, req).await {
         Ok(r) => r,
         Err(e) => {
-            let status = upstream_status(&e);
+            let status = status_for(&e);
             app.metrics.auth_failure(&e);
             match status {
                 StatusCode::UNAUTHORIZED => unauthorized(&app, Some(&e)),
@@ -373,18 +366,35 @@ async fn forward(
         .map_err(|_| Error::internal("cannot build the response"))
 }
 
-/// HTTP status for a timeout is 504, not the 502 of other upstream errors.
-pub fn upstream_status(e: &Error) -> StatusCode {
-    if e.reason == "upstream_timeout" {
-        StatusCode::GATEWAY_TIMEOUT
-    } else {
-        status_for(e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_map_to_their_http_status() {
+        let cases = [
+            (Error::invalid_token("expired", "x"), 401),
+            (
+                Error::new(ErrorCode::InsufficientScope, "insufficient_scope", "x"),
+                403,
+            ),
+            (
+                Error::new(ErrorCode::AccessDenied, "policy_denied", "x"),
+                403,
+            ),
+            (Error::new(ErrorCode::RateLimited, "rate_limited", "x"), 429),
+            (Error::network("x"), 503),
+            (
+                Error::new(ErrorCode::Upstream, "upstream_timeout", "x"),
+                504,
+            ),
+            (Error::upstream("upstream_failed", "x"), 502),
+            (Error::invalid_request("unclassified", "x"), 400),
+        ];
+        for (e, want) in cases {
+            assert_eq!(status_for(&e).as_u16(), want, "{}", e.reason);
+        }
+    }
 
     #[test]
     fn form_bodies_are_relabelled_for_opensearch() {

@@ -143,12 +143,7 @@ impl AuthServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::form::form_encode;
-
-    fn basic(id: &str, secret: &str) -> String {
-        let raw = format!("{}:{}", form_encode(id), form_encode(secret));
-        format!("Basic {}", STANDARD.encode(raw))
-    }
+    use oauth4os_core::http::basic_auth as basic;
 
     #[test]
     fn basic_credentials_are_form_decoded() {

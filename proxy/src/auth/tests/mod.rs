@@ -15,17 +15,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use oauth4os_core::jwk::KeySet;
 use oauth4os_core::verify::{unix_now, verify_with_keys};
 use oauth4os_core::{Algorithm, Claims, VerifierConfig};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-use super::form::form_encode;
 use super::secrets::{random_bytes, test_hash};
 use super::{AuthConfig, AuthServer, ClientEntry};
+use oauth4os_core::http::{basic_auth, form_component as form_encode, form_urlencode};
 
 pub const KEK: [u8; 32] = [7; 32];
 pub const ISSUER: &str = "http://localhost:8443";
@@ -182,16 +180,11 @@ impl Reply {
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form_urlencode(pairs)
 }
 
 pub fn basic(id: &str, secret: &str) -> String {
-    let raw = format!("{}:{}", form_encode(id), form_encode(secret));
-    format!("Basic {}", STANDARD.encode(raw))
+    basic_auth(id, secret)
 }
 
 pub async fn post(
