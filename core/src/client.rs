@@ -4,7 +4,10 @@
 //!   most 60 s). Concurrent callers share one token request (single flight).
 //! - Grants: `client_credentials`, `refresh_token` (used when the endpoint issued one, with a
 //!   fallback to client credentials if it is refused) and token exchange (RFC 8693).
-//! - [`TokenClient::request`] attaches the bearer token and, on a 401, refreshes once and retries.
+//! - [`TokenClient::request`] attaches the bearer token and, on a 401, refreshes once and retries;
+//!   [`TokenClient::search`] is the `_search` shorthand; [`TokenClient::revoke`] is RFC 7009.
+//! - A client may also hold a fixed access token (`access_token`) instead of credentials: it is
+//!   used as is and never renewed, so a refusal surfaces as `invalid_token`.
 //! - It runs on any executor: I/O goes through an [`HttpTransport`], locking through
 //!   runtime-agnostic primitives.
 
@@ -15,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result, quote};
 use crate::http::{HttpRequest, HttpResponse, HttpTransport, basic_auth};
-use crate::jwks::discover;
+use crate::jwks::{ProviderMetadata, discover};
 
 /// Token type URI of an access token (RFC 8693 §3).
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -60,6 +63,7 @@ pub enum ClientAuth {
 
 /// Client configuration: the cross-language constructor arguments.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// The token endpoint; discovered from `issuer` when absent.
     #[serde(default)]
@@ -67,7 +71,11 @@ pub struct ClientConfig {
     /// The issuer, for discovery.
     #[serde(default)]
     pub issuer: Option<String>,
-    /// The client id.
+    /// The RFC 7009 revocation endpoint; discovered from `issuer` when absent.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    /// The client id (not needed with a fixed `access_token`).
+    #[serde(default)]
     pub client_id: String,
     /// The client secret.
     #[serde(default)]
@@ -84,6 +92,48 @@ pub struct ClientConfig {
     /// Base URL that [`TokenClient::request`] paths are relative to (the proxy).
     #[serde(default)]
     pub base_url: Option<String>,
+    /// A fixed access token to use instead of acquiring one; it is never renewed.
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+}
+
+impl ClientConfig {
+    /// Parses the JSON form every binding passes across, with a `config` error naming the
+    /// problem (an unknown field, a wrong type) and never echoing a value.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| config_json_error("client", &e))
+    }
+}
+
+/// A `config` error for a JSON configuration that did not parse. serde's message names the
+/// field and the expected type; the value itself could be a secret, so only the category,
+/// line and column are kept for data errors.
+pub(crate) fn config_json_error(what: &str, e: &serde_json::Error) -> Error {
+    let detail = match e.classify() {
+        serde_json::error::Category::Data => {
+            let msg = e.to_string();
+            // "unknown field `x`, expected ..." and "missing field `x`" name only fields.
+            let keep = msg.starts_with("unknown field") || msg.starts_with("missing field");
+            if keep {
+                msg.split(" at line").next().unwrap_or_default().to_owned()
+            } else {
+                format!(
+                    "a value has the wrong type (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
+            }
+        }
+        _ => format!(
+            "the JSON is malformed (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    };
+    Error::config(
+        "bad_config",
+        format!("invalid {what} configuration: {detail}"),
+    )
 }
 
 /// A token endpoint response: the cross-language `Token` type.
@@ -149,7 +199,7 @@ pub struct TokenClient {
     cfg: ClientConfig,
     transport: Arc<dyn HttpTransport>,
     current: RwLock<Option<Arc<Cached>>>,
-    endpoint: RwLock<Option<String>>,
+    metadata: RwLock<Option<Arc<ProviderMetadata>>>,
     flight: tokio::sync::Mutex<()>,
     stats: RwLock<ClientStats>,
 }
@@ -165,24 +215,46 @@ impl std::fmt::Debug for TokenClient {
 impl TokenClient {
     /// A client; it needs a token endpoint or an issuer to discover one.
     pub fn new(cfg: ClientConfig, transport: Arc<dyn HttpTransport>) -> Result<Self> {
-        if cfg.client_id.is_empty() {
-            return Err(Error::config(
-                "missing_client_id",
-                "the client needs a client id",
-            ));
+        if let Some(fixed) = &cfg.access_token {
+            if fixed.expose().is_empty() {
+                return Err(Error::config(
+                    "missing_access_token",
+                    "the fixed access token is empty",
+                ));
+            }
+        } else {
+            if cfg.client_id.is_empty() {
+                return Err(Error::config(
+                    "missing_client_id",
+                    "the client needs a client id",
+                ));
+            }
+            if cfg.token_endpoint.is_none() && cfg.issuer.is_none() {
+                return Err(Error::config(
+                    "missing_token_endpoint",
+                    "the client needs a token endpoint or an issuer to discover it from",
+                ));
+            }
         }
-        if cfg.token_endpoint.is_none() && cfg.issuer.is_none() {
-            return Err(Error::config(
-                "missing_token_endpoint",
-                "the client needs a token endpoint or an issuer to discover it from",
-            ));
-        }
-        let endpoint = cfg.token_endpoint.clone();
+        let current = cfg.access_token.as_ref().map(|t| {
+            Arc::new(Cached {
+                token: TokenResponse {
+                    access_token: t.expose().to_owned(),
+                    token_type: "Bearer".into(),
+                    expires_in: None,
+                    scope: None,
+                    refresh_token: None,
+                    issued_token_type: None,
+                },
+                // A fixed token is never considered due for renewal.
+                refresh_at: Instant::now() + Duration::from_secs(100 * 365 * 86_400),
+            })
+        });
         Ok(Self {
             cfg,
             transport,
-            current: RwLock::new(None),
-            endpoint: RwLock::new(endpoint),
+            current: RwLock::new(current),
+            metadata: RwLock::new(None),
             flight: tokio::sync::Mutex::new(()),
             stats: RwLock::new(ClientStats::default()),
         })
@@ -242,6 +314,13 @@ impl TokenClient {
     }
 
     async fn acquire(&self) -> Result<TokenResponse> {
+        if self.cfg.access_token.is_some() {
+            return Err(Error::invalid_token(
+                "fixed_token_refused",
+                "the fixed access token was refused and cannot be renewed",
+            )
+            .with_help("configure client credentials to let the client acquire tokens"));
+        }
         let previous = self.current.read().ok().and_then(|c| c.clone());
         // The server decides whether a refresh token is still good; if not (`invalid_grant`),
         // client credentials are used again below.
@@ -262,22 +341,95 @@ impl TokenClient {
         Ok(token)
     }
 
+    /// The issuer's metadata, discovered once.
+    async fn metadata(&self) -> Result<Arc<ProviderMetadata>> {
+        if let Some(m) = self.metadata.read().ok().and_then(|m| m.clone()) {
+            return Ok(m);
+        }
+        let Some(issuer) = self.cfg.issuer.as_deref() else {
+            return Err(Error::config(
+                "missing_issuer",
+                "the client has no issuer to discover endpoints from",
+            ));
+        };
+        let meta = Arc::new(discover(self.transport.as_ref(), issuer).await?);
+        if let Ok(mut m) = self.metadata.write() {
+            *m = Some(meta.clone());
+        }
+        Ok(meta)
+    }
+
     async fn token_endpoint(&self) -> Result<String> {
-        if let Some(e) = self.endpoint.read().ok().and_then(|e| e.clone()) {
-            return Ok(e);
+        if let Some(e) = &self.cfg.token_endpoint {
+            return Ok(e.clone());
         }
-        let issuer = self.cfg.issuer.as_deref().unwrap_or_default();
-        let meta = discover(self.transport.as_ref(), issuer).await?;
-        let endpoint = meta.token_endpoint.ok_or_else(|| {
-            Error::upstream(
-                "discovery_failed",
-                "the issuer's metadata has no `token_endpoint`",
-            )
-        })?;
-        if let Ok(mut e) = self.endpoint.write() {
-            *e = Some(endpoint.clone());
+        self.metadata()
+            .await?
+            .token_endpoint
+            .clone()
+            .ok_or_else(|| {
+                Error::upstream(
+                    "discovery_failed",
+                    "the issuer's metadata has no `token_endpoint`",
+                )
+            })
+    }
+
+    async fn revocation_endpoint(&self) -> Result<String> {
+        if let Some(e) = &self.cfg.revocation_endpoint {
+            return Ok(e.clone());
         }
-        Ok(endpoint)
+        self.metadata()
+            .await?
+            .revocation_endpoint
+            .clone()
+            .ok_or_else(|| {
+                Error::config(
+                    "missing_revocation_endpoint",
+                    "the issuer publishes no `revocation_endpoint`",
+                )
+            })
+    }
+
+    /// RFC 7009: revokes `token`, or when `None` the client's current access token (and its
+    /// refresh token), then forgets the cached token so the next call acquires a new one.
+    pub async fn revoke(&self, token: Option<&str>) -> Result<()> {
+        let mut targets: Vec<(String, &str)> = Vec::new();
+        match token {
+            Some(t) => targets.push((t.to_owned(), "access_token")),
+            None => {
+                let cur = self.current.read().ok().and_then(|c| c.clone());
+                if let Some(c) = cur {
+                    if let Some(rt) = &c.token.refresh_token {
+                        targets.push((rt.clone(), "refresh_token"));
+                    }
+                    targets.push((c.token.access_token.clone(), "access_token"));
+                }
+            }
+        }
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let endpoint = self.revocation_endpoint().await?;
+        for (t, hint) in &targets {
+            let form = vec![("token", t.as_str()), ("token_type_hint", *hint)];
+            let resp = self
+                .transport
+                .send(self.authenticated(&endpoint, form))
+                .await?;
+            if resp.status != 200 {
+                return Err(oauth_error(&resp, "the revocation endpoint"));
+            }
+        }
+        if token.is_none() || self.current_access_token().as_deref() == token {
+            self.invalidate();
+        }
+        Ok(())
+    }
+
+    fn current_access_token(&self) -> Option<String> {
+        let cur = self.current.read().ok()?.clone()?;
+        Some(cur.token.access_token.clone())
     }
 
     async fn grant_client_credentials(&self) -> Result<TokenResponse> {
@@ -329,23 +481,33 @@ impl TokenClient {
         self.post_token(form).await
     }
 
-    async fn post_token(&self, mut form: Vec<(&str, &str)>) -> Result<TokenResponse> {
-        let endpoint = self.token_endpoint().await?;
+    /// A form POST to `endpoint` carrying this client's authentication.
+    fn authenticated<'a>(
+        &'a self,
+        endpoint: &str,
+        mut form: Vec<(&'a str, &'a str)>,
+    ) -> HttpRequest {
         let secret = self.cfg.client_secret.as_ref().map(Secret::expose);
-        let basic;
-        let req = match (self.cfg.auth, secret) {
+        match (self.cfg.auth, secret) {
             (ClientAuth::Basic, Some(secret)) => {
-                basic = basic_auth(&self.cfg.client_id, secret);
-                HttpRequest::post_form(&endpoint, &form).header("authorization", &basic)
+                let basic = basic_auth(&self.cfg.client_id, secret);
+                HttpRequest::post_form(endpoint, &form).header("authorization", &basic)
             }
             (_, secret) => {
-                form.push(("client_id", &self.cfg.client_id));
+                if !self.cfg.client_id.is_empty() {
+                    form.push(("client_id", &self.cfg.client_id));
+                }
                 if let Some(s) = secret {
                     form.push(("client_secret", s));
                 }
-                HttpRequest::post_form(&endpoint, &form)
+                HttpRequest::post_form(endpoint, &form)
             }
-        };
+        }
+    }
+
+    async fn post_token(&self, form: Vec<(&str, &str)>) -> Result<TokenResponse> {
+        let endpoint = self.token_endpoint().await?;
+        let req = self.authenticated(&endpoint, form);
         if let Ok(mut s) = self.stats.write() {
             s.token_requests += 1;
         }
@@ -374,6 +536,39 @@ impl TokenClient {
             resp
         };
         check_proxy_response(resp)
+    }
+
+    /// `POST /<index>/_search` with `query` as the body; answers the parsed JSON response.
+    ///
+    /// `index` is an index name, pattern or comma list (`logs-*`, `a,b`); it may not contain
+    /// `/`, `?`, `#` or whitespace. A non-2xx answer that is not already an error becomes
+    /// `upstream`.
+    pub async fn search(
+        &self,
+        index: &str,
+        query: &serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let bad =
+            |c: char| matches!(c, '/' | '?' | '#' | '%') || c.is_whitespace() || c.is_control();
+        if index.is_empty() || index.chars().any(bad) {
+            return Err(Error::invalid_request(
+                "bad_index",
+                format!("{} is not an index name or pattern", quote(index)),
+            ));
+        }
+        let body = serde_json::to_vec(query)
+            .map_err(|_| Error::invalid_request("bad_query", "the query is not valid JSON"))?;
+        let resp = self
+            .request("POST", &format!("/{index}/_search"), Some(body))
+            .await?;
+        if !(200..300).contains(&resp.status) {
+            return Err(Error::upstream(
+                "search_failed",
+                format!("the search answered HTTP {}", resp.status),
+            ));
+        }
+        serde_json::from_slice(&resp.body)
+            .map_err(|_| Error::upstream("bad_search_response", "the search answer is not JSON"))
     }
 
     fn url_for(&self, path: &str) -> Result<String> {
@@ -590,6 +785,13 @@ mod tests {
             use std::sync::atomic::Ordering;
             Box::pin(async move {
                 self.log.lock().unwrap().push(req.clone());
+                if req.url.ends_with("/revoke") {
+                    return Ok(HttpResponse {
+                        status: 200,
+                        headers: vec![],
+                        body: Vec::new(),
+                    });
+                }
                 if req.url.ends_with("/token") {
                     let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
                     let body = format!(
@@ -699,6 +901,109 @@ mod tests {
                 .iter()
                 .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
         );
+    }
+
+    #[test]
+    fn config_json_errors_name_the_field_and_never_the_value() {
+        let e = ClientConfig::from_json(r#"{"client_id":"c","colour":"hunter2"}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str()),
+            (ErrorCode::Config, "bad_config")
+        );
+        assert!(e.message.contains("`colour`"), "{}", e.message);
+        let e = ClientConfig::from_json(r#"{"client_id":"c","client_secret":42}"#).unwrap_err();
+        assert!(
+            e.message.contains("wrong type") && !e.message.contains("42"),
+            "{}",
+            e.message
+        );
+        let e = ClientConfig::from_json(r#"{"client_id":"hunter2""#).unwrap_err();
+        assert!(e.message.contains("malformed") && !e.message.contains("hunter2"));
+        let cfg = ClientConfig::from_json(r#"{"access_token":"t","base_url":"http://p"}"#).unwrap();
+        assert!(cfg.client_id.is_empty() && cfg.access_token.is_some());
+        let e = crate::VerifierConfig::from_json(r#"{"issuer":"i","audiences":[""]}"#).unwrap_err();
+        assert_eq!(e.reason, "missing_audience");
+        let e = crate::VerifierConfig::from_json(
+            r#"{"issuer":"i","audiences":["a"],"algorithms":["HS256"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Config);
+    }
+
+    #[tokio::test]
+    async fn a_fixed_token_is_used_as_is_and_never_renewed() {
+        let (fake, _) = fake_client(usize::MAX);
+        let cfg = ClientConfig {
+            access_token: Some(Secret::new("tok-0")),
+            base_url: Some("http://proxy.test".into()),
+            ..Default::default()
+        };
+        let c = TokenClient::new(cfg, fake.clone()).unwrap();
+        assert_eq!(c.access_token().await.unwrap(), "tok-0");
+        let e = c.request("GET", "/logs-a/_search", None).await.unwrap_err();
+        assert_eq!(
+            (e.code, e.reason.as_str()),
+            (ErrorCode::InvalidToken, "fixed_token_refused")
+        );
+        let log = fake.log.lock().unwrap();
+        assert!(
+            log.iter().all(|r| !r.url.ends_with("/token")),
+            "no token request"
+        );
+    }
+
+    #[tokio::test]
+    async fn search_posts_the_query_and_parses_the_answer() {
+        let (fake, c) = fake_client(0);
+        let v = c
+            .search("logs-*", &serde_json::json!({"query":{"match_all":{}}}))
+            .await
+            .unwrap();
+        assert_eq!(v, serde_json::json!({}));
+        {
+            let log = fake.log.lock().unwrap();
+            let last = log.last().unwrap();
+            assert_eq!(
+                (last.method.as_str(), last.url.as_str()),
+                ("POST", "http://proxy.test/logs-*/_search")
+            );
+            assert_eq!(last.body, br#"{"query":{"match_all":{}}}"#);
+        }
+        for bad in ["", "a/b", "a b", "a?x", "../x%2f"] {
+            let e = c.search(bad, &serde_json::json!({})).await.unwrap_err();
+            assert_eq!(e.reason, "bad_index", "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn revoke_posts_rfc_7009_forms_and_forgets_the_token() {
+        let (fake, mut c) = fake_client(0);
+        c.cfg.revocation_endpoint = Some("http://idp.test/revoke".into());
+        let first = c.access_token().await.unwrap();
+        c.revoke(None).await.unwrap();
+        assert_ne!(
+            c.access_token().await.unwrap(),
+            first,
+            "a new token after revoke"
+        );
+        let log = fake.log.lock().unwrap();
+        let revoke: Vec<_> = log.iter().filter(|r| r.url.ends_with("/revoke")).collect();
+        assert_eq!(revoke.len(), 1);
+        let body = String::from_utf8(revoke[0].body.clone()).unwrap();
+        assert_eq!(body, format!("token={first}&token_type_hint=access_token"));
+        assert!(
+            revoke[0]
+                .headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v.starts_with("Basic "))
+        );
+    }
+
+    #[tokio::test]
+    async fn revoke_without_an_endpoint_or_issuer_is_a_config_error() {
+        let (_, c) = fake_client(0);
+        let e = c.revoke(Some("x")).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Config);
     }
 
     #[test]

@@ -46,6 +46,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order: bindings build their exception classes from this list.
+    pub const ALL: [Self; 14] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::InvalidScope,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::AccessDenied,
+        Self::RateLimited,
+        Self::Network,
+        Self::Upstream,
+        Self::Config,
+        Self::Internal,
+    ];
+
     /// The wire form, e.g. `invalid_token`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -66,21 +84,15 @@ impl ErrorCode {
         }
     }
 
-    /// Parses the wire form; unknown codes from a peer become [`ErrorCode::Upstream`].
+    /// Parses the wire form of a code a peer sent. Only the OAuth codes and `rate_limited` are
+    /// taken as they are: a peer's `network`, `config` or `internal` (or anything unknown)
+    /// becomes [`ErrorCode::Upstream`], since those describe this side, not the peer.
     pub fn from_wire(code: &str) -> Self {
-        match code {
-            "invalid_request" => Self::InvalidRequest,
-            "invalid_client" => Self::InvalidClient,
-            "invalid_grant" => Self::InvalidGrant,
-            "unauthorized_client" => Self::UnauthorizedClient,
-            "unsupported_grant_type" => Self::UnsupportedGrantType,
-            "invalid_scope" => Self::InvalidScope,
-            "invalid_token" => Self::InvalidToken,
-            "insufficient_scope" => Self::InsufficientScope,
-            "access_denied" => Self::AccessDenied,
-            "rate_limited" => Self::RateLimited,
-            _ => Self::Upstream,
-        }
+        Self::ALL
+            .into_iter()
+            .take_while(|c| *c != Self::Network)
+            .find(|c| c.as_str() == code)
+            .unwrap_or(Self::Upstream)
     }
 }
 
@@ -195,21 +207,21 @@ mod tests {
 
     #[test]
     fn codes_round_trip_through_the_wire_form() {
-        for code in [
-            ErrorCode::InvalidRequest,
-            ErrorCode::InvalidClient,
-            ErrorCode::InvalidGrant,
-            ErrorCode::UnauthorizedClient,
-            ErrorCode::UnsupportedGrantType,
-            ErrorCode::InvalidScope,
-            ErrorCode::InvalidToken,
-            ErrorCode::InsufficientScope,
-            ErrorCode::AccessDenied,
-            ErrorCode::RateLimited,
-        ] {
-            assert_eq!(ErrorCode::from_wire(code.as_str()), code);
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate wire form");
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let peer_may_send = !matches!(
+                code,
+                ErrorCode::Network | ErrorCode::Upstream | ErrorCode::Config | ErrorCode::Internal
+            );
+            let expected = if peer_may_send {
+                code
+            } else {
+                ErrorCode::Upstream
+            };
+            assert_eq!(ErrorCode::from_wire(code.as_str()), expected);
         }
         assert_eq!(ErrorCode::from_wire("something_else"), ErrorCode::Upstream);
     }

@@ -24,6 +24,7 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 4096;
 
 /// How tokens of one issuer are verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifierConfig {
     /// The exact `iss`.
     pub issuer: String,
@@ -49,6 +50,15 @@ fn default_leeway() -> u64 {
 }
 
 impl VerifierConfig {
+    /// Parses the JSON form every binding passes across; a bad field is a `config` error
+    /// that names it. The result is validated.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let cfg: Self = serde_json::from_str(json)
+            .map_err(|e| crate::client::config_json_error("verifier", &e))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
     /// A configuration with the defaults: every supported algorithm, 60 s leeway, any `typ`.
     pub fn new(issuer: &str, audience: &str) -> Self {
         Self {
