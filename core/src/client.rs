@@ -109,27 +109,7 @@ impl ClientConfig {
 /// field and the expected type; the value itself could be a secret, so only the category,
 /// line and column are kept for data errors.
 pub(crate) fn config_json_error(what: &str, e: &serde_json::Error) -> Error {
-    let detail = match e.classify() {
-        serde_json::error::Category::Data => {
-            let msg = e.to_string();
-            // "unknown field `x`, expected ..." and "missing field `x`" name only fields.
-            let keep = msg.starts_with("unknown field") || msg.starts_with("missing field");
-            if keep {
-                msg.split(" at line").next().unwrap_or_default().to_owned()
-            } else {
-                format!(
-                    "a value has the wrong type (line {}, column {})",
-                    e.line(),
-                    e.column()
-                )
-            }
-        }
-        _ => format!(
-            "the JSON is malformed (line {}, column {})",
-            e.line(),
-            e.column()
-        ),
-    };
+    let detail = crate::error::describe_json_error(e);
     Error::config(
         "bad_config",
         format!("invalid {what} configuration: {detail}"),
@@ -917,7 +897,7 @@ mod tests {
             "{}",
             e.message
         );
-        let e = ClientConfig::from_json(r#"{"client_id":"hunter2""#).unwrap_err();
+        let e = ClientConfig::from_json(r#"{"client_id":"hunter2",}"#).unwrap_err();
         assert!(e.message.contains("malformed") && !e.message.contains("hunter2"));
         let cfg = ClientConfig::from_json(r#"{"access_token":"t","base_url":"http://p"}"#).unwrap();
         assert!(cfg.client_id.is_empty() && cfg.access_token.is_some());

@@ -184,6 +184,33 @@ impl std::error::Error for Error {}
 /// Result with the public error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Describes why JSON input did not parse without echoing any of its values (a value could be
+/// a secret): unknown and missing fields are named, wrong types and syntax errors are placed
+/// by line and column only.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Data => {
+            let msg = e.to_string();
+            // "unknown field `x`, expected ..." and "missing field `x`" name only fields.
+            if msg.starts_with("unknown field") || msg.starts_with("missing field") {
+                msg.split(" at line").next().unwrap_or_default().to_owned()
+            } else {
+                format!(
+                    "a value has the wrong type (line {}, column {})",
+                    e.line(),
+                    e.column()
+                )
+            }
+        }
+        serde_json::error::Category::Eof => "the JSON ends early".to_owned(),
+        _ => format!(
+            "the JSON is malformed (line {}, column {})",
+            e.line(),
+            e.column()
+        ),
+    }
+}
+
 /// Quotes user input for a message: backticks, at most 64 characters, control characters
 /// replaced, so a hostile value cannot forge log lines or flood a response.
 pub fn quote(input: &str) -> String {

@@ -191,6 +191,9 @@ pub fn check_policies(loaded: &Loaded) -> Result<()> {
     Ok(())
 }
 
+/// The environment variable that sets (or overrides) the admin client's secret.
+pub const ADMIN_SECRET_ENV: &str = "OAUTH4OS_ADMIN_CLIENT_SECRET";
+
 impl App {
     /// Builds the proxy from a validated configuration.
     pub fn build(loaded: Loaded, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {
@@ -203,6 +206,25 @@ impl App {
             .unwrap_or_else(|| public.clone());
         let mut auth_cfg = c.authorization_server.clone();
         auth_cfg.store_path = loaded.path(&auth_cfg.store_path);
+        if let Ok(secret) = std::env::var(ADMIN_SECRET_ENV) {
+            if secret.len() < crate::auth::MIN_ADMIN_SECRET_LEN {
+                return Err(Error::config(
+                    "weak_admin_secret",
+                    format!(
+                        "`{ADMIN_SECRET_ENV}` must be at least {} characters",
+                        crate::auth::MIN_ADMIN_SECRET_LEN
+                    ),
+                )
+                .with_help("generate one with `openssl rand -base64 32`"));
+            }
+            let admin = auth_cfg
+                .admin
+                .get_or_insert_with(|| crate::auth::AdminConfig {
+                    client_id: crate::auth::DEFAULT_ADMIN_CLIENT_ID.to_owned(),
+                    secret_hash: None,
+                });
+            admin.secret_hash = Some(crate::auth::sha256_stored_form(&secret));
+        }
         let auth = AuthServer::open(auth_cfg, key_encryption_key)?;
         let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
         let mut tenants = Vec::new();

@@ -102,7 +102,10 @@ impl AuthServer {
         if secret.len() > MAX_SECRET_LEN || creds.id.len() > 1024 {
             return Err(failed());
         }
-        let client = self.store.client(&creds.id).await?;
+        let client = match self.admin_client(&creds.id) {
+            Some(admin) => Some(admin.clone()),
+            None => self.store.client(&creds.id).await?,
+        };
         let stored = client.as_ref().map(|c| c.secret_hash.as_str());
         if self.secrets.verify(&creds.id, stored, secret).await
             && let Some(client) = client

@@ -18,6 +18,10 @@ pub const DEFAULT_REFRESH_TOKEN_TTL: u64 = 30 * 24 * 3600;
 pub const MAX_TTL: u64 = 365 * 24 * 3600;
 /// The tenant of clients that do not name one.
 pub const DEFAULT_TENANT: &str = "default";
+/// Lifetime of admin tokens: 15 minutes.
+pub const ADMIN_TOKEN_TTL: u64 = 900;
+/// The one scope of admin tokens.
+pub const ADMIN_SCOPE: &str = "oauth4os:admin";
 /// Longest client id accepted.
 pub const MAX_CLIENT_ID_LEN: usize = 128;
 
@@ -41,6 +45,43 @@ pub struct AuthConfig {
     /// Clients declared in the configuration file.
     #[serde(default)]
     pub clients: Vec<ClientEntry>,
+    /// The admin client, the only one that can obtain tokens for the admin API. Without it
+    /// (and without `OAUTH4OS_ADMIN_CLIENT_SECRET`) every admin route answers 401.
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
+    /// Rotate the signing key when the current one is this many seconds old (checked every
+    /// minute, and at start); no scheduled rotation when absent.
+    #[serde(default)]
+    pub signing_key_rotation_secs: Option<u64>,
+}
+
+/// Default id of the admin client.
+pub const DEFAULT_ADMIN_CLIENT_ID: &str = "oauth4os-admin";
+/// Shortest admin secret accepted from the environment.
+pub const MIN_ADMIN_SECRET_LEN: usize = 16;
+
+/// The admin client of `[authorization_server.admin]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Its client id, `oauth4os-admin` by default.
+    #[serde(default = "default_admin_id")]
+    pub client_id: String,
+    /// The argon2id PHC string of its secret; or set `OAUTH4OS_ADMIN_CLIENT_SECRET`.
+    #[serde(default)]
+    pub secret_hash: Option<String>,
+}
+
+fn default_admin_id() -> String {
+    DEFAULT_ADMIN_CLIENT_ID.to_owned()
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_access_token_ttl() -> u64 {
@@ -122,6 +163,8 @@ impl AuthConfig {
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
             store_path: store_path.into(),
             clients: Vec::new(),
+            admin: None,
+            signing_key_rotation_secs: None,
         }
     }
 
@@ -144,7 +187,36 @@ impl AuthConfig {
         }
         validate_ttl("access_token_ttl", self.access_token_ttl)?;
         validate_ttl("refresh_token_ttl", self.refresh_token_ttl)?;
+        if let Some(secs) = self.signing_key_rotation_secs
+            && !(60..=MAX_TTL).contains(&secs)
+        {
+            return Err(Error::config(
+                "invalid_rotation",
+                format!("`signing_key_rotation_secs` must be between 60 and {MAX_TTL}, not {secs}"),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
+        if let Some(admin) = &self.admin {
+            if !valid_client_id(&admin.client_id) {
+                return Err(Error::config(
+                    "invalid_client_id",
+                    format!(
+                        "`admin.client_id` {} is not a valid client id",
+                        quote(&admin.client_id)
+                    ),
+                ));
+            }
+            if let Some(h) = &admin.secret_hash
+                && SecretHash::parse(h).is_none()
+            {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    "`admin.secret_hash` is not an argon2id PHC string",
+                )
+                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+            }
+            seen.insert(admin.client_id.as_str());
+        }
         for (i, c) in self.clients.iter().enumerate() {
             c.to_record(i)?;
             if !seen.insert(c.id.as_str()) {
@@ -164,10 +236,20 @@ impl AuthConfig {
 
     /// The longest access-token lifetime any client can get.
     pub(crate) fn max_access_token_ttl(&self) -> u64 {
+        let admin = if self.admin.is_some() {
+            ADMIN_TOKEN_TTL
+        } else {
+            0
+        };
         self.clients
             .iter()
             .filter_map(|c| c.access_token_ttl)
-            .fold(self.access_token_ttl, u64::max)
+            .fold(self.access_token_ttl.max(admin), u64::max)
+    }
+
+    /// The audience of admin tokens: `<issuer>/admin`, never a resource audience.
+    pub fn admin_audience(&self) -> String {
+        format!("{}/admin", self.issuer)
     }
 }
 
@@ -240,34 +322,35 @@ pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<Grant
     Ok(out)
 }
 
-impl ClientEntry {
-    /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
-    pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
-        let key = |field: &str| format!("clients[{i}].{field}");
-        if !valid_client_id(&self.id) {
+/// The fields of a client as declared (configuration file or admin API), validated into a
+/// record. `key` names a field in errors (`clients[0].scopes`, `scopes`).
+pub(crate) struct ClientFields<'a> {
+    pub id: &'a str,
+    pub scopes: &'a str,
+    pub grant_types: &'a [String],
+    pub tenant: Option<&'a str>,
+    pub access_token_ttl: Option<u64>,
+}
+
+impl ClientFields<'_> {
+    pub(crate) fn validate(
+        &self,
+        key: impl Fn(&str) -> String,
+        secret_hash: String,
+        source: ClientSource,
+    ) -> Result<ClientRecord> {
+        if !valid_client_id(self.id) {
             return Err(Error::config(
                 "invalid_client_id",
                 format!(
                     "`{}` {} is not a valid client id",
                     key("id"),
-                    quote(&self.id)
+                    quote(self.id)
                 ),
             )
             .with_help("use 1 to 128 characters among `A-Z a-z 0-9 . _ ~ -`"));
         }
-        match SecretHash::parse(&self.secret_hash) {
-            Some(SecretHash::Argon2id(_)) => {}
-            _ => {
-                return Err(Error::config(
-                    "invalid_secret_hash",
-                    format!("`{}` is not an argon2id PHC string", key("secret_hash")),
-                )
-                .with_help(
-                    "generate one with `AuthServer::hash_secret`; it starts with `$argon2id$`",
-                ));
-            }
-        }
-        let scopes = ScopeSet::parse(&self.scopes).map_err(|e| {
+        let scopes = ScopeSet::parse(self.scopes).map_err(|e| {
             Error::config(
                 "invalid_scopes",
                 format!("`{}`: {}", key("scopes"), e.message),
@@ -282,11 +365,11 @@ impl ClientEntry {
                 ),
             ));
         }
-        let grant_types = parse_grant_types(&self.grant_types, &key("grant_types"))?;
-        let tenant = match &self.tenant {
+        let grant_types = parse_grant_types(self.grant_types, &key("grant_types"))?;
+        let tenant = match self.tenant {
             None => DEFAULT_TENANT.to_owned(),
             Some(t) if !t.is_empty() && t.len() <= 128 && !t.chars().any(char::is_control) => {
-                t.clone()
+                t.to_owned()
             }
             Some(t) => {
                 return Err(Error::config(
@@ -299,13 +382,40 @@ impl ClientEntry {
             validate_ttl(&key("access_token_ttl"), ttl)?;
         }
         Ok(ClientRecord {
-            id: self.id.clone(),
-            secret_hash: self.secret_hash.clone(),
+            id: self.id.to_owned(),
+            secret_hash,
             scopes,
             grant_types,
             tenant,
             access_token_ttl: self.access_token_ttl,
-            source: ClientSource::Config,
+            source,
         })
+    }
+}
+
+impl ClientEntry {
+    /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
+    pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
+        let key = |field: &str| format!("clients[{i}].{field}");
+        match SecretHash::parse(&self.secret_hash) {
+            Some(SecretHash::Argon2id(_)) => {}
+            _ => {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    format!("`{}` is not an argon2id PHC string", key("secret_hash")),
+                )
+                .with_help(
+                    "generate one with `oauth4os-proxy --hash-secret`; it starts with `$argon2id$`",
+                ));
+            }
+        }
+        ClientFields {
+            id: &self.id,
+            scopes: &self.scopes,
+            grant_types: &self.grant_types,
+            tenant: self.tenant.as_deref(),
+            access_token_ttl: self.access_token_ttl,
+        }
+        .validate(key, self.secret_hash.clone(), ClientSource::Config)
     }
 }

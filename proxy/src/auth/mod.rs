@@ -10,6 +10,7 @@
 //! AuthServer::verify(token)  ── signature, iss, aud, exp (core Verifier), then revocation
 //! ```
 
+pub mod admin;
 mod client_auth;
 mod config;
 mod discovery;
@@ -25,6 +26,7 @@ mod token;
 #[cfg(test)]
 mod tests;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
@@ -35,14 +37,17 @@ use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
 use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
 use serde_json::{Value, json};
 
-pub use config::{AuthConfig, ClientEntry, DEFAULT_TENANT, GrantType};
+pub use config::{
+    ADMIN_SCOPE, ADMIN_TOKEN_TTL, AdminConfig, AuthConfig, ClientEntry, DEFAULT_ADMIN_CLIENT_ID,
+    DEFAULT_TENANT, GrantType, MIN_ADMIN_SECRET_LEN,
+};
 pub use discovery::{
     INTROSPECT_PATH, JWKS_PATH, METADATA_PATH, OIDC_METADATA_PATH, REVOKE_PATH, TOKEN_PATH,
 };
 pub use error::OAuthError;
 pub use keys::parse_key_encryption_key;
-pub use secrets::{SecretHash, generate_secret};
-pub use store::{AuditEvent, ClientRecord, ClientSource, SqliteStore, Store};
+pub use secrets::{SecretHash, generate_secret, sha256_stored_form};
+pub use store::{AuditEvent, ClientCutoff, ClientRecord, ClientSource, SqliteStore, Store};
 
 use keys::{KeyRing, SigningKey};
 use revoke::RevokedSet;
@@ -60,6 +65,10 @@ pub struct AuthServer {
     keys: RwLock<Arc<KeyRing>>,
     verifier: RwLock<Arc<Verifier>>,
     revoked: RevokedSet,
+    /// The admin client, when one is configured (never in the store).
+    admin: Option<ClientRecord>,
+    /// Per-client cut-offs: tokens of the client with `iat` at or before the value are revoked.
+    cutoffs: RwLock<HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -90,9 +99,13 @@ fn run_start_up<T: Send>(work: impl Future<Output = Result<T>> + Send) -> Result
 }
 
 fn build_verifier(cfg: &AuthConfig, ring: &KeyRing) -> Result<Verifier> {
+    // One verifier for resource and admin tokens; `verify` and `verify_admin` then keep the
+    // two audiences apart.
+    let mut audiences = cfg.audiences.clone();
+    audiences.push(cfg.admin_audience());
     let vc = VerifierConfig {
         issuer: cfg.issuer.clone(),
-        audiences: cfg.audiences.clone(),
+        audiences,
         algorithms: vec![Algorithm::ES256],
         leeway: DEFAULT_LEEWAY,
         required_typ: Some("at+jwt".to_owned()),
@@ -150,6 +163,35 @@ impl AuthServer {
             .await
             .map_err(|_| Error::internal("the secret verifier set-up failed"))??;
         let verifier = build_verifier(&cfg, &ring)?;
+        let admin = cfg.admin.as_ref().and_then(|a| {
+            a.secret_hash.as_ref().map(|h| ClientRecord {
+                id: a.client_id.clone(),
+                secret_hash: h.clone(),
+                scopes: oauth4os_core::ScopeSet::default(),
+                grant_types: vec![GrantType::ClientCredentials],
+                tenant: DEFAULT_TENANT.to_owned(),
+                access_token_ttl: Some(ADMIN_TOKEN_TTL),
+                source: ClientSource::Config,
+            })
+        });
+        if let Some(a) = &admin
+            && store.client(&a.id).await?.is_some()
+        {
+            return Err(Error::config(
+                "client_conflict",
+                format!(
+                    "the admin client id {} is also a client in the store",
+                    oauth4os_core::error::quote(&a.id)
+                ),
+            )
+            .with_help("choose another `admin.client_id` or delete that client"));
+        }
+        let cutoffs = store
+            .client_cutoffs(now)
+            .await?
+            .into_iter()
+            .map(|c| (c.client_id, c.issued_before))
+            .collect();
         Ok(Arc::new(Self {
             cfg,
             store,
@@ -158,6 +200,8 @@ impl AuthServer {
             keys: RwLock::new(Arc::new(ring)),
             verifier: RwLock::new(Arc::new(verifier)),
             revoked,
+            admin,
+            cutoffs: RwLock::new(cutoffs),
         }))
     }
 
@@ -196,6 +240,7 @@ impl AuthServer {
             .route(METADATA_PATH, get(discovery::metadata))
             .route(OIDC_METADATA_PATH, get(discovery::openid_configuration))
             .route(JWKS_PATH, get(discovery::jwks))
+            .nest(admin::PREFIX, admin::router(self))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .with_state(self.clone())
     }
@@ -203,6 +248,41 @@ impl AuthServer {
     /// Verifies an access token this server issued: signature (its JWKS), `typ`, `iss`, `aud`,
     /// `exp`, then revocation (reason `revoked`).
     pub async fn verify(&self, token: &str) -> Result<Arc<Claims>> {
+        let claims = self.verify_any(token).await?;
+        if self.is_admin_audience(&claims) {
+            return Err(Error::invalid_token(
+                "admin_token",
+                "admin tokens are accepted by the admin API only",
+            ));
+        }
+        Ok(claims)
+    }
+
+    /// Verifies an admin token: one of ours, unrevoked, for `<issuer>/admin`, with scope
+    /// `oauth4os:admin`, issued to the configured admin client.
+    pub async fn verify_admin(&self, token: &str) -> Result<Arc<Claims>> {
+        let not_admin = || Error::invalid_token("not_admin", "an admin token is required");
+        let admin = self.admin.as_ref().ok_or_else(|| {
+            not_admin().with_help("no admin client is configured (`[authorization_server.admin]` or `OAUTH4OS_ADMIN_CLIENT_SECRET`)")
+        })?;
+        let claims = self.verify_any(token).await?;
+        let ok = self.is_admin_audience(&claims)
+            && claims.scope.as_deref() == Some(ADMIN_SCOPE)
+            && claims.client_id.as_deref() == Some(admin.id.as_str());
+        if ok { Ok(claims) } else { Err(not_admin()) }
+    }
+
+    fn is_admin_audience(&self, claims: &Claims) -> bool {
+        let admin_aud = self.cfg.admin_audience();
+        claims.aud.iter().any(|a| a == &admin_aud)
+    }
+
+    /// Whether `id` is the admin client.
+    pub(crate) fn admin_client(&self, id: &str) -> Option<&ClientRecord> {
+        self.admin.as_ref().filter(|a| a.id == id)
+    }
+
+    async fn verify_any(&self, token: &str) -> Result<Arc<Claims>> {
         let claims = self.verifier().verify(token).await?;
         let Some(jti) = claims.jti.as_deref() else {
             return Err(Error::invalid_token(
@@ -210,13 +290,57 @@ impl AuthServer {
                 "the token has no `jti` claim",
             ));
         };
+        let revoked = || Error::invalid_token("revoked", "the token has been revoked");
         if self.revoked.contains(jti) {
-            return Err(Error::invalid_token(
-                "revoked",
-                "the token has been revoked",
-            ));
+            return Err(revoked());
+        }
+        if let Some(cutoff) = self.client_cutoff(claims.client_id.as_deref().unwrap_or_default())
+            && claims.iat.unwrap_or(i64::MIN) <= cutoff
+        {
+            return Err(revoked());
         }
         Ok(claims)
+    }
+
+    /// The revocation cut-off of a client, if it has one.
+    pub(crate) fn client_cutoff(&self, client_id: &str) -> Option<i64> {
+        match self.cutoffs.read() {
+            Ok(m) => m.get(client_id).copied(),
+            // A poisoned lock fails closed: treat every token of every client as revoked.
+            Err(_) => Some(i64::MAX),
+        }
+    }
+
+    /// Revokes every token issued to `client_id` until now: its refresh families and their
+    /// access tokens, and, through a cut-off, access tokens issued without a refresh token.
+    /// Returns how many access tokens of its refresh families were revoked by id.
+    pub async fn revoke_client_tokens(&self, client_id: &str, by: &str) -> Result<usize> {
+        let now = unix_now();
+        let window = i64::try_from(
+            self.cfg
+                .max_access_token_ttl()
+                .saturating_add(DEFAULT_LEEWAY),
+        )
+        .unwrap_or(i64::MAX);
+        let cutoff = ClientCutoff {
+            client_id: client_id.to_owned(),
+            issued_before: now,
+            expires_at: now.saturating_add(window),
+        };
+        let event = AuditEvent::new(
+            now,
+            "client_tokens_revoked",
+            Some(client_id),
+            json!({ "by": by }),
+        );
+        let revoked = self.store.revoke_client_tokens(cutoff, event).await?;
+        if let Ok(mut m) = self.cutoffs.write() {
+            let e = m.entry(client_id.to_owned()).or_insert(now);
+            *e = (*e).max(now);
+        }
+        let from_families = revoked.len();
+        self.remember_revoked(revoked);
+        Ok(from_families)
     }
 
     /// The issuer identifier.

@@ -87,11 +87,17 @@ pub(crate) fn hash_secret_with(secret: &str, params: Params) -> Result<String> {
 /// A new server-generated secret and its stored form (`sha256:...`), for the admin API.
 pub fn generate_secret() -> Result<(String, String)> {
     let secret = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
-    let stored = format!(
+    let stored = sha256_stored_form(&secret);
+    Ok((secret, stored))
+}
+
+/// The `sha256:...` stored form of a high-entropy secret (server-generated, or the admin
+/// secret from the environment, which is held in memory only).
+pub fn sha256_stored_form(secret: &str) -> String {
+    format!(
         "{SHA256_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(sha256(secret.as_bytes()))
-    );
-    Ok((secret, stored))
+    )
 }
 
 fn argon2_verify(secret: &[u8], phc: &str) -> bool {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::AuthServer;
-use super::config::GrantType;
+use super::config::{ADMIN_SCOPE, GrantType};
 use super::error::{OAuthError, OAuthResult, no_store_json};
 use super::form::Form;
 use super::secrets::{random_bytes, sha256};
@@ -94,6 +94,9 @@ impl AuthServer {
             )));
         }
         let (minted, scope, refresh) = match grant {
+            _ if self.admin_client(&client.id).is_some() => {
+                self.admin_token(&client, &form).await?
+            }
             GrantType::ClientCredentials => self.client_credentials(&client, &form).await?,
             GrantType::RefreshToken => self.refresh(&client, &form).await?,
         };
@@ -148,6 +151,11 @@ impl AuthServer {
         now: i64,
     ) -> OAuthResult<Minted> {
         let expires_in = client.access_token_ttl.unwrap_or(self.cfg.access_token_ttl);
+        // A token must outlive a revocation cut-off of its client made in the same second.
+        let now = match self.client_cutoff(&client.id) {
+            Some(cutoff) if cutoff >= now => cutoff.saturating_add(1),
+            _ => now,
+        };
         let exp = now.saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
         let jti = random_id()?;
         let claims = AccessClaims {
@@ -168,6 +176,41 @@ impl AuthServer {
             exp,
             expires_in,
         })
+    }
+
+    /// The admin client's `client_credentials` grant: scope `oauth4os:admin` only, for the
+    /// admin audience only, 15 minutes, never a refresh token.
+    async fn admin_token(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+    ) -> OAuthResult<(Minted, String, Option<String>)> {
+        match form.get("scope") {
+            None | Some(ADMIN_SCOPE) => {}
+            Some(other) => {
+                return Err(OAuthError::invalid_scope(format!(
+                    "the admin client may request only {}, not {}",
+                    quote(ADMIN_SCOPE),
+                    quote(other)
+                )));
+            }
+        }
+        let aud = self.cfg.admin_audience();
+        match form.all("resource").as_slice() {
+            [] => {}
+            [one] if normalize_audience(one) == aud => {}
+            _ => {
+                return Err(OAuthError::invalid_target(format!(
+                    "admin tokens are issued for {} only",
+                    quote(&aud)
+                )));
+            }
+        }
+        let minted = self.mint(client, ADMIN_SCOPE, &aud, unix_now())?;
+        let detail = json!({ "jti": minted.jti });
+        let event = AuditEvent::new(unix_now(), "admin_token_issued", Some(&client.id), detail);
+        self.store.audit(event).await?;
+        Ok((minted, ADMIN_SCOPE.to_owned(), None))
     }
 
     async fn client_credentials(

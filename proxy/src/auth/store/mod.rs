@@ -198,6 +198,42 @@ impl AuditEvent {
     }
 }
 
+/// An active refresh family, as the admin API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilySummary {
+    /// The family.
+    pub family: RefreshFamily,
+    /// When its newest token was issued.
+    pub last_issued_at: i64,
+    /// When its current (unused) token expires.
+    pub expires_at: i64,
+}
+
+/// A filter over audit events; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only events of this kind.
+    pub kind: Option<String>,
+    /// Only events about this client.
+    pub client_id: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// Every token of a client issued at or before `issued_before` is revoked; the entry is kept
+/// until `expires_at`, when no such token can still be valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCutoff {
+    /// The client.
+    pub client_id: String,
+    /// Tokens with `iat` at or before this are revoked.
+    pub issued_before: i64,
+    /// When the entry can be forgotten.
+    pub expires_at: i64,
+}
+
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -225,6 +261,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn put_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, ()>;
     /// Deletes an `api` client; whether it existed.
     fn delete_client<'a>(&'a self, id: &'a str) -> StoreFuture<'a, bool>;
+    /// Adds an `api` client only if the id is free (configuration or API); whether it was added.
+    fn insert_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, bool>;
+    /// Replaces an existing `api` client; whether there was one to replace.
+    fn update_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, bool>;
 
     /// Every signing key, oldest first.
     fn signing_keys(&self) -> StoreFuture<'_, Vec<StoredKey>>;
@@ -258,6 +298,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         event: AuditEvent,
     ) -> StoreFuture<'a, Vec<RevokedJti>>;
 
+    /// Active refresh families (unrevoked, with an unused unexpired token), of one client or
+    /// of all, newest first.
+    fn refresh_families(
+        &self,
+        client_id: Option<String>,
+        now: i64,
+    ) -> StoreFuture<'_, Vec<FamilySummary>>;
+    /// Revokes every token of a client issued at or before `cutoff.issued_before`: records the
+    /// cut-off, revokes its refresh families (their access tokens are returned) and writes
+    /// `event`, in one transaction.
+    fn revoke_client_tokens(
+        &self,
+        cutoff: ClientCutoff,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, Vec<RevokedJti>>;
+    /// Client cut-offs that have not expired by `now`.
+    fn client_cutoffs(&self, now: i64) -> StoreFuture<'_, Vec<ClientCutoff>>;
+
     /// Records an access token as revoked until its `exp` and writes `event`, in one transaction.
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()>;
     /// Revoked access tokens whose `exp` is after `expired_before`.
@@ -270,4 +328,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn audit(&self, event: AuditEvent) -> StoreFuture<'_, ()>;
     /// The latest audit events, newest first.
     fn audit_events(&self, limit: usize) -> StoreFuture<'_, Vec<AuditEvent>>;
+    /// Audit events matching `query`, newest first.
+    fn audit_query(&self, query: AuditQuery) -> StoreFuture<'_, Vec<AuditEvent>>;
 }

@@ -1,6 +1,7 @@
 //! Tests of the authorization server over its router (`tower::ServiceExt::oneshot`), each
 //! with its own SQLite file in a temporary directory.
 
+mod admin;
 mod discovery;
 mod introspect;
 mod persistence;
@@ -29,6 +30,8 @@ pub const KEK: [u8; 32] = [7; 32];
 pub const ISSUER: &str = "http://localhost:8443";
 pub const AUD: &str = "https://search.example";
 pub const AUD2: &str = "https://other.example";
+pub const ADMIN_ID: &str = "oauth4os-admin";
+pub const ADMIN_SECRET: &str = "admin-secret-for-tests-0123456789";
 
 /// A directory removed on drop.
 pub struct TempDir(PathBuf);
@@ -97,6 +100,10 @@ pub fn config(dir: &TempDir) -> AuthConfig {
     let mut cfg = AuthConfig::new(ISSUER, AUD, dir.db());
     cfg.audiences.push(AUD2.into());
     cfg.clients = clients();
+    cfg.admin = Some(super::AdminConfig {
+        client_id: ADMIN_ID.into(),
+        secret_hash: Some(test_hash(ADMIN_SECRET)),
+    });
     cfg
 }
 

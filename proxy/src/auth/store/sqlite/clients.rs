@@ -181,3 +181,32 @@ pub(super) fn delete_api(conn: &Connection, id: &str) -> Result<bool> {
         .map(|n| n > 0)
         .map_err(db_err("delete client"))
 }
+
+pub(super) fn insert_api(conn: &mut Connection, client: ClientRecord, now: i64) -> Result<bool> {
+    let tx = immediate(conn)?;
+    if by_id(&tx, &client.id)?.is_some() {
+        return Ok(false);
+    }
+    let client = ClientRecord {
+        source: ClientSource::Api,
+        ..client
+    };
+    upsert(&tx, &client, now)?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(true)
+}
+
+pub(super) fn update_api(conn: &mut Connection, client: ClientRecord, now: i64) -> Result<bool> {
+    let tx = immediate(conn)?;
+    match by_id(&tx, &client.id)? {
+        Some(old) if old.source == ClientSource::Api => {}
+        _ => return Ok(false),
+    }
+    let client = ClientRecord {
+        source: ClientSource::Api,
+        ..client
+    };
+    upsert(&tx, &client, now)?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(true)
+}

@@ -17,8 +17,8 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AuditEvent, ClientRecord, NewRefreshToken, PurgeReport, RefreshFamily, RefreshView, RevokedJti,
-    Store, StoreFuture, StoredKey, SyncReport,
+    AuditEvent, AuditQuery, ClientCutoff, ClientRecord, FamilySummary, NewRefreshToken,
+    PurgeReport, RefreshFamily, RefreshView, RevokedJti, Store, StoreFuture, StoredKey, SyncReport,
 };
 
 /// Read-only connections kept for inline reads.
@@ -228,6 +228,14 @@ impl Store for SqliteStore {
         self.write(move |c| clients::delete_api(c, &id))
     }
 
+    fn insert_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, bool> {
+        self.write(move |c| clients::insert_api(c, client, now))
+    }
+
+    fn update_client(&self, client: ClientRecord, now: i64) -> StoreFuture<'_, bool> {
+        self.write(move |c| clients::update_api(c, client, now))
+    }
+
     fn signing_keys(&self) -> StoreFuture<'_, Vec<StoredKey>> {
         Box::pin(async move { self.read(read_keys) })
     }
@@ -268,6 +276,26 @@ impl Store for SqliteStore {
         self.write(move |c| tokens::revoke_family(c, &family_id, &reason, &event))
     }
 
+    fn refresh_families(
+        &self,
+        client_id: Option<String>,
+        now: i64,
+    ) -> StoreFuture<'_, Vec<FamilySummary>> {
+        Box::pin(async move { self.read(|c| tokens::families(c, client_id.as_deref(), now)) })
+    }
+
+    fn revoke_client_tokens(
+        &self,
+        cutoff: ClientCutoff,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, Vec<RevokedJti>> {
+        self.write(move |c| tokens::revoke_client(c, &cutoff, &event))
+    }
+
+    fn client_cutoffs(&self, now: i64) -> StoreFuture<'_, Vec<ClientCutoff>> {
+        Box::pin(async move { self.read(|c| tokens::cutoffs(c, now)) })
+    }
+
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()> {
         self.write(move |c| tokens::revoke_access(c, &revoked, &event))
     }
@@ -282,6 +310,10 @@ impl Store for SqliteStore {
 
     fn audit(&self, event: AuditEvent) -> StoreFuture<'_, ()> {
         self.write(move |c| tokens::insert_audit(c, &event))
+    }
+
+    fn audit_query(&self, query: AuditQuery) -> StoreFuture<'_, Vec<AuditEvent>> {
+        Box::pin(async move { self.read(|c| tokens::audit_query(c, &query)) })
     }
 
     fn audit_events(&self, limit: usize) -> StoreFuture<'_, Vec<AuditEvent>> {

@@ -65,6 +65,15 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     ) STRICT;
     CREATE INDEX audit_events_at ON audit_events (at);",
+    // 2: per-client revocation cut-offs (every token of a client issued at or before a time),
+    // and audit lookups by kind and client.
+    "CREATE TABLE client_revocations (
+        client_id TEXT PRIMARY KEY,
+        issued_before INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_events_kind ON audit_events (kind, at);
+    CREATE INDEX audit_events_client ON audit_events (client_id, at);",
 ];
 
 /// The schema version this build writes.

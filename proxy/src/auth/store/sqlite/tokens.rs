@@ -5,7 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db_err, immediate};
 use crate::auth::store::{
-    AuditEvent, NewRefreshToken, PurgeReport, RefreshFamily, RefreshView, RevokedJti,
+    AuditEvent, AuditQuery, ClientCutoff, FamilySummary, NewRefreshToken, PurgeReport,
+    RefreshFamily, RefreshView, RevokedJti,
 };
 
 pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
@@ -18,11 +19,23 @@ pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
 }
 
 pub(super) fn audit_events(conn: &Connection, limit: i64) -> Result<Vec<AuditEvent>> {
+    let query = AuditQuery {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+        ..AuditQuery::default()
+    };
+    audit_query(conn, &query)
+}
+
+pub(super) fn audit_query(conn: &Connection, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
+    let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
     conn.prepare_cached(
-        "SELECT at, kind, client_id, detail FROM audit_events ORDER BY id DESC LIMIT ?1",
+        "SELECT at, kind, client_id, detail FROM audit_events
+         WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR client_id = ?2)
+           AND (?3 IS NULL OR at >= ?3)
+         ORDER BY id DESC LIMIT ?4",
     )
     .and_then(|mut s| {
-        s.query_map([limit], |r| {
+        s.query_map(params![q.kind, q.client_id, q.since, limit], |r| {
             let detail: String = r.get(3)?;
             Ok(AuditEvent {
                 at: r.get(0)?,
@@ -166,6 +179,100 @@ pub(super) fn revoke_family(
     Ok(jtis)
 }
 
+pub(super) fn families(
+    conn: &Connection,
+    client_id: Option<&str>,
+    now: i64,
+) -> Result<Vec<FamilySummary>> {
+    conn.prepare_cached(
+        "SELECT f.id, f.client_id, f.scope, f.audience, f.created_at,
+                max(t.issued_at), max(CASE WHEN t.used_at IS NULL THEN t.expires_at END)
+         FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id
+         WHERE f.revoked_at IS NULL AND (?1 IS NULL OR f.client_id = ?1)
+         GROUP BY f.id
+         HAVING max(CASE WHEN t.used_at IS NULL THEN t.expires_at END) > ?2
+         ORDER BY f.created_at DESC, f.id",
+    )
+    .and_then(|mut s| {
+        s.query_map(params![client_id, now], |r| {
+            Ok(FamilySummary {
+                family: RefreshFamily {
+                    id: r.get(0)?,
+                    client_id: r.get(1)?,
+                    scope: r.get(2)?,
+                    audience: r.get(3)?,
+                    created_at: r.get(4)?,
+                },
+                last_issued_at: r.get(5)?,
+                expires_at: r.get(6)?,
+            })
+        })?
+        .collect()
+    })
+    .map_err(db_err("read refresh families"))
+}
+
+pub(super) fn revoke_client(
+    conn: &mut Connection,
+    cutoff: &ClientCutoff,
+    event: &AuditEvent,
+) -> Result<Vec<RevokedJti>> {
+    let now = event.at;
+    let tx = immediate(conn)?;
+    tx.execute(
+        "INSERT INTO client_revocations (client_id, issued_before, expires_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (client_id) DO UPDATE SET issued_before = max(issued_before, ?2),
+             expires_at = max(expires_at, ?3)",
+        params![cutoff.client_id, cutoff.issued_before, cutoff.expires_at],
+    )
+    .map_err(db_err("revoke client tokens"))?;
+    let jtis: Vec<RevokedJti> = tx
+        .prepare_cached(
+            "SELECT t.access_jti, t.access_exp FROM refresh_tokens t
+             JOIN refresh_families f ON f.id = t.family_id
+             WHERE f.client_id = ?1 AND f.revoked_at IS NULL",
+        )
+        .and_then(|mut s| {
+            s.query_map([&cutoff.client_id], |r| {
+                Ok(RevokedJti {
+                    jti: r.get(0)?,
+                    exp: r.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .map_err(db_err("revoke client tokens"))?;
+    tx.execute(
+        "UPDATE refresh_families SET revoked_at = ?1, revoked_reason = 'client_revoked'
+         WHERE client_id = ?2 AND revoked_at IS NULL",
+        params![now, cutoff.client_id],
+    )
+    .map_err(db_err("revoke client tokens"))?;
+    for j in &jtis {
+        insert_revocation(&tx, j, now)?;
+    }
+    insert_audit(&tx, event)?;
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(jtis)
+}
+
+pub(super) fn cutoffs(conn: &Connection, now: i64) -> Result<Vec<ClientCutoff>> {
+    conn.prepare_cached(
+        "SELECT client_id, issued_before, expires_at FROM client_revocations WHERE expires_at > ?1",
+    )
+    .and_then(|mut s| {
+        s.query_map([now], |r| {
+            Ok(ClientCutoff {
+                client_id: r.get(0)?,
+                issued_before: r.get(1)?,
+                expires_at: r.get(2)?,
+            })
+        })?
+        .collect()
+    })
+    .map_err(db_err("read client revocations"))
+}
+
 fn insert_revocation(conn: &Connection, r: &RevokedJti, now: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO revocations (jti, exp, revoked_at) VALUES (?1, ?2, ?3)",
@@ -205,6 +312,11 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
     let revocations = tx
         .execute("DELETE FROM revocations WHERE exp <= ?1", [expired_before])
         .map_err(db_err("purge"))?;
+    tx.execute(
+        "DELETE FROM client_revocations WHERE expires_at <= ?1",
+        [expired_before],
+    )
+    .map_err(db_err("purge"))?;
     let families = tx
         .execute(
             "DELETE FROM refresh_families WHERE NOT EXISTS (

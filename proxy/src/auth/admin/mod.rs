@@ -1,0 +1,310 @@
+//! The admin API under `/admin/*`: clients, refresh families and per-client revocation,
+//! signing keys, the audit log, and `/admin/openapi.json` describing all of it.
+//!
+//! Every route, the OpenAPI document and unknown `/admin/*` paths alike, sits behind one guard:
+//! a bearer token that [`AuthServer::verify_admin`] accepts (issued by `/oauth/token` to the
+//! configured admin client, scope `oauth4os:admin`, audience `<issuer>/admin`, 15 minutes).
+//! Anything else answers 401 before a handler runs. Resource routes refuse admin tokens.
+//!
+//! The route table ([`routes`]) builds both the router and the OpenAPI document, so the two
+//! cannot drift. Bodies are JSON with unknown fields refused; errors are
+//! `{"error","error_description"}` and never echo a secret.
+
+#![allow(
+    clippy::result_large_err,
+    reason = "handlers answer errors as ready responses, built once per failed admin call"
+)]
+
+mod clients;
+mod openapi;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, post, put};
+use oauth4os_core::Error;
+use oauth4os_core::error::{describe_json_error, quote};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::AuthServer;
+use super::error::{OAuthError, no_store, no_store_json};
+use super::form::form_decode;
+
+/// Where the admin API is mounted.
+pub const PREFIX: &str = "/admin";
+/// The challenge sent with a 401 from the admin API.
+const CHALLENGE: &str = r#"Bearer realm="oauth4os-admin", error="invalid_token""#;
+
+/// One admin route: what the router serves and what the OpenAPI document says of it.
+pub struct Route {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path below [`PREFIX`], in OpenAPI/axum template syntax (`/clients/{id}`).
+    pub path: &'static str,
+    /// The OpenAPI `operationId`.
+    pub operation: &'static str,
+    /// One line for humans.
+    pub summary: &'static str,
+    /// The request body schema (in `components/schemas`), if the route takes one.
+    pub request: Option<&'static str>,
+    /// The success status and its body schema, if any.
+    pub ok: (u16, Option<&'static str>),
+    handler: MethodRouter<Arc<AuthServer>>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}{}", self.method, PREFIX, self.path)
+    }
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    operation: &'static str,
+    summary: &'static str,
+    request: Option<&'static str>,
+    ok: (u16, Option<&'static str>),
+    handler: MethodRouter<Arc<AuthServer>>,
+) -> Route {
+    Route {
+        method,
+        path,
+        operation,
+        summary,
+        request,
+        ok,
+        handler,
+    }
+}
+
+/// Every admin route.
+#[rustfmt::skip]
+pub fn routes() -> Vec<Route> {
+    use Method as M;
+    vec![
+        route(M::GET, "/clients", "listClients", "List every client", None, (200, Some("ClientList")), get(clients::list)),
+        route(M::POST, "/clients", "createClient", "Create a client; its secret is answered once", Some("ClientSpec"), (201, Some("ClientWithSecret")), post(clients::create)),
+        route(M::GET, "/clients/{id}", "getClient", "Get one client", None, (200, Some("Client")), get(clients::show)),
+        route(M::PUT, "/clients/{id}", "updateClient", "Replace a client's scopes, grants, tenant and lifetime", Some("ClientSpec"), (200, Some("Client")), put(clients::update)),
+        route(M::DELETE, "/clients/{id}", "deleteClient", "Delete a client and revoke every token it holds", None, (204, None), delete(clients::remove)),
+        route(M::POST, "/clients/{id}/secret", "rotateClientSecret", "Replace a client's secret; the new one is answered once", None, (200, Some("ClientSecret")), post(clients::rotate_secret)),
+        route(M::POST, "/clients/{id}/revoke", "revokeClientTokens", "Revoke every token issued to a client so far", None, (200, Some("Revocation")), post(clients::revoke_tokens)),
+        route(M::GET, "/families", "listRefreshFamilies", "List active refresh-token families (filter: client_id)", None, (200, Some("FamilyList")), get(tokens::families)),
+        route(M::DELETE, "/families/{id}", "revokeRefreshFamily", "Revoke a refresh-token family and its access tokens", None, (204, None), delete(tokens::revoke_family)),
+        route(M::GET, "/keys", "listSigningKeys", "List signing keys", None, (200, Some("KeyList")), get(tokens::keys)),
+        route(M::POST, "/keys/rotate", "rotateSigningKey", "Start signing with a new key; the old one stays published", None, (200, Some("Key")), post(tokens::rotate_key)),
+        route(M::GET, "/audit", "queryAudit", "Audit events, newest first (filters: kind, client_id, since, limit)", None, (200, Some("AuditList")), get(tokens::audit)),
+        route(M::GET, "/openapi.json", "openapi", "This document", None, (200, None), get(openapi::document)),
+    ]
+}
+
+/// The admin router (mounted at [`PREFIX`]), every route and the fallback behind the guard.
+pub fn router(server: &Arc<AuthServer>) -> Router<Arc<AuthServer>> {
+    let mut r = Router::new();
+    for route in routes() {
+        r = r.route(route.path, route.handler);
+    }
+    r.fallback(not_found)
+        .layer(from_fn_with_state(server.clone(), guard))
+}
+
+/// Who made an admin call, for the audit log.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub String);
+
+async fn guard(State(server): State<Arc<AuthServer>>, mut req: Request, next: Next) -> Response {
+    let token = match bearer(req.headers()) {
+        Ok(t) => t,
+        Err(e) => return unauthorized(&e),
+    };
+    match server.verify_admin(token).await {
+        Ok(claims) => {
+            let caller = claims.client_id.clone().unwrap_or_default();
+            req.extensions_mut().insert(Caller(caller));
+            no_store(next.run(req).await)
+        }
+        Err(e) => {
+            tracing::info!(reason = %e.reason, "admin API: token refused");
+            unauthorized(&e)
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
+    let missing = || Error::invalid_token("missing_token", "an admin bearer token is required");
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(v), None) = (values.next(), values.next()) else {
+        return Err(missing());
+    };
+    let v = v.to_str().map_err(|_| missing())?;
+    match v.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
+            Ok(t.trim())
+        }
+        _ => Err(missing()),
+    }
+}
+
+fn unauthorized(e: &Error) -> Response {
+    let mut resp = fail(StatusCode::UNAUTHORIZED, "invalid_token", &e.message);
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(CHALLENGE),
+    );
+    resp
+}
+
+async fn not_found() -> Response {
+    fail(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such admin route; see /admin/openapi.json",
+    )
+}
+
+/// An error answer.
+pub(crate) fn fail(status: StatusCode, code: &'static str, description: &str) -> Response {
+    let e = OAuthError {
+        code,
+        description: description.to_owned(),
+        status,
+    };
+    no_store_json(status, &e.body())
+}
+
+/// What admin handlers return.
+pub(crate) type AdminResult = Result<Response, Response>;
+
+/// Maps a core error: bad input is 400 `invalid_request`; ours is logged and 500.
+pub(crate) fn from_core(e: Error) -> Response {
+    use oauth4os_core::ErrorCode as C;
+    match e.code {
+        C::Config | C::InvalidRequest | C::InvalidScope => {
+            let mut d = e.message;
+            if let Some(h) = e.help {
+                d = format!("{d} ({h})");
+            }
+            fail(StatusCode::BAD_REQUEST, "invalid_request", &d)
+        }
+        _ => {
+            tracing::error!(code = %e.code, reason = %e.reason, message = %e.message, "admin API error");
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the admin API could not handle the request",
+            )
+        }
+    }
+}
+
+pub(crate) fn not_found_item(what: &str, id: &str) -> Response {
+    fail(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        &format!("no {what} {}", quote(id)),
+    )
+}
+
+/// A JSON answer.
+pub(crate) fn json(status: StatusCode, body: &Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// Parses a JSON body: `application/json`, an object of known fields only.
+pub(crate) fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T, Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            "the body must be `application/json`",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        fail(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("invalid body: {}", describe_json_error(&e)),
+        )
+    })
+}
+
+/// Parses a query string into known parameters, each at most once.
+pub(crate) fn query<'a>(
+    raw: Option<&str>,
+    known: &[&'a str],
+) -> Result<Vec<(&'a str, String)>, Response> {
+    let mut out: Vec<(&'a str, String)> = Vec::new();
+    for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (Some(k), Some(v)) = (form_decode(k), form_decode(v)) else {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "the query string is not valid form encoding",
+            ));
+        };
+        let Some(name) = known.iter().find(|n| **n == k) else {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!(
+                    "unknown query parameter {} (known: {})",
+                    quote(&k),
+                    known.join(", ")
+                ),
+            ));
+        };
+        if out.iter().any(|(n, _)| n == name) {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("query parameter {} is repeated", quote(&k)),
+            ));
+        }
+        out.push((name, v));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_table_has_unique_operations_and_method_paths() {
+        let all = routes();
+        let mut ops = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for r in &all {
+            assert!(
+                ops.insert(r.operation),
+                "duplicate operation {}",
+                r.operation
+            );
+            assert!(keys.insert((r.method.clone(), r.path)), "duplicate {r:?}");
+            assert!(r.path.starts_with('/'));
+        }
+    }
+
+    #[test]
+    fn queries_accept_known_parameters_once() {
+        let q = query(Some("kind=a&limit=5"), &["kind", "limit"]).unwrap();
+        assert_eq!(q, vec![("kind", "a".to_owned()), ("limit", "5".to_owned())]);
+        assert!(query(Some("x=1"), &["kind"]).is_err());
+        assert!(query(Some("kind=1&kind=2"), &["kind"]).is_err());
+        assert!(query(Some("kind=%zz"), &["kind"]).is_err());
+    }
+}
