@@ -155,6 +155,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Stops with `main`, after the listener has drained.
+    let _rotation = app.auth.spawn_key_rotation();
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => {

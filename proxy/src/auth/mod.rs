@@ -390,6 +390,46 @@ impl AuthServer {
         Ok(kid)
     }
 
+    /// Rotates the signing key when `signing_key_rotation_secs` is set and the current key is
+    /// at least that old at `now`; the new key id when it rotated.
+    pub async fn rotate_if_due(&self, now: i64) -> Result<Option<String>> {
+        let Some(every) = self.cfg.signing_key_rotation_secs else {
+            return Ok(None);
+        };
+        let every = i64::try_from(every).unwrap_or(i64::MAX);
+        let keys = self.store.signing_keys().await?;
+        let newest = keys
+            .iter()
+            .filter(|k| k.retired_at.is_none())
+            .map(|k| k.created_at)
+            .max()
+            .unwrap_or(i64::MIN);
+        if newest.saturating_add(every) > now {
+            return Ok(None);
+        }
+        self.rotate_signing_key().await.map(Some)
+    }
+
+    /// Starts the scheduled rotation (when configured): a check at start and then every
+    /// minute (or a quarter of the period, if shorter). The task ends when the handle drops.
+    pub fn spawn_key_rotation(self: &Arc<Self>) -> Option<AbortOnDrop> {
+        let every = self.cfg.signing_key_rotation_secs?;
+        let tick = std::time::Duration::from_secs((every / 4).clamp(1, 60));
+        let server = self.clone();
+        let task = tokio::spawn(async move {
+            let mut interval = tokio::time::interval(tick);
+            loop {
+                interval.tick().await;
+                match server.rotate_if_due(unix_now()).await {
+                    Ok(Some(kid)) => tracing::info!(%kid, "scheduled signing key rotation"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "scheduled signing key rotation failed"),
+                }
+            }
+        });
+        Some(AbortOnDrop(task))
+    }
+
     fn key_ring(&self) -> Arc<KeyRing> {
         match self.keys.read() {
             Ok(k) => k.clone(),
@@ -402,5 +442,15 @@ impl AuthServer {
             Ok(v) => v.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+}
+
+/// A background task that is aborted when this handle is dropped.
+#[derive(Debug)]
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -673,3 +673,37 @@ async fn client_revocations_and_api_clients_survive_a_restart() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
+
+#[tokio::test]
+async fn scheduled_rotation_rotates_only_when_the_key_is_old_enough() {
+    let dir = super::TempDir::new();
+    let mut cfg = super::config(&dir);
+    cfg.signing_key_rotation_secs = Some(3600);
+    let server = tokio::task::spawn_blocking(move || {
+        crate::auth::AuthServer::open(cfg, super::KEK).unwrap()
+    })
+    .await
+    .unwrap();
+    let now = oauth4os_core::verify::unix_now();
+    assert_eq!(server.rotate_if_due(now).await.unwrap(), None);
+    assert_eq!(server.rotate_if_due(now + 3599).await.unwrap(), None);
+    let kid = server
+        .rotate_if_due(now + 3601)
+        .await
+        .unwrap()
+        .expect("due");
+    assert_eq!(server.store.signing_keys().await.unwrap().len(), 2);
+    let jwks = server.jwks().to_string();
+    assert!(jwks.contains(&kid), "the new key is published");
+    // Just rotated: not due again.
+    assert_eq!(
+        server
+            .rotate_if_due(oauth4os_core::verify::unix_now())
+            .await
+            .unwrap(),
+        None
+    );
+    let mut bad = super::config(&dir);
+    bad.signing_key_rotation_secs = Some(5);
+    assert_eq!(bad.validate().unwrap_err().reason, "invalid_rotation");
+}
