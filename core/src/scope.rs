@@ -337,6 +337,18 @@ impl ScopeSet {
         self.0.iter().all(|s| ceiling.covers(s))
     }
 
+    /// The scopes granted by both sets: each scope of one set that the other covers. Scopes
+    /// that only partly overlap (`read:logs-*` and `read:*-prod`) are dropped, so the result
+    /// never grants anything one of the sets does not.
+    pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
+        let mut out: Vec<Scope> = self.0.iter().filter(|s| other.covers(s)).cloned().collect();
+        out.extend(other.0.iter().filter(|s| self.covers(s)).cloned());
+        // Drop members covered by another member, so the set stays minimal.
+        let all = out.clone();
+        out.retain(|s| !all.iter().any(|t| t != s && t.covers(s)));
+        Self::from_scopes(out)
+    }
+
     /// Attenuation: the requested scopes if each lies within `allowed`, else `invalid_scope`
     /// naming the first one that does not. An empty request yields the whole of `allowed`.
     pub fn attenuate(requested: &ScopeSet, allowed: &ScopeSet) -> Result<ScopeSet> {
@@ -385,6 +397,28 @@ impl<'de> Deserialize<'de> for ScopeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intersection_grants_only_what_both_sets_grant() {
+        let set = |s: &str| ScopeSet::parse(s).unwrap();
+        let both = set("read:logs-* write:logs-app")
+            .intersection(&set("read:logs-2026.* admin:metrics-*"));
+        assert_eq!(both.to_string(), "read:logs-2026.*");
+        let both = set("admin:*").intersection(&set("read:logs-* monitor:*"));
+        assert_eq!(both.to_string(), "read:logs-* monitor:*");
+        assert!(
+            set("read:logs-*")
+                .intersection(&set("read:*-prod"))
+                .is_empty()
+        );
+        assert!(set("read:a").intersection(&set("write:a")).is_empty());
+        // Never wider than either side, whatever the inputs.
+        let a = set("read:logs-* write:x-* admin:y");
+        let b = set("read:* write:x-1 monitor:y");
+        let i = a.intersection(&b);
+        assert!(i.is_within(&a) && i.is_within(&b), "{i}");
+        assert_eq!(i, set("monitor:y read:logs-* write:x-1"));
+    }
     use proptest::prelude::*;
 
     fn p(s: &str) -> IndexPattern {

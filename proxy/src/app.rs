@@ -26,7 +26,7 @@ pub struct TenantRuntime {
     /// Its exact issuer.
     pub issuer: String,
     /// Verifies its tokens through its JWKS.
-    pub verifier: Verifier,
+    pub verifier: Arc<Verifier>,
     /// Its Cedar policies.
     pub policies: PolicySet,
 }
@@ -245,15 +245,25 @@ impl App {
             tenants.push(TenantRuntime {
                 name: t.name.clone(),
                 issuer: t.issuer.get_ref().clone(),
-                verifier: Verifier::with_jwks(
+                verifier: Arc::new(Verifier::with_jwks(
                     vc,
                     t.jwks_uri.clone(),
                     jwks_policy(t),
                     transport.clone(),
-                )?,
+                )?),
                 policies: load_policies(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,
             });
         }
+        auth.trust_subject_issuers(
+            tenants
+                .iter()
+                .map(|t| crate::auth::SubjectIssuer {
+                    tenant: t.name.clone(),
+                    issuer: t.issuer.clone(),
+                    verifier: t.verifier.clone(),
+                })
+                .collect(),
+        );
         let policies = load_policies(&loaded, &c.policies, "policies")?;
         let mappings = c
             .scope_mappings

@@ -133,17 +133,24 @@ pub enum GrantType {
     ClientCredentials,
     /// RFC 6749 §6, with rotation and reuse detection.
     RefreshToken,
+    /// RFC 8693 token exchange: a tenant's token for one of ours, attenuated.
+    TokenExchange,
 }
 
 impl GrantType {
     /// Every supported grant, in the order metadata lists them.
-    pub const ALL: [GrantType; 2] = [GrantType::ClientCredentials, GrantType::RefreshToken];
+    pub const ALL: [GrantType; 3] = [
+        GrantType::ClientCredentials,
+        GrantType::RefreshToken,
+        GrantType::TokenExchange,
+    ];
 
     /// The wire form.
     pub fn as_str(self) -> &'static str {
         match self {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
+            GrantType::TokenExchange => oauth4os_core::client::TOKEN_EXCHANGE_GRANT,
         }
     }
 
@@ -307,12 +314,20 @@ pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<Grant
     }
     let mut out = Vec::with_capacity(names.len());
     for (j, name) in names.iter().enumerate() {
-        let g = GrantType::parse(name).ok_or_else(|| {
+        // `token_exchange` is accepted as a short name for the RFC 8693 URN.
+        let wire = if name == "token_exchange" {
+            oauth4os_core::client::TOKEN_EXCHANGE_GRANT
+        } else {
+            name.as_str()
+        };
+        let g = GrantType::parse(wire).ok_or_else(|| {
             Error::config(
                 "invalid_grant_type",
                 format!("`{key}[{j}]` {} is not a supported grant type", quote(name)),
             )
-            .with_help("supported grant types are `client_credentials` and `refresh_token`")
+            .with_help(
+                "supported grant types are `client_credentials`, `refresh_token` and `token_exchange`",
+            )
         })?;
         if !out.contains(&g) {
             out.push(g);

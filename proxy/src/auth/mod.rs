@@ -15,6 +15,7 @@ mod client_auth;
 mod config;
 mod discovery;
 mod error;
+mod exchange;
 mod form;
 mod introspect;
 mod keys;
@@ -45,6 +46,7 @@ pub use discovery::{
     INTROSPECT_PATH, JWKS_PATH, METADATA_PATH, OIDC_METADATA_PATH, REVOKE_PATH, TOKEN_PATH,
 };
 pub use error::OAuthError;
+pub use exchange::SubjectIssuer;
 pub use keys::parse_key_encryption_key;
 pub use secrets::{SecretHash, generate_secret, sha256_stored_form};
 pub use store::{AuditEvent, ClientCutoff, ClientRecord, ClientSource, SqliteStore, Store};
@@ -69,6 +71,8 @@ pub struct AuthServer {
     admin: Option<ClientRecord>,
     /// Per-client cut-offs: tokens of the client with `iat` at or before the value are revoked.
     cutoffs: RwLock<HashMap<String, i64>>,
+    /// Tenants whose tokens can be exchanged (RFC 8693).
+    subjects: RwLock<Vec<SubjectIssuer>>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -202,6 +206,7 @@ impl AuthServer {
             revoked,
             admin,
             cutoffs: RwLock::new(cutoffs),
+            subjects: RwLock::new(Vec::new()),
         }))
     }
 

@@ -40,6 +40,14 @@ struct AccessClaims<'a> {
     iat: i64,
     exp: i64,
     tenant: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Actor>,
+}
+
+/// The acting party of an exchanged token (RFC 8693 §4.1).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Actor {
+    pub sub: String,
 }
 
 /// A signed access token.
@@ -83,7 +91,7 @@ impl AuthServer {
         let client = self.require_client(headers, &form).await?;
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
             OAuthError::unsupported_grant_type(format!(
-                "grant type {} is not supported (use `client_credentials` or `refresh_token`)",
+                "grant type {} is not supported (use `client_credentials`, `refresh_token` or token exchange)",
                 quote(grant_name)
             ))
         })?;
@@ -99,6 +107,7 @@ impl AuthServer {
             }
             GrantType::ClientCredentials => self.client_credentials(&client, &form).await?,
             GrantType::RefreshToken => self.refresh(&client, &form).await?,
+            GrantType::TokenExchange => self.exchange(&client, &form).await?,
         };
         tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
         let mut body = json!({
@@ -107,6 +116,14 @@ impl AuthServer {
             "expires_in": minted.expires_in,
             "scope": scope,
         });
+        if grant == GrantType::TokenExchange
+            && let Some(map) = body.as_object_mut()
+        {
+            map.insert(
+                "issued_token_type".to_owned(),
+                oauth4os_core::client::ACCESS_TOKEN_TYPE.into(),
+            );
+        }
         if let (Some(rt), Some(map)) = (refresh, body.as_object_mut()) {
             map.insert("refresh_token".to_owned(), rt.into());
             self.maybe_purge();
@@ -116,7 +133,7 @@ impl AuthServer {
 
     /// The audience for the request's `resource` (RFC 8707): one of the configured audiences,
     /// the first when absent.
-    fn audience(&self, form: &Form) -> OAuthResult<String> {
+    pub(crate) fn audience(&self, form: &Form) -> OAuthResult<String> {
         match form.all("resource").as_slice() {
             [] => self
                 .cfg
@@ -142,10 +159,25 @@ impl AuthServer {
         }
     }
 
-    /// Signs an access token for `client`.
+    /// Signs an access token for `client`, acting for itself.
     pub(crate) fn mint(
         &self,
         client: &ClientRecord,
+        scope: &str,
+        aud: &str,
+        now: i64,
+    ) -> OAuthResult<Minted> {
+        self.mint_for(client, &client.id, None, &client.tenant, scope, aud, now)
+    }
+
+    /// Signs an access token issued to `client` for subject `sub`.
+    #[allow(clippy::too_many_arguments, reason = "each is one claim of the token")]
+    pub(crate) fn mint_for(
+        &self,
+        client: &ClientRecord,
+        sub: &str,
+        act: Option<Actor>,
+        tenant: &str,
         scope: &str,
         aud: &str,
         now: i64,
@@ -160,14 +192,15 @@ impl AuthServer {
         let jti = random_id()?;
         let claims = AccessClaims {
             iss: &self.cfg.issuer,
-            sub: &client.id,
+            sub,
             aud,
             client_id: &client.id,
             scope,
             jti: &jti,
             iat: now,
             exp,
-            tenant: &client.tenant,
+            tenant,
+            act,
         };
         let token = self.key_ring().current.sign(&claims)?;
         Ok(Minted {
