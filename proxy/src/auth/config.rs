@@ -49,10 +49,40 @@ pub struct AuthConfig {
     /// (and without `OAUTH4OS_ADMIN_CLIENT_SECRET`) every admin route answers 401.
     #[serde(default)]
     pub admin: Option<AdminConfig>,
+    /// RFC 7591 dynamic client registration; off when absent.
+    #[serde(default)]
+    pub registration: Option<RegistrationConfig>,
     /// Rotate the signing key when the current one is this many seconds old (checked every
     /// minute, and at start); no scheduled rotation when absent.
     #[serde(default)]
     pub signing_key_rotation_secs: Option<u64>,
+}
+
+/// `[authorization_server.registration]`: RFC 7591 dynamic registration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Off unless `true`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The hash of the initial access token registrations must present as a bearer token: an
+    /// argon2id PHC string (`oauth4os-proxy --hash-secret`).
+    pub initial_access_token_hash: String,
+    /// The most a registered client may be allowed, space separated; a registration asking
+    /// for more is refused with `invalid_client_metadata`.
+    pub scope_ceiling: String,
+    /// The tenant of registered clients; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+impl std::fmt::Debug for RegistrationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationConfig")
+            .field("enabled", &self.enabled)
+            .field("scope_ceiling", &self.scope_ceiling)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Default id of the admin client.
@@ -171,6 +201,7 @@ impl AuthConfig {
             store_path: store_path.into(),
             clients: Vec::new(),
             admin: None,
+            registration: None,
             signing_key_rotation_secs: None,
         }
     }
@@ -201,6 +232,27 @@ impl AuthConfig {
                 "invalid_rotation",
                 format!("`signing_key_rotation_secs` must be between 60 and {MAX_TTL}, not {secs}"),
             ));
+        }
+        if let Some(r) = &self.registration {
+            if SecretHash::parse(&r.initial_access_token_hash).is_none() {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    "`registration.initial_access_token_hash` is not an argon2id PHC string",
+                )
+                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+            }
+            let ceiling = ScopeSet::parse(&r.scope_ceiling).map_err(|e| {
+                Error::config(
+                    "invalid_scopes",
+                    format!("`registration.scope_ceiling`: {}", e.message),
+                )
+            })?;
+            if ceiling.is_empty() {
+                return Err(Error::config(
+                    "invalid_scopes",
+                    "`registration.scope_ceiling` is empty: registered clients would be allowed nothing",
+                ));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(admin) = &self.admin {

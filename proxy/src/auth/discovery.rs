@@ -47,7 +47,7 @@ impl AuthServer {
             .flat_map(|c| c.scopes.iter().map(ToString::to_string).collect::<Vec<_>>())
             .collect();
         let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-        Ok(json!({
+        let mut doc = json!({
             "issuer": self.cfg.issuer,
             "token_endpoint": self.cfg.endpoint(TOKEN_PATH),
             "revocation_endpoint": self.cfg.endpoint(REVOKE_PATH),
@@ -60,7 +60,16 @@ impl AuthServer {
             "introspection_endpoint_auth_methods_supported": CLIENT_AUTH,
             "scopes_supported": scopes,
             "code_challenge_methods_supported": ["S256"],
-        }))
+        });
+        if self.cfg.registration.as_ref().is_some_and(|r| r.enabled)
+            && let Some(map) = doc.as_object_mut()
+        {
+            map.insert(
+                "registration_endpoint".into(),
+                self.cfg.endpoint(super::REGISTER_PATH).into(),
+            );
+        }
+        Ok(doc)
     }
 
     /// The OpenID Connect discovery document: the RFC 8414 metadata plus the members OIDC

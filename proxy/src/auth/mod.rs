@@ -19,6 +19,7 @@ mod exchange;
 mod form;
 mod introspect;
 mod keys;
+mod register;
 mod revoke;
 mod secrets;
 pub mod store;
@@ -48,6 +49,7 @@ pub use discovery::{
 pub use error::OAuthError;
 pub use exchange::SubjectIssuer;
 pub use keys::parse_key_encryption_key;
+pub use register::REGISTER_PATH;
 pub use secrets::{SecretHash, generate_secret, sha256_stored_form};
 pub use store::{AuditEvent, ClientCutoff, ClientRecord, ClientSource, SqliteStore, Store};
 
@@ -242,6 +244,7 @@ impl AuthServer {
             .route(TOKEN_PATH, post(token::handle))
             .route(REVOKE_PATH, post(revoke::handle))
             .route(INTROSPECT_PATH, post(introspect::handle))
+            .route(register::REGISTER_PATH, post(register::handle))
             .route(METADATA_PATH, get(discovery::metadata))
             .route(OIDC_METADATA_PATH, get(discovery::openid_configuration))
             .route(JWKS_PATH, get(discovery::jwks))

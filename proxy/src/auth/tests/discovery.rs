@@ -23,7 +23,11 @@ async fn rfc_8414_metadata() {
     assert_eq!(m["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
     assert_eq!(
         m["grant_types_supported"],
-        json!(["client_credentials", "refresh_token"])
+        json!([
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],

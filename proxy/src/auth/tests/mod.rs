@@ -6,6 +6,7 @@ mod discovery;
 mod introspect;
 mod persistence;
 mod refresh;
+mod register;
 mod revoke;
 mod sdk;
 mod token;
@@ -115,8 +116,15 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
+        Self::with(|_| {})
+    }
+
+    /// A harness whose configuration `change` adjusts first.
+    pub fn with(change: impl FnOnce(&mut AuthConfig)) -> Self {
         let dir = TempDir::new();
-        let server = AuthServer::open(config(&dir), KEK).unwrap();
+        let mut cfg = config(&dir);
+        change(&mut cfg);
+        let server = AuthServer::open(cfg, KEK).unwrap();
         let router = server.router();
         Self {
             dir,
