@@ -67,6 +67,9 @@ pub struct ProviderMetadata {
     pub jwks_uri: Option<String>,
     /// The token endpoint.
     pub token_endpoint: Option<String>,
+    /// The authorization endpoint (for the code flow).
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
     /// The introspection endpoint.
     #[serde(default)]
     pub introspection_endpoint: Option<String>,

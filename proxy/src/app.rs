@@ -254,6 +254,36 @@ impl App {
                 policies: load_policies(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,
             });
         }
+        let mut logins = Vec::new();
+        for (i, t) in c.tenants.iter().enumerate() {
+            let Some(l) = &t.login else { continue };
+            let file = l.client_secret_file.as_ref().map(|f| loaded.path(f));
+            let secret =
+                read_secret(l.client_secret_env.as_ref(), file.as_ref())?.ok_or_else(|| {
+                    Error::config(
+                        "missing_secret",
+                        format!(
+                            "`tenants[{i}].login` needs `client_secret_env` or `client_secret_file`"
+                        ),
+                    )
+                })?;
+            let id_tokens = Verifier::with_jwks(
+                VerifierConfig::new(t.issuer.get_ref(), &l.client_id),
+                t.jwks_uri.clone(),
+                jwks_policy(t),
+                transport.clone(),
+            )?;
+            logins.push(crate::auth::LoginProvider::new(
+                &t.name,
+                t.issuer.get_ref(),
+                &l.client_id,
+                oauth4os_core::Secret::new(secret.trim_end_matches(['\n', '\r'])),
+                l.scopes.as_deref().unwrap_or("openid"),
+                Arc::new(id_tokens),
+                transport.clone(),
+            ));
+        }
+        auth.configure_logins(logins);
         auth.trust_subject_issuers(
             tenants
                 .iter()

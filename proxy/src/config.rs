@@ -150,6 +150,28 @@ pub struct Tenant {
     /// Least seconds between two JWKS refreshes caused by unknown key ids (default 30).
     #[serde(default)]
     pub jwks_min_refresh_secs: Option<u64>,
+    /// The proxy's own registration at this provider, to sign users in for the
+    /// authorization-code flow of this tenant's clients.
+    #[serde(default)]
+    pub login: Option<TenantLogin>,
+}
+
+/// `[tenants.login]`: the proxy as an OpenID Connect client of the tenant's provider. Its
+/// redirect URI there is `<issuer>/oauth/callback`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantLogin {
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Environment variable holding our client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// File holding our client secret.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes asked of the provider (default `openid`).
+    #[serde(default)]
+    pub scopes: Option<String>,
 }
 
 /// Maps a scope pattern to OpenSearch backend roles.

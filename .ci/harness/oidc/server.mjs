@@ -238,7 +238,8 @@ const provider = new Provider(issuer, {
         grant_types: ['client_credentials', 'authorization_code', 'refresh_token'],
         response_types: ['code'],
         application_type: 'native', // loopback redirect: any port is accepted
-        redirect_uris: ['http://127.0.0.1/callback'],
+        // The second is oauth4os-proxy's own sign-in callback (GET /oauth/callback).
+        redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/oauth/callback'],
       }
       : {
         grant_types: ['client_credentials'],

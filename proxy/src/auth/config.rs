@@ -141,6 +141,10 @@ pub struct ClientEntry {
     /// Its access-token lifetime in seconds, overriding the server's.
     #[serde(default)]
     pub access_token_ttl: Option<u64>,
+    /// Exact redirect URIs (for `authorization_code`): `https://...`, or `http://` on a
+    /// loopback host (RFC 8252 §7.3).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -152,6 +156,7 @@ impl std::fmt::Debug for ClientEntry {
             .field("grant_types", &self.grant_types)
             .field("tenant", &self.tenant)
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("redirect_uris", &self.redirect_uris)
             .finish()
     }
 }
@@ -165,11 +170,14 @@ pub enum GrantType {
     RefreshToken,
     /// RFC 8693 token exchange: a tenant's token for one of ours, attenuated.
     TokenExchange,
+    /// RFC 6749 §4.1 with PKCE S256 (RFC 7636): a user signs in at the tenant's provider.
+    AuthorizationCode,
 }
 
 impl GrantType {
     /// Every supported grant, in the order metadata lists them.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::RefreshToken,
         GrantType::TokenExchange,
@@ -181,6 +189,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
             GrantType::TokenExchange => oauth4os_core::client::TOKEN_EXCHANGE_GRANT,
+            GrantType::AuthorizationCode => "authorization_code",
         }
     }
 
@@ -350,6 +359,60 @@ fn validate_ttl(key: &str, ttl: u64) -> Result<()> {
     Ok(())
 }
 
+/// Most redirect URIs one client may register.
+pub const MAX_REDIRECT_URIS: usize = 10;
+
+/// Redirect URIs are compared exactly, so they must be exact: absolute, no fragment, HTTPS or
+/// loopback HTTP; and they exist only with the `authorization_code` grant, which needs one.
+fn validate_redirect_uris(uris: &[String], grants: &[GrantType], key: &str) -> Result<()> {
+    let code = grants.contains(&GrantType::AuthorizationCode);
+    if code && uris.is_empty() {
+        return Err(Error::config(
+            "missing_redirect_uri",
+            format!("`{key}` is empty: the `authorization_code` grant needs a redirect URI"),
+        ));
+    }
+    if !code && !uris.is_empty() {
+        return Err(Error::config(
+            "unexpected_redirect_uri",
+            format!("`{key}` is set but the client may not use `authorization_code`"),
+        ));
+    }
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(Error::config(
+            "too_many_redirect_uris",
+            format!("`{key}` has more than {MAX_REDIRECT_URIS} entries"),
+        ));
+    }
+    for (i, uri) in uris.iter().enumerate() {
+        let bad = |why: &str| {
+            Error::config(
+                "invalid_redirect_uri",
+                format!("`{key}[{i}]` {}: {why}", quote(uri)),
+            )
+        };
+        if uri.len() > 2048 || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("it is too long or contains whitespace"));
+        }
+        if uri.contains('#') {
+            return Err(bad("a redirect URI has no fragment"));
+        }
+        let loopback = ["http://127.0.0.1", "http://[::1]", "http://localhost"]
+            .iter()
+            .any(|p| {
+                uri.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/', '?']))
+            });
+        let https = uri
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?']));
+        if !https && !loopback {
+            return Err(bad("use `https://`, or `http://` on a loopback host"));
+        }
+    }
+    Ok(())
+}
+
 /// Whether `id` is an acceptable client id.
 pub(crate) fn valid_client_id(id: &str) -> bool {
     !id.is_empty()
@@ -397,6 +460,7 @@ pub(crate) struct ClientFields<'a> {
     pub grant_types: &'a [String],
     pub tenant: Option<&'a str>,
     pub access_token_ttl: Option<u64>,
+    pub redirect_uris: &'a [String],
 }
 
 impl ClientFields<'_> {
@@ -448,7 +512,9 @@ impl ClientFields<'_> {
         if let Some(ttl) = self.access_token_ttl {
             validate_ttl(&key("access_token_ttl"), ttl)?;
         }
+        validate_redirect_uris(self.redirect_uris, &grant_types, &key("redirect_uris"))?;
         Ok(ClientRecord {
+            redirect_uris: self.redirect_uris.to_vec(),
             id: self.id.to_owned(),
             secret_hash,
             scopes,
@@ -482,6 +548,7 @@ impl ClientEntry {
             grant_types: &self.grant_types,
             tenant: self.tenant.as_deref(),
             access_token_ttl: self.access_token_ttl,
+            redirect_uris: &self.redirect_uris,
         }
         .validate(key, self.secret_hash.clone(), ClientSource::Config)
     }

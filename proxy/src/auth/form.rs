@@ -46,12 +46,17 @@ impl Form {
         }
         let text = std::str::from_utf8(body)
             .map_err(|_| OAuthError::invalid_request("the request body is not UTF-8"))?;
+        Self::from_encoded(text)
+    }
+
+    /// Parses a query string (or a form body already known to be one), with the same rules.
+    pub fn from_encoded(text: &str) -> OAuthResult<Self> {
         let mut params: Vec<(String, String)> = Vec::new();
         for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let (Some(k), Some(v)) = (form_decode(k), form_decode(v)) else {
                 return Err(OAuthError::invalid_request(
-                    "the request body is not valid form encoding",
+                    "the request is not valid form encoding",
                 ));
             };
             if v.is_empty() {

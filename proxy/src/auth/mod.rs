@@ -11,7 +11,9 @@
 //! ```
 
 pub mod admin;
+mod authorize;
 mod client_auth;
+mod code;
 mod config;
 mod discovery;
 mod error;
@@ -39,6 +41,7 @@ use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
 use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
 use serde_json::{Value, json};
 
+pub use authorize::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH, LoginProvider, escape_html};
 pub use config::{
     ADMIN_SCOPE, ADMIN_TOKEN_TTL, AdminConfig, AuthConfig, ClientEntry, DEFAULT_ADMIN_CLIENT_ID,
     DEFAULT_TENANT, GrantType, MIN_ADMIN_SECRET_LEN,
@@ -75,6 +78,10 @@ pub struct AuthServer {
     cutoffs: RwLock<HashMap<String, i64>>,
     /// Tenants whose tokens can be exchanged (RFC 8693).
     subjects: RwLock<Vec<SubjectIssuer>>,
+    /// Providers that sign users in for the authorization-code flow, by tenant.
+    logins: RwLock<Vec<Arc<LoginProvider>>>,
+    /// Authorization requests awaiting login or consent.
+    pending: authorize::PendingSet,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -178,6 +185,7 @@ impl AuthServer {
                 tenant: DEFAULT_TENANT.to_owned(),
                 access_token_ttl: Some(ADMIN_TOKEN_TTL),
                 source: ClientSource::Config,
+                redirect_uris: Vec::new(),
             })
         });
         if let Some(a) = &admin
@@ -209,6 +217,8 @@ impl AuthServer {
             admin,
             cutoffs: RwLock::new(cutoffs),
             subjects: RwLock::new(Vec::new()),
+            logins: RwLock::new(Vec::new()),
+            pending: authorize::PendingSet::default(),
         }))
     }
 
@@ -245,6 +255,9 @@ impl AuthServer {
             .route(REVOKE_PATH, post(revoke::handle))
             .route(INTROSPECT_PATH, post(introspect::handle))
             .route(register::REGISTER_PATH, post(register::handle))
+            .route(AUTHORIZE_PATH, get(authorize::handle_authorize))
+            .route(CALLBACK_PATH, get(authorize::handle_callback))
+            .route(CONSENT_PATH, post(authorize::handle_consent))
             .route(METADATA_PATH, get(discovery::metadata))
             .route(OIDC_METADATA_PATH, get(discovery::openid_configuration))
             .route(JWKS_PATH, get(discovery::jwks))

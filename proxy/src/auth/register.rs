@@ -163,6 +163,7 @@ impl AuthServer {
             grant_types: &grants,
             tenant: reg.tenant.as_deref(),
             access_token_ttl: None,
+            redirect_uris: &[],
         }
         .validate(|f| f.to_owned(), stored, ClientSource::Api)
         .map_err(|e| metadata_error(&e.message))?;

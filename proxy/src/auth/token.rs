@@ -65,7 +65,7 @@ pub(crate) fn random_id() -> Result<String, Error> {
 }
 
 /// A new refresh token (256 random bits, base64url) and the SHA-256 that is stored.
-fn new_refresh_token() -> Result<(String, [u8; 32]), Error> {
+pub(crate) fn new_refresh_token() -> Result<(String, [u8; 32]), Error> {
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let hash = sha256(token.as_bytes());
     Ok((token, hash))
@@ -108,6 +108,7 @@ impl AuthServer {
             GrantType::ClientCredentials => self.client_credentials(&client, &form).await?,
             GrantType::RefreshToken => self.refresh(&client, &form).await?,
             GrantType::TokenExchange => self.exchange(&client, &form).await?,
+            GrantType::AuthorizationCode => self.authorization_code(&client, &form).await?,
         };
         tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
         let mut body = json!({
@@ -266,6 +267,7 @@ impl AuthServer {
             scope: granted.clone(),
             audience: aud,
             created_at: now,
+            subject: None,
         };
         let first = NewRefreshToken {
             hash,
@@ -279,7 +281,7 @@ impl AuthServer {
         Ok((minted, granted, Some(refresh)))
     }
 
-    fn refresh_expiry(&self, now: i64) -> i64 {
+    pub(crate) fn refresh_expiry(&self, now: i64) -> i64 {
         now.saturating_add(i64::try_from(self.cfg.refresh_token_ttl).unwrap_or(i64::MAX))
     }
 
@@ -330,7 +332,16 @@ impl AuthServer {
                 "a refresh keeps the resource of the original grant",
             ));
         }
-        let minted = self.mint(client, &granted, &view.family.audience, now)?;
+        let subject = view.family.subject.as_deref().unwrap_or(&client.id);
+        let minted = self.mint_for(
+            client,
+            subject,
+            None,
+            &client.tenant,
+            &granted,
+            &view.family.audience,
+            now,
+        )?;
         let (refresh, next_hash) = new_refresh_token()?;
         let next = NewRefreshToken {
             hash: next_hash,

@@ -36,6 +36,9 @@ pub(super) struct ClientSpec {
     tenant: Option<String>,
     #[serde(default)]
     access_token_ttl: Option<u64>,
+    /// Exact redirect URIs, for `authorization_code`.
+    #[serde(default)]
+    redirect_uris: Vec<String>,
 }
 
 impl ClientSpec {
@@ -65,6 +68,7 @@ impl ClientSpec {
             grant_types: &self.grant_types,
             tenant: self.tenant.as_deref(),
             access_token_ttl: self.access_token_ttl,
+            redirect_uris: &self.redirect_uris,
         }
         .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
         .map_err(from_core)
@@ -79,6 +83,7 @@ pub(super) fn view(c: &ClientRecord) -> Value {
         "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
         "tenant": c.tenant,
         "access_token_ttl": c.access_token_ttl,
+        "redirect_uris": c.redirect_uris,
         "source": c.source.as_str(),
     })
 }

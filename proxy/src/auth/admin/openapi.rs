@@ -28,9 +28,10 @@ fn schemas() -> Value {
         "properties": {
             "client_id": { "type": "string" },
             "scopes": { "type": "array", "items": { "type": "string" } },
-            "grant_types": { "type": "array", "items": { "enum": ["client_credentials", "refresh_token"] } },
+            "grant_types": { "type": "array", "items": { "enum": ["authorization_code", "client_credentials", "refresh_token", "token_exchange"] } },
             "tenant": { "type": "string" },
             "access_token_ttl": { "type": ["integer", "null"] },
+            "redirect_uris": { "type": "array", "items": { "type": "string" } },
             "source": { "enum": ["config", "api"] },
         },
     });
@@ -68,9 +69,10 @@ fn schemas() -> Value {
             "properties": {
                 "client_id": { "type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$" },
                 "scopes": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
-                "grant_types": { "type": "array", "items": { "enum": ["client_credentials", "refresh_token"] } },
+                "grant_types": { "type": "array", "items": { "enum": ["authorization_code", "client_credentials", "refresh_token", "token_exchange"] } },
                 "tenant": { "type": "string" },
                 "access_token_ttl": { "type": "integer", "minimum": 1 },
+                "redirect_uris": { "type": "array", "items": { "type": "string", "format": "uri" }, "maxItems": 10 },
             },
         },
         "Client": client,

@@ -56,6 +56,8 @@ pub struct ClientRecord {
     pub access_token_ttl: Option<u64>,
     /// Where it was declared.
     pub source: ClientSource,
+    /// Exact redirect URIs, for the `authorization_code` grant.
+    pub redirect_uris: Vec<String>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -67,6 +69,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("tenant", &self.tenant)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("source", &self.source)
+            .field("redirect_uris", &self.redirect_uris)
             .finish_non_exhaustive()
     }
 }
@@ -102,6 +105,8 @@ pub struct RefreshFamily {
     pub audience: String,
     /// When it was created.
     pub created_at: i64,
+    /// The user the grant was made for (`authorization_code`); the client itself when `None`.
+    pub subject: Option<String>,
 }
 
 /// A refresh token to store.
@@ -234,6 +239,46 @@ pub struct ClientCutoff {
     pub expires_at: i64,
 }
 
+/// An authorization code as stored: only its hash, single use, short-lived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// SHA-256 of the code.
+    pub hash: [u8; 32],
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The exact redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// The granted scope.
+    pub scope: String,
+    /// The token audience.
+    pub audience: String,
+    /// The PKCE S256 challenge.
+    pub code_challenge: String,
+    /// The authenticated user.
+    pub subject: String,
+    /// When it expires.
+    pub expires_at: i64,
+}
+
+/// What redeeming a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The code was unused and unexpired: it is now used.
+    Fresh(AuthorizationCode),
+    /// The code had been redeemed before (replay): the refresh family and access token it
+    /// produced, to revoke.
+    Replayed {
+        /// The client it was issued to.
+        client_id: String,
+        /// The family created from it, if any.
+        family_id: Option<String>,
+        /// The access token issued from it, if any.
+        access: Option<RevokedJti>,
+    },
+    /// No such code, or it expired.
+    Unknown,
+}
+
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -315,6 +360,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreFuture<'_, Vec<RevokedJti>>;
     /// Client cut-offs that have not expired by `now`.
     fn client_cutoffs(&self, now: i64) -> StoreFuture<'_, Vec<ClientCutoff>>;
+
+    /// Stores a new authorization code.
+    fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()>;
+    /// Marks a code used, atomically: the first redemption gets it, later ones learn of the replay.
+    fn redeem_authorization_code(&self, hash: [u8; 32], now: i64) -> StoreFuture<'_, Redeemed>;
+    /// Links a redeemed code to what it produced (its access token, and refresh family if
+    /// any), so that a replay can revoke them.
+    fn link_code_tokens(
+        &self,
+        hash: [u8; 32],
+        access: RevokedJti,
+        family_id: Option<String>,
+    ) -> StoreFuture<'_, ()>;
+    /// Whether `subject` consented to `client_id` holding every scope of `scope`.
+    fn has_consent(
+        &self,
+        subject: String,
+        client_id: String,
+        scope: String,
+    ) -> StoreFuture<'_, bool>;
+    /// Records that `subject` consented to `client_id` holding `scope` (merged with earlier ones).
+    fn record_consent(
+        &self,
+        subject: String,
+        client_id: String,
+        scope: String,
+        now: i64,
+    ) -> StoreFuture<'_, ()>;
 
     /// Records an access token as revoked until its `exp` and writes `event`, in one transaction.
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()>;

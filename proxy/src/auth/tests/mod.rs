@@ -72,6 +72,7 @@ pub fn entry(id: &str, secret: &str, scopes: &str, grants: &[&str]) -> ClientEnt
         grant_types: grants.iter().map(|g| g.to_string()).collect(),
         tenant: None,
         access_token_ttl: None,
+        redirect_uris: Vec::new(),
     }
 }
 

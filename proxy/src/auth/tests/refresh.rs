@@ -204,6 +204,7 @@ async fn the_store_swap_lets_exactly_one_rotation_through() {
         scope: "read:logs-*".into(),
         audience: AUD.into(),
         created_at: now,
+        subject: None,
     };
     let token = |i: u8| NewRefreshToken {
         hash: sha256(&[i]),

@@ -8,7 +8,8 @@ use super::{db_err, immediate};
 use crate::auth::config::GrantType;
 use crate::auth::store::{ClientRecord, ClientSource, SyncReport};
 
-const COLUMNS: &str = "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source";
+const COLUMNS: &str =
+    "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source, redirect_uris";
 
 fn corrupt(what: &str) -> Error {
     Error::internal(format!("auth store: a client's {what} is corrupt"))
@@ -22,6 +23,7 @@ struct RawClient {
     tenant: String,
     ttl: Option<i64>,
     source: String,
+    redirect_uris: String,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
@@ -33,6 +35,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
         tenant: row.get(4)?,
         ttl: row.get(5)?,
         source: row.get(6)?,
+        redirect_uris: row.get(7)?,
     })
 }
 
@@ -58,6 +61,13 @@ impl RawClient {
             tenant: self.tenant,
             access_token_ttl: self.ttl.and_then(|t| u64::try_from(t).ok()),
             source,
+            // Stored space-separated: a redirect URI never contains a space.
+            redirect_uris: self
+                .redirect_uris
+                .split(' ')
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect(),
         })
     }
 }
@@ -91,10 +101,10 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
         .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
     conn.prepare_cached(
         "INSERT INTO clients (id, secret_hash, scopes, grant_types, tenant, access_token_ttl,
-             source, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             source, created_at, updated_at, redirect_uris)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET secret_hash = ?2, scopes = ?3, grant_types = ?4,
-             tenant = ?5, access_token_ttl = ?6, source = ?7, updated_at = ?8",
+             tenant = ?5, access_token_ttl = ?6, source = ?7, updated_at = ?8, redirect_uris = ?9",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -105,7 +115,8 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
             c.tenant,
             ttl,
             c.source.as_str(),
-            now
+            now,
+            c.redirect_uris.join(" ")
         ])
     })
     .map(|_| ())

@@ -17,8 +17,9 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AuditEvent, AuditQuery, ClientCutoff, ClientRecord, FamilySummary, NewRefreshToken,
-    PurgeReport, RefreshFamily, RefreshView, RevokedJti, Store, StoreFuture, StoredKey, SyncReport,
+    AuditEvent, AuditQuery, AuthorizationCode, ClientCutoff, ClientRecord, FamilySummary,
+    NewRefreshToken, PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti, Store,
+    StoreFuture, StoredKey, SyncReport,
 };
 
 /// Read-only connections kept for inline reads.
@@ -294,6 +295,56 @@ impl Store for SqliteStore {
 
     fn client_cutoffs(&self, now: i64) -> StoreFuture<'_, Vec<ClientCutoff>> {
         Box::pin(async move { self.read(|c| tokens::cutoffs(c, now)) })
+    }
+
+    fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()> {
+        self.write(move |c| tokens::put_code(c, &code))
+    }
+
+    fn redeem_authorization_code(&self, hash: [u8; 32], now: i64) -> StoreFuture<'_, Redeemed> {
+        self.write(move |c| tokens::redeem_code(c, &hash, now))
+    }
+
+    fn link_code_tokens(
+        &self,
+        hash: [u8; 32],
+        access: RevokedJti,
+        family_id: Option<String>,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| tokens::link_code_tokens(c, &hash, &access, family_id.as_deref()))
+    }
+
+    fn has_consent(
+        &self,
+        subject: String,
+        client_id: String,
+        scope: String,
+    ) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let Some(given) = self.read(|c| tokens::consent(c, &subject, &client_id))? else {
+                return Ok(false);
+            };
+            let given = oauth4os_core::ScopeSet::parse_claim(&given);
+            let wanted = oauth4os_core::ScopeSet::parse_claim(&scope);
+            Ok(!wanted.is_empty() && wanted.is_within(&given))
+        })
+    }
+
+    fn record_consent(
+        &self,
+        subject: String,
+        client_id: String,
+        scope: String,
+        now: i64,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| {
+            let merged = match tokens::consent(c, &subject, &client_id)? {
+                Some(old) => format!("{old} {scope}"),
+                None => scope,
+            };
+            let merged = oauth4os_core::ScopeSet::parse_claim(&merged).to_string();
+            tokens::put_consent(c, &subject, &client_id, &merged, now)
+        })
     }
 
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()> {

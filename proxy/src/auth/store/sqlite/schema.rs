@@ -74,6 +74,32 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX audit_events_kind ON audit_events (kind, at);
     CREATE INDEX audit_events_client ON audit_events (client_id, at);",
+    // 3: the authorization-code grant: redirect URIs, the user of a refresh family,
+    // single-use codes (hashes only) and remembered consents.
+    "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+    ALTER TABLE refresh_families ADD COLUMN subject TEXT;
+    CREATE TABLE authorization_codes (
+        hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        audience TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        family_id TEXT,
+        access_jti TEXT,
+        access_exp INTEGER
+    ) STRICT;
+    CREATE INDEX authorization_codes_exp ON authorization_codes (expires_at);
+    CREATE TABLE consents (
+        subject TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (subject, client_id)
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db_err, immediate};
 use crate::auth::store::{
-    AuditEvent, AuditQuery, ClientCutoff, FamilySummary, NewRefreshToken, PurgeReport,
-    RefreshFamily, RefreshView, RevokedJti,
+    AuditEvent, AuditQuery, AuthorizationCode, ClientCutoff, FamilySummary, NewRefreshToken,
+    PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti,
 };
 
 pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
@@ -75,8 +75,8 @@ pub(super) fn create_family(
 ) -> Result<()> {
     let tx = immediate(conn)?;
     tx.prepare_cached(
-        "INSERT INTO refresh_families (id, client_id, scope, audience, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO refresh_families (id, client_id, scope, audience, created_at, subject)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -84,7 +84,8 @@ pub(super) fn create_family(
             family.client_id,
             family.scope,
             family.audience,
-            family.created_at
+            family.created_at,
+            family.subject
         ])
     })
     .map_err(db_err("write refresh family"))?;
@@ -95,7 +96,7 @@ pub(super) fn create_family(
 pub(super) fn find_refresh(conn: &Connection, hash: &[u8; 32]) -> Result<Option<RefreshView>> {
     conn.prepare_cached(
         "SELECT f.id, f.client_id, f.scope, f.audience, f.created_at, f.revoked_at,
-                t.issued_at, t.expires_at, t.used_at
+                t.issued_at, t.expires_at, t.used_at, f.subject
          FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
          WHERE t.hash = ?1",
     )
@@ -108,6 +109,7 @@ pub(super) fn find_refresh(conn: &Connection, hash: &[u8; 32]) -> Result<Option<
                     scope: r.get(2)?,
                     audience: r.get(3)?,
                     created_at: r.get(4)?,
+                    subject: r.get(9)?,
                 },
                 family_revoked_at: r.get(5)?,
                 issued_at: r.get(6)?,
@@ -186,7 +188,8 @@ pub(super) fn families(
 ) -> Result<Vec<FamilySummary>> {
     conn.prepare_cached(
         "SELECT f.id, f.client_id, f.scope, f.audience, f.created_at,
-                max(t.issued_at), max(CASE WHEN t.used_at IS NULL THEN t.expires_at END)
+                max(t.issued_at), max(CASE WHEN t.used_at IS NULL THEN t.expires_at END),
+                f.subject
          FROM refresh_families f JOIN refresh_tokens t ON t.family_id = f.id
          WHERE f.revoked_at IS NULL AND (?1 IS NULL OR f.client_id = ?1)
          GROUP BY f.id
@@ -202,6 +205,7 @@ pub(super) fn families(
                     scope: r.get(2)?,
                     audience: r.get(3)?,
                     created_at: r.get(4)?,
+                    subject: r.get(7)?,
                 },
                 last_issued_at: r.get(5)?,
                 expires_at: r.get(6)?,
@@ -317,6 +321,11 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
         [expired_before],
     )
     .map_err(db_err("purge"))?;
+    tx.execute(
+        "DELETE FROM authorization_codes WHERE expires_at <= ?1",
+        [expired_before],
+    )
+    .map_err(db_err("purge"))?;
     let families = tx
         .execute(
             "DELETE FROM refresh_families WHERE NOT EXISTS (
@@ -330,4 +339,117 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
         revocations,
         families,
     })
+}
+
+pub(super) fn put_code(conn: &Connection, c: &AuthorizationCode) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO authorization_codes (hash, client_id, redirect_uri, scope, audience,
+             code_challenge, subject, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            &c.hash[..],
+            c.client_id,
+            c.redirect_uri,
+            c.scope,
+            c.audience,
+            c.code_challenge,
+            c.subject,
+            c.expires_at
+        ])
+    })
+    .map(|_| ())
+    .map_err(db_err("write authorization code"))
+}
+
+/// The compare-and-swap of a code: only the `UPDATE` that flips `used_at` wins.
+pub(super) fn redeem_code(conn: &mut Connection, hash: &[u8; 32], now: i64) -> Result<Redeemed> {
+    let tx = immediate(conn)?;
+    let row = tx
+        .prepare_cached(
+            "SELECT client_id, redirect_uri, scope, audience, code_challenge, subject, expires_at,
+                    used_at, family_id, access_jti, access_exp
+             FROM authorization_codes WHERE hash = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([&hash[..]], |r| {
+                Ok((
+                    AuthorizationCode {
+                        hash: *hash,
+                        client_id: r.get(0)?,
+                        redirect_uri: r.get(1)?,
+                        scope: r.get(2)?,
+                        audience: r.get(3)?,
+                        code_challenge: r.get(4)?,
+                        subject: r.get(5)?,
+                        expires_at: r.get(6)?,
+                    },
+                    r.get::<_, Option<i64>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    match (r.get::<_, Option<String>>(9)?, r.get::<_, Option<i64>>(10)?) {
+                        (Some(jti), Some(exp)) => Some(RevokedJti { jti, exp }),
+                        _ => None,
+                    },
+                ))
+            })
+            .optional()
+        })
+        .map_err(db_err("read authorization code"))?;
+    let outcome = match row {
+        None => Redeemed::Unknown,
+        Some((code, Some(_), family_id, access)) => Redeemed::Replayed {
+            client_id: code.client_id,
+            family_id,
+            access,
+        },
+        Some((code, None, _, _)) if code.expires_at <= now => Redeemed::Unknown,
+        Some((code, None, _, _)) => {
+            tx.execute(
+                "UPDATE authorization_codes SET used_at = ?1 WHERE hash = ?2 AND used_at IS NULL",
+                params![now, &hash[..]],
+            )
+            .map_err(db_err("redeem authorization code"))?;
+            Redeemed::Fresh(code)
+        }
+    };
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(outcome)
+}
+
+pub(super) fn link_code_tokens(
+    conn: &Connection,
+    hash: &[u8; 32],
+    access: &RevokedJti,
+    family_id: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE authorization_codes SET family_id = ?1, access_jti = ?2, access_exp = ?3
+         WHERE hash = ?4",
+        params![family_id, access.jti, access.exp, &hash[..]],
+    )
+    .map(|_| ())
+    .map_err(db_err("link authorization code"))
+}
+
+pub(super) fn consent(conn: &Connection, subject: &str, client_id: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT scope FROM consents WHERE subject = ?1 AND client_id = ?2")
+        .and_then(|mut s| s.query_row([subject, client_id], |r| r.get(0)).optional())
+        .map_err(db_err("read consent"))
+}
+
+pub(super) fn put_consent(
+    conn: &Connection,
+    subject: &str,
+    client_id: &str,
+    scope: &str,
+    now: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO consents (subject, client_id, scope, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, updated_at = ?4",
+        params![subject, client_id, scope, now],
+    )
+    .map(|_| ())
+    .map_err(db_err("write consent"))
 }

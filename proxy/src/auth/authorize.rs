@@ -1,0 +1,817 @@
+//! The authorization-code flow: `GET /oauth/authorize` (PKCE S256 only), login delegated to
+//! the client's tenant's OpenID provider (the proxy is its OIDC client: `GET /oauth/callback`),
+//! a consent page (`POST /oauth/consent`, CSRF-protected, every value HTML-escaped), and the
+//! redirect back with the code, `state` and the RFC 9207 `iss`.
+//!
+//! ```text
+//! client ─▶ /oauth/authorize ──302──▶ IdP /authorize (code + PKCE, state = request id, nonce)
+//!        user signs in at the IdP ──▶ /oauth/callback: code → IdP token endpoint → ID token
+//!        verified (iss, aud = our client id, nonce) ──▶ consent page (skipped when remembered)
+//!        ──▶ POST /oauth/consent ──303──▶ redirect_uri?code&state&iss
+//! ```
+//!
+//! Until the redirect URI is known to be the client's (exact match), errors are shown as a
+//! page and never redirected. Pending requests live in memory for ten minutes; codes live in
+//! the store for one minute and are single use.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth4os_core::error::quote;
+use oauth4os_core::http::{HttpRequest, HttpTransport, basic_auth, form_urlencode};
+use oauth4os_core::jwks::{ProviderMetadata, discover};
+use oauth4os_core::verify::unix_now;
+use oauth4os_core::{Error, ScopeSet, Secret, Verifier};
+
+use super::AuthServer;
+use super::config::GrantType;
+use super::form::Form;
+use super::secrets::{random_bytes, sha256};
+use super::store::{AuthorizationCode, ClientRecord};
+
+/// `GET /oauth/authorize`.
+pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+/// Where the tenant's provider sends the user back.
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+/// Where the consent page posts.
+pub const CONSENT_PATH: &str = "/oauth/consent";
+/// Lifetime of a pending request (login and consent), seconds.
+const PENDING_TTL: i64 = 600;
+/// Most pending requests held; the oldest go first.
+const MAX_PENDING: usize = 10_000;
+/// Lifetime of an authorization code, seconds.
+pub(crate) const CODE_TTL: i64 = 60;
+const CSRF_COOKIE: &str = "oauth4os_consent";
+const CONSENT_PAGE: &str = include_str!("consent.html");
+
+/// The proxy's registration as a client of a tenant's OpenID provider.
+pub struct LoginProvider {
+    /// The tenant whose clients sign users in here.
+    pub tenant: String,
+    /// The provider's issuer.
+    pub issuer: String,
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Our client secret there.
+    pub client_secret: Secret,
+    /// Scopes asked of the provider (`openid` at least).
+    pub scopes: String,
+    /// Verifies its ID tokens (audience: our client id).
+    pub id_tokens: Arc<Verifier>,
+    /// HTTP to the provider.
+    pub transport: Arc<dyn HttpTransport>,
+    metadata: RwLock<Option<Arc<ProviderMetadata>>>,
+}
+
+impl std::fmt::Debug for LoginProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProvider")
+            .field("tenant", &self.tenant)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginProvider {
+    /// A provider; its metadata is discovered on first use.
+    pub fn new(
+        tenant: &str,
+        issuer: &str,
+        client_id: &str,
+        client_secret: Secret,
+        scopes: &str,
+        id_tokens: Arc<Verifier>,
+        transport: Arc<dyn HttpTransport>,
+    ) -> Self {
+        Self {
+            tenant: tenant.to_owned(),
+            issuer: issuer.to_owned(),
+            client_id: client_id.to_owned(),
+            client_secret,
+            scopes: scopes.to_owned(),
+            id_tokens,
+            transport,
+            metadata: RwLock::new(None),
+        }
+    }
+
+    async fn metadata(&self) -> Result<Arc<ProviderMetadata>, Error> {
+        if let Some(m) = self.metadata.read().ok().and_then(|m| m.clone()) {
+            return Ok(m);
+        }
+        let m = Arc::new(discover(self.transport.as_ref(), &self.issuer).await?);
+        if let Ok(mut slot) = self.metadata.write() {
+            *slot = Some(m.clone());
+        }
+        Ok(m)
+    }
+
+    /// Redeems the provider's code for an ID token and verifies it; the user's `sub`.
+    async fn sign_in(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+        callback: &str,
+    ) -> Result<String, Error> {
+        let meta = self.metadata().await?;
+        let endpoint = meta.token_endpoint.as_deref().ok_or_else(|| {
+            Error::upstream(
+                "discovery_failed",
+                "the provider publishes no token endpoint",
+            )
+        })?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", callback),
+            ("code_verifier", verifier),
+        ];
+        let basic = basic_auth(&self.client_id, self.client_secret.expose());
+        let req = HttpRequest::post_form(endpoint, &form).header("authorization", &basic);
+        let resp = self.transport.send(req).await?;
+        if resp.status != 200 {
+            return Err(Error::upstream(
+                "login_failed",
+                format!("the provider refused the login code (HTTP {})", resp.status),
+            ));
+        }
+        let body: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|_| {
+            Error::upstream("login_failed", "the provider's token answer is not JSON")
+        })?;
+        let id_token = body
+            .get("id_token")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| Error::upstream("login_failed", "the provider answered no ID token"))?;
+        let claims = self.id_tokens.verify(id_token).await?;
+        if claims.extra.get("nonce").and_then(|n| n.as_str()) != Some(nonce) {
+            return Err(Error::invalid_token(
+                "bad_nonce",
+                "the ID token's nonce does not match",
+            ));
+        }
+        claims
+            .sub
+            .clone()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::invalid_token("missing_sub", "the ID token has no `sub`"))
+    }
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+struct AuthzRequest {
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    state: Option<String>,
+    code_challenge: String,
+    audience: String,
+}
+
+#[derive(Debug)]
+enum Stage {
+    Login { nonce: String, verifier: String },
+    Consent { subject: String, csrf: String },
+}
+
+#[derive(Debug)]
+struct Pending {
+    req: AuthzRequest,
+    stage: Stage,
+    created: i64,
+}
+
+/// Requests between `/oauth/authorize` and the redirect back, in memory.
+#[derive(Debug, Default)]
+pub(crate) struct PendingSet {
+    map: Mutex<HashMap<String, Pending>>,
+}
+
+impl PendingSet {
+    fn insert(&self, id: String, p: Pending) {
+        if let Ok(mut m) = self.map.lock() {
+            let now = unix_now();
+            m.retain(|_, v| now - v.created < PENDING_TTL);
+            while m.len() >= MAX_PENDING {
+                let Some(oldest) = m
+                    .iter()
+                    .min_by_key(|(_, v)| v.created)
+                    .map(|(k, _)| k.clone())
+                else {
+                    break;
+                };
+                m.remove(&oldest);
+            }
+            m.insert(id, p);
+        }
+    }
+
+    /// Takes the pending request `id` when `accept` says so; leaves it otherwise.
+    fn take_if(&self, id: &str, accept: impl FnOnce(&Pending) -> bool) -> Option<Pending> {
+        let mut m = self.map.lock().ok()?;
+        let fresh = m
+            .get(id)
+            .is_some_and(|p| unix_now() - p.created < PENDING_TTL);
+        if fresh && m.get(id).is_some_and(accept) {
+            m.remove(id)
+        } else {
+            None
+        }
+    }
+
+    fn put_back(&self, id: String, p: Pending) {
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(id, p);
+        }
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn random_token() -> Result<String, Error> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// BASE64URL(SHA-256(verifier)), the S256 transform (RFC 7636 §4.2).
+pub(crate) fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()))
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
+pub(crate) fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+fn valid_challenge(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+fn security_headers(resp: &mut Response, form_action: &str) {
+    let h = resp.headers_mut();
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' {form_action}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// An error shown to the user (never redirected): the client or redirect URI is not trusted.
+fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>oauth4os: sign-in failed</title><h1>Sign-in failed</h1><p>{}</p>",
+        escape_html(message)
+    );
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    security_headers(&mut resp, "");
+    resp
+}
+
+fn redirect(location: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
+    let sep = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{sep}{}", form_urlencode(params))
+}
+
+fn origin_of(uri: &str) -> &str {
+    let after = uri.find("://").map_or(0, |i| i + 3);
+    let end = uri
+        .get(after..)
+        .and_then(|rest| rest.find(['/', '?']))
+        .map_or(uri.len(), |i| after + i);
+    uri.get(..end).unwrap_or(uri)
+}
+
+impl AuthServer {
+    /// Uses these providers to sign users in for their tenants' clients (replaces the list).
+    pub fn configure_logins(&self, providers: Vec<LoginProvider>) {
+        if let Ok(mut l) = self.logins.write() {
+            *l = providers.into_iter().map(Arc::new).collect();
+        }
+    }
+
+    fn login_for(&self, tenant: &str) -> Option<Arc<LoginProvider>> {
+        self.logins
+            .read()
+            .ok()?
+            .iter()
+            .find(|l| l.tenant == tenant)
+            .cloned()
+    }
+
+    /// An error answered to the client at its (verified) redirect URI, with `state` and `iss`.
+    fn redirect_error(
+        &self,
+        req_uri: &str,
+        state: Option<&str>,
+        code: &str,
+        description: &str,
+    ) -> Response {
+        let mut p = vec![("error", code), ("error_description", description)];
+        if let Some(s) = state {
+            p.push(("state", s));
+        }
+        p.push(("iss", &self.cfg.issuer));
+        redirect(&with_params(req_uri, &p))
+    }
+
+    async fn authorize(&self, raw: Option<&str>) -> Response {
+        let form = match Form::from_encoded(raw.unwrap_or("")) {
+            Ok(f) => f,
+            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.description),
+        };
+        // The client and its redirect URI first: until both check out, nothing is redirected.
+        let Some(client_id) = form.get("client_id") else {
+            return error_page(StatusCode::BAD_REQUEST, "the request has no `client_id`");
+        };
+        let client = match self.store.client(client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    &format!("unknown client {}", quote(client_id)),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "authorize: store error");
+                return error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server could not handle the request",
+                );
+            }
+        };
+        let redirect_uri = match form.get("redirect_uri") {
+            Some(u) if client.redirect_uris.iter().any(|r| r == u) => u.to_owned(),
+            None if client.redirect_uris.len() == 1 => {
+                client.redirect_uris.first().cloned().unwrap_or_default()
+            }
+            Some(_) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "the `redirect_uri` is not one registered for this client (they are compared exactly)",
+                );
+            }
+            None => {
+                return error_page(StatusCode::BAD_REQUEST, "the request has no `redirect_uri`");
+            }
+        };
+        let state = form.get("state");
+        let fail = |code: &str, d: &str| self.redirect_error(&redirect_uri, state, code, d);
+        if form.get("response_type") != Some("code") {
+            return fail(
+                "unsupported_response_type",
+                "only `response_type=code` is supported",
+            );
+        }
+        if !client.allows(GrantType::AuthorizationCode) {
+            return fail(
+                "unauthorized_client",
+                "this client may not use the authorization code grant",
+            );
+        }
+        match form.get("code_challenge_method") {
+            Some("S256") => {}
+            Some(_) => return fail("invalid_request", "only the `S256` PKCE method is accepted"),
+            None => {
+                return fail(
+                    "invalid_request",
+                    "PKCE is required: send `code_challenge` with `code_challenge_method=S256`",
+                );
+            }
+        }
+        let Some(challenge) = form.get("code_challenge").filter(|c| valid_challenge(c)) else {
+            return fail(
+                "invalid_request",
+                "`code_challenge` must be the 43-character S256 value",
+            );
+        };
+        let requested = match ScopeSet::parse(form.get("scope").unwrap_or("")) {
+            Ok(s) => s,
+            Err(e) => return fail("invalid_scope", &e.message),
+        };
+        let scope = match ScopeSet::attenuate(&requested, &client.scopes) {
+            Ok(s) => s.to_string(),
+            Err(e) => return fail("invalid_scope", &e.message),
+        };
+        let audience = match self.audience(&form) {
+            Ok(a) => a,
+            Err(e) => return fail(e.code, &e.description),
+        };
+        let Some(login) = self.login_for(&client.tenant) else {
+            return fail(
+                "server_error",
+                "no sign-in provider is configured for this client's tenant",
+            );
+        };
+        let req = AuthzRequest {
+            client_id: client.id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            scope,
+            state: state.map(str::to_owned),
+            code_challenge: challenge.to_owned(),
+            audience,
+        };
+        match self.start_login(&login, req).await {
+            Ok(location) => redirect(&location),
+            Err(e) => {
+                tracing::warn!(error = %e, "authorize: the sign-in provider is unavailable");
+                fail(
+                    "temporarily_unavailable",
+                    "the sign-in provider is unavailable",
+                )
+            }
+        }
+    }
+
+    async fn start_login(&self, login: &LoginProvider, req: AuthzRequest) -> Result<String, Error> {
+        let meta = login.metadata().await?;
+        let endpoint = meta.authorization_endpoint.clone().ok_or_else(|| {
+            Error::upstream(
+                "discovery_failed",
+                "the provider publishes no authorization endpoint",
+            )
+        })?;
+        let (id, nonce, verifier) = (random_token()?, random_token()?, random_token()?);
+        let callback = self.cfg.endpoint(CALLBACK_PATH);
+        let challenge = s256(&verifier);
+        let location = with_params(
+            &endpoint,
+            &[
+                ("response_type", "code"),
+                ("client_id", &login.client_id),
+                ("redirect_uri", &callback),
+                ("scope", &login.scopes),
+                ("state", &id),
+                ("nonce", &nonce),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let stage = Stage::Login { nonce, verifier };
+        self.pending.insert(
+            id,
+            Pending {
+                req,
+                stage,
+                created: unix_now(),
+            },
+        );
+        Ok(location)
+    }
+
+    async fn callback(&self, raw: Option<&str>) -> Response {
+        let Ok(form) = Form::from_encoded(raw.unwrap_or("")) else {
+            return error_page(StatusCode::BAD_REQUEST, "the sign-in answer is malformed");
+        };
+        let Some(id) = form.get("state") else {
+            return error_page(StatusCode::BAD_REQUEST, "the sign-in answer has no `state`");
+        };
+        let Some(p) = self
+            .pending
+            .take_if(id, |p| matches!(p.stage, Stage::Login { .. }))
+        else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in is unknown or has expired; start again",
+            );
+        };
+        let Stage::Login { nonce, verifier } = &p.stage else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in is in the wrong state",
+            );
+        };
+        let req = p.req.clone();
+        let state = req.state.as_deref();
+        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+            return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
+        };
+        let Some(login) = self.login_for(&client.tenant) else {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "server_error",
+                "the sign-in provider is gone",
+            );
+        };
+        if form.get("error").is_some() {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the user did not sign in",
+            );
+        }
+        // RFC 9207: an `iss` that names another provider is a mix-up attack.
+        if form.get("iss").is_some_and(|i| i != login.issuer) {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the sign-in answer came from the wrong provider",
+            );
+        }
+        let Some(code) = form.get("code") else {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the sign-in answer has no code",
+            );
+        };
+        let callback = self.cfg.endpoint(CALLBACK_PATH);
+        let subject = match login.sign_in(code, verifier, nonce, &callback).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(reason = %e.reason, "authorize: sign-in failed");
+                return self.redirect_error(
+                    &req.redirect_uri,
+                    state,
+                    "access_denied",
+                    "the sign-in could not be verified",
+                );
+            }
+        };
+        let remembered = self
+            .store
+            .has_consent(subject.clone(), client.id.clone(), req.scope.clone())
+            .await
+            .unwrap_or(false);
+        if remembered {
+            return self.issue_code(&client, &req, &subject).await;
+        }
+        let csrf = match random_token() {
+            Ok(t) => t,
+            Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+        };
+        let page = consent_page(id, &csrf, &client, &req, &subject);
+        let origin = origin_of(&req.redirect_uri).to_owned();
+        let secure = if self.cfg.issuer.starts_with("https://") {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{CSRF_COOKIE}={csrf}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age={PENDING_TTL}{secure}"
+        );
+        self.pending.put_back(
+            id.to_owned(),
+            Pending {
+                req,
+                stage: Stage::Consent { subject, csrf },
+                created: p.created,
+            },
+        );
+        let mut resp = (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
+        security_headers(&mut resp, &origin);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        resp
+    }
+
+    async fn consent(&self, headers: &HeaderMap, body: &[u8]) -> Response {
+        let Ok(form) = Form::parse(headers, body) else {
+            return error_page(StatusCode::BAD_REQUEST, "the consent form is malformed");
+        };
+        let (Some(id), Some(token)) = (form.get("request"), form.get("csrf")) else {
+            return error_page(StatusCode::BAD_REQUEST, "the consent form is incomplete");
+        };
+        let cookie = cookie_value(headers, CSRF_COOKIE).unwrap_or_default();
+        let same = |a: &str, b: &str| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+        };
+        // The form's token, the cookie and the pending request must all agree; a forged post
+        // leaves the request for the real user.
+        let Some(p) = self.pending.take_if(id, |p| match &p.stage {
+            Stage::Consent { csrf, .. } => same(csrf, token) && same(csrf, &cookie),
+            Stage::Login { .. } => false,
+        }) else {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "this consent is unknown, expired or not from this browser",
+            );
+        };
+        let Stage::Consent { subject, .. } = &p.stage else {
+            return error_page(StatusCode::FORBIDDEN, "this consent is in the wrong state");
+        };
+        let req = &p.req;
+        if form.get("decision") != Some("approve") {
+            return self.redirect_error(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                "access_denied",
+                "the user denied the request",
+            );
+        }
+        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+            return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
+        };
+        if let Err(e) = self
+            .store
+            .record_consent(
+                subject.clone(),
+                client.id.clone(),
+                req.scope.clone(),
+                unix_now(),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "consent: store error");
+        }
+        self.issue_code(&client, req, subject).await
+    }
+
+    async fn issue_code(
+        &self,
+        client: &ClientRecord,
+        req: &AuthzRequest,
+        subject: &str,
+    ) -> Response {
+        let code = match random_token() {
+            Ok(c) => c,
+            Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+        };
+        let stored = AuthorizationCode {
+            hash: sha256(code.as_bytes()),
+            client_id: client.id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.clone(),
+            audience: req.audience.clone(),
+            code_challenge: req.code_challenge.clone(),
+            subject: subject.to_owned(),
+            expires_at: unix_now().saturating_add(CODE_TTL),
+        };
+        if let Err(e) = self.store.put_authorization_code(stored).await {
+            tracing::error!(error = %e, "authorize: cannot store the code");
+            return self.redirect_error(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                "server_error",
+                "the code could not be issued",
+            );
+        }
+        let mut p = vec![("code", code.as_str())];
+        if let Some(s) = &req.state {
+            p.push(("state", s));
+        }
+        p.push(("iss", &self.cfg.issuer));
+        redirect(&with_params(&req.redirect_uri, &p))
+    }
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn consent_page(
+    id: &str,
+    csrf: &str,
+    client: &ClientRecord,
+    req: &AuthzRequest,
+    subject: &str,
+) -> String {
+    let scopes: String = req
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("<li><code>{}</code></li>", escape_html(s)))
+        .collect();
+    CONSENT_PAGE
+        .replace("{{client}}", &escape_html(&client.id))
+        .replace("{{subject}}", &escape_html(subject))
+        .replace("{{redirect}}", &escape_html(origin_of(&req.redirect_uri)))
+        .replace("{{scopes}}", &scopes)
+        .replace("{{request}}", &escape_html(id))
+        .replace("{{csrf}}", &escape_html(csrf))
+        .replace("{{action}}", CONSENT_PATH)
+}
+
+/// `GET /oauth/authorize`.
+pub(crate) async fn handle_authorize(
+    State(server): State<Arc<AuthServer>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    server.authorize(raw.as_deref()).await
+}
+
+/// `GET /oauth/callback`.
+pub(crate) async fn handle_callback(
+    State(server): State<Arc<AuthServer>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    server.callback(raw.as_deref()).await
+}
+
+/// `POST /oauth/consent`.
+pub(crate) async fn handle_consent(
+    State(server): State<Arc<AuthServer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    server.consent(&headers, &body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html(r#"<script>alert("x")</script>&'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;"
+        );
+    }
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(valid_verifier(verifier));
+        assert_eq!(
+            s256(verifier),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert!(valid_challenge(&s256(verifier)));
+        assert!(!valid_verifier("short"));
+        assert!(!valid_verifier(&"a".repeat(129)));
+        assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
+        assert!(!valid_challenge(verifier.get(..42).unwrap()));
+    }
+
+    #[test]
+    fn origins_and_params() {
+        assert_eq!(
+            origin_of("https://app.example:8443/cb?x=1"),
+            "https://app.example:8443"
+        );
+        assert_eq!(origin_of("http://127.0.0.1:9/"), "http://127.0.0.1:9");
+        assert_eq!(
+            with_params("https://a/cb?x=1", &[("code", "c d")]),
+            "https://a/cb?x=1&code=c+d"
+        );
+    }
+}
