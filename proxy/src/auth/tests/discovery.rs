@@ -24,6 +24,7 @@ async fn rfc_8414_metadata() {
     assert_eq!(
         m["grant_types_supported"],
         json!([
+            "authorization_code",
             "client_credentials",
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -33,7 +34,12 @@ async fn rfc_8414_metadata() {
         m["token_endpoint_auth_methods_supported"],
         json!(["client_secret_basic", "client_secret_post"])
     );
-    assert_eq!(m["response_types_supported"], json!([]));
+    assert_eq!(m["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        m["authorization_endpoint"],
+        format!("{ISSUER}/oauth/authorize")
+    );
+    assert_eq!(m["authorization_response_iss_parameter_supported"], true);
     assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(
         m["scopes_supported"],

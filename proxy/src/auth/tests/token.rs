@@ -237,7 +237,7 @@ async fn grant_and_request_errors() {
         ),
         (
             form(&[("grant_type", "authorization_code")]),
-            "unsupported_grant_type",
+            "unauthorized_client",
         ),
         (
             "grant_type=client_credentials&grant_type=client_credentials".into(),
