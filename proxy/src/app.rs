@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::auth::AuthServer;
 use crate::config::Loaded;
 use crate::metrics::Metrics;
+use crate::policies::{AdminPolicy, DEFAULT_TENANT, LivePolicies};
 use crate::{ops, pipeline};
 
 /// An external provider's verifier and policies.
@@ -27,8 +28,6 @@ pub struct TenantRuntime {
     pub issuer: String,
     /// Verifies its tokens through its JWKS.
     pub verifier: Arc<Verifier>,
-    /// Its Cedar policies.
-    pub policies: PolicySet,
 }
 
 /// How the proxy reaches OpenSearch.
@@ -51,10 +50,8 @@ pub struct App {
     pub auth: Arc<AuthServer>,
     /// External providers.
     pub tenants: Vec<TenantRuntime>,
-    /// Cedar policies for the proxy's own tokens.
-    pub policies: PolicySet,
-    /// Scope → roles.
-    pub mappings: Vec<(Scope, Vec<String>)>,
+    /// Cedar policies per tenant and scope → roles mappings, changeable through the admin API.
+    pub live: Arc<LivePolicies>,
     /// Per-client and per-scope limits.
     pub limiter: RateLimiter,
     /// OpenSearch.
@@ -159,6 +156,20 @@ fn load_policies(
     files: &[toml::Spanned<std::path::PathBuf>],
     key: &str,
 ) -> Result<PolicySet> {
+    let sources = policy_sources(loaded, files, key)?;
+    let borrowed: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    PolicySet::from_sources(&borrowed)
+}
+
+/// Reads the policy files as (source name, text).
+fn policy_sources(
+    loaded: &Loaded,
+    files: &[toml::Spanned<std::path::PathBuf>],
+    key: &str,
+) -> Result<Vec<(String, String)>> {
     let mut sources = Vec::new();
     for f in files {
         let path = loaded.path(f.get_ref());
@@ -167,11 +178,7 @@ fn load_policies(
         })?;
         sources.push((path.display().to_string(), text));
     }
-    let borrowed: Vec<(&str, &str)> = sources
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    PolicySet::from_sources(&borrowed)
+    Ok(sources)
 }
 
 fn jwks_policy(t: &crate::config::Tenant) -> JwksPolicy {
@@ -227,6 +234,7 @@ impl App {
         }
         let auth = AuthServer::open(auth_cfg, key_encryption_key)?;
         let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
+        let mut base = std::collections::HashMap::new();
         let mut tenants = Vec::new();
         for (i, t) in c.tenants.iter().enumerate() {
             let mut vc = VerifierConfig::new(t.issuer.get_ref(), &resource);
@@ -251,8 +259,11 @@ impl App {
                     jwks_policy(t),
                     transport.clone(),
                 )?),
-                policies: load_policies(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,
             });
+            base.insert(
+                t.name.clone(),
+                policy_sources(&loaded, &t.policies, &format!("tenants[{i}].policies"))?,
+            );
         }
         let mut logins = Vec::new();
         for (i, t) in c.tenants.iter().enumerate() {
@@ -294,12 +305,30 @@ impl App {
                 })
                 .collect(),
         );
-        let policies = load_policies(&loaded, &c.policies, "policies")?;
+        base.insert(
+            DEFAULT_TENANT.to_owned(),
+            policy_sources(&loaded, &c.policies, "policies")?,
+        );
         let mappings = c
             .scope_mappings
             .iter()
             .map(|m| Ok((Scope::parse(m.scope.get_ref())?, m.roles.clone())))
             .collect::<Result<Vec<_>>>()?;
+        let store = auth.store().clone();
+        let (stored_policies, stored_mappings) = crate::auth::run_start_up(async move {
+            Ok((store.admin_policies().await?, store.admin_mappings().await?))
+        })?;
+        let admin_policies = stored_policies
+            .into_iter()
+            .map(|(name, tenant, text)| (name, AdminPolicy { tenant, text }))
+            .collect();
+        let live = Arc::new(LivePolicies::new(
+            base,
+            mappings,
+            admin_policies,
+            stored_mappings.into_iter().collect(),
+        )?);
+        auth.attach_policies(live.clone());
         let parse_rate = |r: &toml::Spanned<String>| r.get_ref().parse::<Rate>();
         let limiter = RateLimiter::new(c.rate_limits.default.as_ref().map(parse_rate).transpose()?);
         for (client, r) in &c.rate_limits.clients {
@@ -348,8 +377,7 @@ impl App {
             resource_metadata,
             auth,
             tenants,
-            policies,
-            mappings,
+            live,
             limiter,
             upstream,
             metrics: Metrics::new(),
@@ -359,8 +387,9 @@ impl App {
 
     /// Roles for `x-proxy-roles`: those of every mapping whose scope is covered by a token scope.
     pub fn roles_for(&self, scopes: &ScopeSet) -> Vec<String> {
-        let mut roles: Vec<String> = self
-            .mappings
+        let snapshot = self.live.snapshot();
+        let mut roles: Vec<String> = snapshot
+            .mappings()
             .iter()
             .filter(|(s, _)| scopes.iter().any(|t| s.covers(t) || t.covers(s)))
             .flat_map(|(_, r)| r.iter().cloned())

@@ -8,6 +8,7 @@ pub mod config;
 pub mod metrics;
 pub mod ops;
 pub mod pipeline;
+pub mod policies;
 pub mod tls;
 
 pub use app::{App, router, serve};

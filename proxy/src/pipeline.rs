@@ -19,6 +19,7 @@ use oauth4os_core::{Claims, Error, ErrorCode, ScopeSet};
 use serde_json::json;
 
 use crate::app::App;
+use crate::policies::DEFAULT_TENANT;
 
 /// Headers never forwarded in either direction (RFC 9110 §7.6.1) plus identity headers the
 /// proxy alone sets.
@@ -105,31 +106,37 @@ fn unverified_issuer(token: &str) -> Option<String> {
     v.get("iss")?.as_str().map(str::to_owned)
 }
 
-/// Verifies with the built-in server or the tenant whose issuer the token names.
+/// Verifies with the built-in server or the tenant whose issuer the token names; the tenant
+/// and the policies its requests are decided with (a snapshot: admin changes apply to the next
+/// request).
 async fn verify<'a>(
     app: &'a App,
     token: &str,
-) -> Result<(Arc<Claims>, &'a str, &'a PolicySet), Error> {
+) -> Result<(Arc<Claims>, &'a str, Arc<PolicySet>), Error> {
     let iss = unverified_issuer(token);
-    if iss.as_deref() == Some(app.auth.issuer()) || iss.is_none() {
-        let claims = app.auth.verify(token).await?;
-        return Ok((claims, "default", &app.policies));
-    }
-    match app
-        .tenants
-        .iter()
-        .find(|t| Some(t.issuer.as_str()) == iss.as_deref())
-    {
-        Some(t) => Ok((
-            t.verifier.verify(token).await?,
-            t.name.as_str(),
-            &t.policies,
-        )),
-        None => Err(Error::invalid_token(
-            "unknown_issuer",
-            "the token's issuer is not trusted here",
-        )),
-    }
+    let (claims, tenant) = if iss.as_deref() == Some(app.auth.issuer()) || iss.is_none() {
+        (app.auth.verify(token).await?, DEFAULT_TENANT)
+    } else {
+        match app
+            .tenants
+            .iter()
+            .find(|t| Some(t.issuer.as_str()) == iss.as_deref())
+        {
+            Some(t) => (t.verifier.verify(token).await?, t.name.as_str()),
+            None => {
+                return Err(Error::invalid_token(
+                    "unknown_issuer",
+                    "the token's issuer is not trusted here",
+                ));
+            }
+        }
+    };
+    let policies = app
+        .live
+        .snapshot()
+        .set_for(tenant)
+        .ok_or_else(|| Error::internal("a tenant has no policy set"))?;
+    Ok((claims, tenant, policies))
 }
 
 fn status_for(e: &Error) -> StatusCode {
@@ -233,7 +240,7 @@ async fn handle(app: &Arc<App>, req: Request) -> Result<Response, Error> {
         .or(claims.sub.as_deref())
         .unwrap_or("unknown");
     let mut resolved = Resolved::new();
-    for pattern in wildcards_to_resolve(&classified, policies) {
+    for pattern in wildcards_to_resolve(&classified, &policies) {
         resolved.insert(pattern.to_owned(), resolve(app, pattern).await?);
     }
     let who = Principal {
@@ -241,7 +248,7 @@ async fn handle(app: &Arc<App>, req: Request) -> Result<Response, Error> {
         tenant,
         scopes: &scopes,
     };
-    let decision = authorize(&classified, &who, policies, method, &resolved);
+    let decision = authorize(&classified, &who, &policies, method, &resolved);
     app.metrics.decision(decision.is_ok());
     decision?;
     let scope_names: Vec<String> = scopes.iter().map(ToString::to_string).collect();

@@ -460,3 +460,182 @@ async fn own_tokens_token_search_revoke_then_401() {
     assert_eq!(s, 401, "{v}");
     assert_eq!(v["error"], "invalid_token");
 }
+
+/// A client `my-agent` / `s3cret` allowed `read:xp-*`, and the admin client.
+fn agent_and_admin() -> String {
+    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("s3cret").unwrap();
+    let admin = oauth4os_proxy::auth::AuthServer::hash_secret("admin-secret-0123456789").unwrap();
+    format!(
+        "[[authorization_server.clients]]\nid = \"my-agent\"\nsecret_hash = \"{hash}\"\nscopes = \"read:xp-*\"\n\n[authorization_server.admin]\nsecret_hash = \"{admin}\"\n"
+    )
+}
+
+async fn own_token(proxy: &Proxy, id: &str, secret: &str, scope: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/token", proxy.url))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .value()
+        .await;
+    v["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"))
+        .to_owned()
+}
+
+async fn admin_call(
+    proxy: &Proxy,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", proxy.url),
+        )
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn admin_policies_apply_to_the_next_request_without_a_restart() {
+    seed().await;
+    let proxy = start_proxy(&opensearch(), &agent_and_admin()).await;
+    let token = own_token(&proxy, "my-agent", "s3cret", "read:xp-*").await;
+    let admin = own_token(
+        &proxy,
+        "oauth4os-admin",
+        "admin-secret-0123456789",
+        "oauth4os:admin",
+    )
+    .await;
+    let (s, _, v) = call(&proxy, "GET", "/xp-secret/_search", Some(&token), "").await;
+    assert_eq!(s, 200, "{v}");
+
+    // A policy that does not validate is refused and changes nothing.
+    let bad = json!({"policy": "forbid (principal, action, resource) when { resource.name like \"xp-secret*\" };"});
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "PUT",
+        "/admin/policies/no-secret",
+        Some(bad),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("admin:no-secret"),
+        "{v}"
+    );
+    let (s, _, _) = call(&proxy, "GET", "/xp-secret/_search", Some(&token), "").await;
+    assert_eq!(s, 200);
+
+    // A valid forbid wins over the scope at once, also behind a wildcard.
+    let good = json!({"policy": "forbid (principal, action, resource is OAuth4os::Index) when { resource.name like \"xp-secret*\" };"});
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "PUT",
+        "/admin/policies/no-secret",
+        Some(good),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    for path in ["/xp-secret/_search", "/xp-*/_search"] {
+        let (s, _, v) = call(&proxy, "GET", path, Some(&token), "").await;
+        assert_eq!(s, 403, "{path}: {v}");
+    }
+    let (s, _, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&token), "").await;
+    assert_eq!(s, 200, "{v}");
+    let (_, list) = admin_call(&proxy, &admin, "GET", "/admin/policies", None).await;
+    assert_eq!(list["policies"][0]["name"], "no-secret");
+
+    // Deleting it restores access, again without a restart.
+    let (s, _) = admin_call(&proxy, &admin, "DELETE", "/admin/policies/no-secret", None).await;
+    assert_eq!(s, 204);
+    let (s, _, _) = call(&proxy, "GET", "/xp-secret/_search", Some(&token), "").await;
+    assert_eq!(s, 200);
+    let (s, _) = admin_call(&proxy, &admin, "DELETE", "/admin/policies/no-secret", None).await;
+    assert_eq!(s, 404);
+    // The resource side refuses the admin token, and the admin API refuses the client token.
+    let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&admin), "").await;
+    assert_eq!(s, 401);
+    let (s, _) = admin_call(&proxy, &token, "GET", "/admin/policies", None).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn admin_scope_mappings_change_the_roles_sent_upstream() {
+    let (upstream, seen) = recording_upstream().await;
+    let proxy = start_proxy(&upstream, &agent_and_admin()).await;
+    let token = own_token(&proxy, "my-agent", "s3cret", "read:xp-logs-a").await;
+    let admin = own_token(
+        &proxy,
+        "oauth4os-admin",
+        "admin-secret-0123456789",
+        "oauth4os:admin",
+    )
+    .await;
+    let roles = |seen: &Arc<Mutex<Vec<reqwest::header::HeaderMap>>>| {
+        seen.lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .get("x-proxy-roles")
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        roles(&seen).as_deref(),
+        Some("logs_reader"),
+        "the configuration's mapping"
+    );
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "PUT",
+        "/admin/scope-mappings/read:xp-logs-a",
+        Some(json!({"roles": ["app_reader"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "PUT",
+        "/admin/scope-mappings/read:xp-logs-a",
+        Some(json!({"roles": ["a,all_access"]})),
+    )
+    .await;
+    assert_eq!(s, 400, "a comma would smuggle a role: {v}");
+    let (_, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!(roles(&seen).as_deref(), Some("app_reader,logs_reader"));
+    let (_, list) = admin_call(&proxy, &admin, "GET", "/admin/scope-mappings", None).await;
+    assert_eq!(list["mappings"].as_array().unwrap().len(), 2, "{list}");
+    let (s, _) = admin_call(
+        &proxy,
+        &admin,
+        "DELETE",
+        "/admin/scope-mappings/read:xp-logs-a",
+        None,
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (_, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!(roles(&seen).as_deref(), Some("logs_reader"));
+    let (_, tenants) = admin_call(&proxy, &admin, "GET", "/admin/tenants", None).await;
+    assert_eq!(tenants["tenants"][0]["name"], "default");
+}

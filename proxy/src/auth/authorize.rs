@@ -341,6 +341,11 @@ impl AuthServer {
         }
     }
 
+    /// Whether users of `tenant` can sign in (the authorization-code flow).
+    pub fn has_login(&self, tenant: &str) -> bool {
+        self.login_for(tenant).is_some()
+    }
+
     fn login_for(&self, tenant: &str) -> Option<Arc<LoginProvider>> {
         self.logins
             .read()

@@ -55,6 +55,11 @@ impl AuthServer {
         }
     }
 
+    /// The tenants whose tokens are trusted as exchange subjects.
+    pub fn subject_issuers(&self) -> Vec<SubjectIssuer> {
+        self.subjects.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
     fn subject_issuer(&self, iss: &str) -> Option<SubjectIssuer> {
         self.subjects
             .read()

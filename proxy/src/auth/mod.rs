@@ -82,6 +82,8 @@ pub struct AuthServer {
     logins: RwLock<Vec<Arc<LoginProvider>>>,
     /// Authorization requests awaiting login or consent.
     pending: authorize::PendingSet,
+    /// The proxy's live policies and mappings, for the admin API.
+    live: RwLock<Option<Arc<crate::policies::LivePolicies>>>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -96,7 +98,7 @@ impl std::fmt::Debug for AuthServer {
 
 /// Runs start-up work on a private single-threaded runtime on its own thread, so that the
 /// synchronous [`AuthServer::open`] works both inside and outside a tokio runtime.
-fn run_start_up<T: Send>(work: impl Future<Output = Result<T>> + Send) -> Result<T> {
+pub(crate) fn run_start_up<T: Send>(work: impl Future<Output = Result<T>> + Send) -> Result<T> {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -219,6 +221,7 @@ impl AuthServer {
             subjects: RwLock::new(Vec::new()),
             logins: RwLock::new(Vec::new()),
             pending: authorize::PendingSet::default(),
+            live: RwLock::new(None),
         }))
     }
 
@@ -296,6 +299,17 @@ impl AuthServer {
     fn is_admin_audience(&self, claims: &Claims) -> bool {
         let admin_aud = self.cfg.admin_audience();
         claims.aud.iter().any(|a| a == &admin_aud)
+    }
+
+    /// Lets the admin API change these policies and mappings.
+    pub fn attach_policies(&self, live: Arc<crate::policies::LivePolicies>) {
+        if let Ok(mut l) = self.live.write() {
+            *l = Some(live);
+        }
+    }
+
+    pub(crate) fn live_policies(&self) -> Option<Arc<crate::policies::LivePolicies>> {
+        self.live.read().ok()?.clone()
     }
 
     /// Whether `id` is the admin client.

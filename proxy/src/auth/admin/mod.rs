@@ -17,6 +17,7 @@
 
 mod clients;
 mod openapi;
+mod policies;
 mod tokens;
 
 use std::sync::Arc;
@@ -101,6 +102,14 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/families/{id}", "revokeRefreshFamily", "Revoke a refresh-token family and its access tokens", None, (204, None), delete(tokens::revoke_family)),
         route(M::GET, "/keys", "listSigningKeys", "List signing keys", None, (200, Some("KeyList")), get(tokens::keys)),
         route(M::POST, "/keys/rotate", "rotateSigningKey", "Start signing with a new key; the old one stays published", None, (200, Some("Key")), post(tokens::rotate_key)),
+        route(M::GET, "/policies", "listPolicies", "List the Cedar policies added through this API", None, (200, Some("PolicyList")), get(policies::list_policies)),
+        route(M::GET, "/policies/{id}", "getPolicy", "Get one policy", None, (200, Some("Policy")), get(policies::show_policy)),
+        route(M::PUT, "/policies/{id}", "putPolicy", "Create or replace a Cedar policy; validated first, live on the next request", Some("PolicySpec"), (200, Some("Policy")), put(policies::put_policy)),
+        route(M::DELETE, "/policies/{id}", "deletePolicy", "Delete a policy", None, (204, None), delete(policies::delete_policy)),
+        route(M::GET, "/scope-mappings", "listScopeMappings", "List scope → role mappings (configuration and API)", None, (200, Some("MappingList")), get(policies::list_mappings)),
+        route(M::PUT, "/scope-mappings/{id}", "putScopeMapping", "Create or replace the roles of a scope", Some("MappingSpec"), (200, Some("Mapping")), put(policies::put_mapping)),
+        route(M::DELETE, "/scope-mappings/{id}", "deleteScopeMapping", "Delete a scope mapping made through this API", None, (204, None), delete(policies::delete_mapping)),
+        route(M::GET, "/tenants", "listTenants", "List tenants: the built-in issuer and each OpenID provider", None, (200, Some("TenantList")), get(policies::tenants)),
         route(M::GET, "/audit", "queryAudit", "Audit events, newest first (filters: kind, client_id, since, limit)", None, (200, Some("AuditList")), get(tokens::audit)),
         route(M::GET, "/openapi.json", "openapi", "This document", None, (200, None), get(openapi::document)),
     ]

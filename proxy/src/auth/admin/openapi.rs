@@ -119,6 +119,40 @@ fn schemas() -> Value {
             },
         },
         "AuditList": list("events", "AuditEvent"),
+        "PolicySpec": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["policy"],
+            "properties": { "tenant": { "type": "string" }, "policy": { "type": "string", "description": "Cedar" } },
+        },
+        "Policy": {
+            "type": "object",
+            "properties": { "name": { "type": "string" }, "tenant": { "type": "string" }, "policy": { "type": "string" } },
+        },
+        "PolicyList": list("policies", "Policy"),
+        "MappingSpec": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["roles"],
+            "properties": { "roles": { "type": "array", "items": { "type": "string" }, "minItems": 1 } },
+        },
+        "Mapping": {
+            "type": "object",
+            "properties": {
+                "scope": { "type": "string" },
+                "roles": { "type": "array", "items": { "type": "string" } },
+                "source": { "enum": ["config", "api"] },
+            },
+        },
+        "MappingList": list("mappings", "Mapping"),
+        "Tenant": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string" }, "issuer": { "type": "string" },
+                "login": { "type": "boolean" }, "policies": { "type": "integer" },
+            },
+        },
+        "TenantList": list("tenants", "Tenant"),
     })
 }
 

@@ -361,6 +361,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Client cut-offs that have not expired by `now`.
     fn client_cutoffs(&self, now: i64) -> StoreFuture<'_, Vec<ClientCutoff>>;
 
+    /// Policies stored through the admin API: (name, tenant, Cedar text).
+    fn admin_policies(&self) -> StoreFuture<'_, Vec<(String, String, String)>>;
+    /// Adds or replaces an admin policy and writes `event`, in one transaction.
+    fn put_admin_policy(
+        &self,
+        name: String,
+        tenant: String,
+        text: String,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, ()>;
+    /// Deletes an admin policy and writes `event`; whether it existed.
+    fn delete_admin_policy(&self, name: String, event: AuditEvent) -> StoreFuture<'_, bool>;
+    /// Scope mappings stored through the admin API: (scope, roles).
+    fn admin_mappings(&self) -> StoreFuture<'_, Vec<(String, Vec<String>)>>;
+    /// Adds or replaces an admin scope mapping and writes `event`.
+    fn put_admin_mapping(
+        &self,
+        scope: String,
+        roles: Vec<String>,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, ()>;
+    /// Deletes an admin scope mapping and writes `event`; whether it existed.
+    fn delete_admin_mapping(&self, scope: String, event: AuditEvent) -> StoreFuture<'_, bool>;
+
     /// Stores a new authorization code.
     fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()>;
     /// Marks a code used, atomically: the first redemption gets it, later ones learn of the replay.

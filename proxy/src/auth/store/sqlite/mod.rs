@@ -297,6 +297,41 @@ impl Store for SqliteStore {
         Box::pin(async move { self.read(|c| tokens::cutoffs(c, now)) })
     }
 
+    fn admin_policies(&self) -> StoreFuture<'_, Vec<(String, String, String)>> {
+        Box::pin(async move { self.read(tokens::admin_policies) })
+    }
+
+    fn put_admin_policy(
+        &self,
+        name: String,
+        tenant: String,
+        text: String,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| tokens::put_admin_policy(c, &name, &tenant, &text, &event))
+    }
+
+    fn delete_admin_policy(&self, name: String, event: AuditEvent) -> StoreFuture<'_, bool> {
+        self.write(move |c| tokens::delete_admin_policy(c, &name, &event))
+    }
+
+    fn admin_mappings(&self) -> StoreFuture<'_, Vec<(String, Vec<String>)>> {
+        Box::pin(async move { self.read(tokens::admin_mappings) })
+    }
+
+    fn put_admin_mapping(
+        &self,
+        scope: String,
+        roles: Vec<String>,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, ()> {
+        self.write(move |c| tokens::put_admin_mapping(c, &scope, &roles, &event))
+    }
+
+    fn delete_admin_mapping(&self, scope: String, event: AuditEvent) -> StoreFuture<'_, bool> {
+        self.write(move |c| tokens::delete_admin_mapping(c, &scope, &event))
+    }
+
     fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()> {
         self.write(move |c| tokens::put_code(c, &code))
     }

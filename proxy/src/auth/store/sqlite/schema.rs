@@ -93,6 +93,17 @@ const MIGRATIONS: &[&str] = &[
         access_exp INTEGER
     ) STRICT;
     CREATE INDEX authorization_codes_exp ON authorization_codes (expires_at);
+    CREATE TABLE admin_policies (
+        name TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        text TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE admin_scope_mappings (
+        scope TEXT PRIMARY KEY,
+        roles TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
     CREATE TABLE consents (
         subject TEXT NOT NULL,
         client_id TEXT NOT NULL,

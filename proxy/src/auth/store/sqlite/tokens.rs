@@ -453,3 +453,105 @@ pub(super) fn put_consent(
     .map(|_| ())
     .map_err(db_err("write consent"))
 }
+
+pub(super) fn admin_policies(conn: &Connection) -> Result<Vec<(String, String, String)>> {
+    conn.prepare_cached("SELECT name, tenant, text FROM admin_policies ORDER BY name")
+        .and_then(|mut s| {
+            s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(db_err("read admin policies"))
+}
+
+pub(super) fn put_admin_policy(
+    conn: &mut Connection,
+    name: &str,
+    tenant: &str,
+    text: &str,
+    event: &AuditEvent,
+) -> Result<()> {
+    let tx = immediate(conn)?;
+    tx.execute(
+        "INSERT INTO admin_policies (name, tenant, text, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (name) DO UPDATE SET tenant = ?2, text = ?3, updated_at = ?4",
+        params![name, tenant, text, event.at],
+    )
+    .map_err(db_err("write admin policy"))?;
+    insert_audit(&tx, event)?;
+    tx.commit().map_err(db_err("commit"))
+}
+
+/// Deletes a row of `table` keyed by `column` and writes the event; whether it existed.
+fn delete_keyed(conn: &mut Connection, sql: &str, key: &str, event: &AuditEvent) -> Result<bool> {
+    let tx = immediate(conn)?;
+    let n = tx.execute(sql, [key]).map_err(db_err("delete"))?;
+    if n > 0 {
+        insert_audit(&tx, event)?;
+    }
+    tx.commit().map_err(db_err("commit"))?;
+    Ok(n > 0)
+}
+
+pub(super) fn delete_admin_policy(
+    conn: &mut Connection,
+    name: &str,
+    event: &AuditEvent,
+) -> Result<bool> {
+    delete_keyed(
+        conn,
+        "DELETE FROM admin_policies WHERE name = ?1",
+        name,
+        event,
+    )
+}
+
+pub(super) fn admin_mappings(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+    let rows: Vec<(String, String)> = conn
+        .prepare_cached("SELECT scope, roles FROM admin_scope_mappings ORDER BY scope")
+        .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+        .map_err(db_err("read admin scope mappings"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(scope, roles)| {
+            (
+                scope,
+                roles
+                    .split(',')
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        })
+        .collect())
+}
+
+pub(super) fn put_admin_mapping(
+    conn: &mut Connection,
+    scope: &str,
+    roles: &[String],
+    event: &AuditEvent,
+) -> Result<()> {
+    let tx = immediate(conn)?;
+    // Roles never contain commas (they travel comma-separated in `x-proxy-roles`).
+    tx.execute(
+        "INSERT INTO admin_scope_mappings (scope, roles, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (scope) DO UPDATE SET roles = ?2, updated_at = ?3",
+        params![scope, roles.join(","), event.at],
+    )
+    .map_err(db_err("write admin scope mapping"))?;
+    insert_audit(&tx, event)?;
+    tx.commit().map_err(db_err("commit"))
+}
+
+pub(super) fn delete_admin_mapping(
+    conn: &mut Connection,
+    scope: &str,
+    event: &AuditEvent,
+) -> Result<bool> {
+    delete_keyed(
+        conn,
+        "DELETE FROM admin_scope_mappings WHERE scope = ?1",
+        scope,
+        event,
+    )
+}
