@@ -1,0 +1,255 @@
+//! `kill -9` loses nothing the proxy acknowledged: the real binary is SIGKILLed and restarted
+//! on the same store; refresh tokens, rotations, revocations, keys, admin-made clients and
+//! policies are all still there, and reuse of a rotated refresh token is still detected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const KEK: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const ADMIN_SECRET: &str = "crash-admin-secret-0123456789";
+
+struct Proxy {
+    child: Child,
+    url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(config: &std::path::Path, url: &str) -> Proxy {
+    let child = Command::new(env!("CARGO_BIN_EXE_oauth4os-proxy"))
+        .arg("--config")
+        .arg(config)
+        .env("OAUTH4OS_KEY_ENCRYPTION_KEY", KEK)
+        .env("OAUTH4OS_ADMIN_CLIENT_SECRET", ADMIN_SECRET)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{url}/health")).await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the proxy did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Proxy {
+        child,
+        url: url.to_owned(),
+    }
+}
+
+impl Proxy {
+    /// SIGKILL: no shutdown hook, no flush, no goodbye.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+async fn post(url: &str, basic: (&str, &str), form: &[(&str, &str)]) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .basic_auth(basic.0, Some(basic.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_nothing_that_was_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("agent-secret").unwrap();
+    let config = dir.path().join("oauth4os.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+listen = "127.0.0.1:{port}"
+public_url = "{url}"
+
+[upstream]
+url = "http://127.0.0.1:9"
+
+[authorization_server]
+issuer = "{url}"
+audiences = ["{url}"]
+store_path = "store.db"
+
+[[authorization_server.clients]]
+id = "agent"
+secret_hash = "{hash}"
+scopes = "read:logs-*"
+grant_types = ["client_credentials", "refresh_token"]
+"#
+        ),
+    )
+    .unwrap();
+    let token_url = format!("{url}/oauth/token");
+    let agent = ("agent", "agent-secret");
+
+    let p = start(&config, &url).await;
+    let jwks_before: Value = reqwest::get(format!("{url}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (_, first) = post(&token_url, agent, &[("grant_type", "client_credentials")]).await;
+    let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let (s, second) = post(
+        &token_url,
+        agent,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+    )
+    .await;
+    assert_eq!(s, 200, "{second}");
+    let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
+    let revoked = second["access_token"].as_str().unwrap().to_owned();
+    let (s, _) = post(
+        &format!("{url}/oauth/revoke"),
+        agent,
+        &[("token", &revoked)],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, admin) = post(
+        &token_url,
+        ("oauth4os-admin", ADMIN_SECRET),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let made: Value = c
+        .post(format!("{url}/admin/clients"))
+        .bearer_auth(&admin)
+        .json(&json!({"client_id": "api-made", "scopes": ["read:logs-a"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_secret = made["client_secret"].as_str().unwrap().to_owned();
+    let policy = json!({"policy": "forbid (principal, action, resource is OAuth4os::Index) when { resource.name like \"logs-secret*\" };"});
+    let r = c
+        .put(format!("{url}/admin/policies/no-secret"))
+        .bearer_auth(&admin)
+        .json(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+
+    p.kill_9();
+    let p = start(&config, &url).await;
+
+    // Keys survived: the same JWKS, and the revoked token is still refused.
+    let jwks_after: Value = reqwest::get(format!("{url}/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks_before, jwks_after);
+    let (_, intro) = post(
+        &format!("{url}/oauth/introspect"),
+        agent,
+        &[("token", &revoked)],
+    )
+    .await;
+    assert_eq!(intro, json!({"active": false}));
+    // The admin API's work survived: the client authenticates, the policy is listed.
+    let (s, _) = post(
+        &token_url,
+        ("api-made", &api_secret),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, admin2) = post(
+        &token_url,
+        ("oauth4os-admin", ADMIN_SECRET),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    let policies: Value = c
+        .get(format!("{url}/admin/policies"))
+        .bearer_auth(admin2["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(policies["policies"][0]["name"], "no-secret");
+    // The rotation survived: rt2 works once; rt1 is a reuse that kills the family.
+    let (s, third) = post(
+        &token_url,
+        agent,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
+    )
+    .await;
+    assert_eq!(s, 200, "{third}");
+    let rt3 = third["refresh_token"].as_str().unwrap().to_owned();
+    let (s, reuse) = post(
+        &token_url,
+        agent,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
+    )
+    .await;
+    assert_eq!((s, reuse["error"].as_str()), (400, Some("invalid_grant")));
+    let (_, dead) = post(
+        &token_url,
+        agent,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt3)],
+    )
+    .await;
+    assert_eq!(
+        dead["error"], "invalid_grant",
+        "reuse revoked the whole family"
+    );
+
+    // Once more, right after that reuse: the family revocation is durable too.
+    p.kill_9();
+    let p = start(&config, &url).await;
+    let (_, dead) = post(
+        &token_url,
+        agent,
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt3)],
+    )
+    .await;
+    assert_eq!(dead["error"], "invalid_grant");
+    let (_, intro) = post(
+        &format!("{url}/oauth/introspect"),
+        agent,
+        &[("token", third["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(intro, json!({"active": false}));
+    p.kill_9();
+}
