@@ -19,7 +19,6 @@ const ADMIN_SECRET: &str = "crash-admin-secret-0123456789";
 
 struct Proxy {
     child: Child,
-    url: String,
 }
 
 fn free_port() -> u16 {
@@ -52,10 +51,7 @@ async fn start(config: &std::path::Path, url: &str) -> Proxy {
         assert!(Instant::now() < deadline, "the proxy did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Proxy {
-        child,
-        url: url.to_owned(),
-    }
+    Proxy { child }
 }
 
 impl Proxy {
