@@ -1,7 +1,8 @@
 # oauth4os — one command per task. CI runs exactly these (see .ci/run).
 #
 #   make test      every test: lints, unit/property tests, Wycheproof, conformance vectors,
-#                  real-provider integration tests, the real OpenSearch harness check
+#                  real-provider integration tests, the real OpenSearch harness check, and the
+#                  Python (pytest) and Node (node:test) SDK suites against the real peers
 #   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
 #   make vectors   regenerate core/conformance/vectors.json
 #   make bench     the criterion benchmarks recorded in BENCHMARKS.md
@@ -13,7 +14,7 @@ CARGO ?= cargo
 OIDC_DIR := .ci/harness/oidc
 OPENSEARCH := bash .ci/harness/opensearch.sh
 
-.PHONY: test lint rust-test harness-test peers vectors bench demo demo-stop fmt clean
+.PHONY: test lint rust-test harness-test peers sdk-deps vectors bench demo demo-stop fmt clean
 
 test: lint rust-test harness-test
 
@@ -30,7 +31,13 @@ $(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
 rust-test: peers
 	$(CARGO) test --workspace --locked
 
-harness-test: peers
+# The SDKs' own tools (a Python venv under ~/.cache/oauth4os, the Node package's dev
+# dependencies); both scripts are idempotent and fast when everything is there.
+sdk-deps:
+	bash sdks/python/ci/install.sh >/dev/null
+	bash sdks/node/ci/install.sh
+
+harness-test: peers sdk-deps
 	bash .ci/harness/smoke.sh
 
 vectors:

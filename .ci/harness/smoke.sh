@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-OpenSearch part of `make test`: starts OpenSearch 2.19 from the cached Maven Central zip
 # on a dedicated loopback port, checks the harness itself (health, index, search), then runs the
-# Rust test that replays the core's request classifier against what OpenSearch really does.
+# Rust test that replays the core's request classifier against what OpenSearch really does, the
+# proxy's real-peer tests and the SDK suites.
 # Always stops OpenSearch again. Prints "N passed, N failed".
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -51,6 +52,22 @@ fi
 
 ci_section "proxy resource side vs real OpenSearch and the real OpenID provider"
 if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+# Each SDK script builds its package, starts its own real proxy and OpenID provider, runs the
+# language's own test runner against this OpenSearch, and stops what it started.
+ci_section "Python SDK (pytest) vs the real proxy, OpenSearch and OpenID provider"
+if OAUTH4OS_OPENSEARCH_URL=$URL bash sdks/python/ci/test.sh; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+ci_section "Node SDK (node:test) vs the real proxy, OpenSearch and OpenID provider"
+if OAUTH4OS_OPENSEARCH_URL=$URL bash sdks/node/ci/test.sh; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))

@@ -1,0 +1,314 @@
+'use strict';
+// oauth4os for Node.js: an idiomatic layer over the native binding (bindings/node). Every rule
+// lives in the Rust core; this file converts options and results and gives errors their classes.
+
+const native = require('./binding.js').load();
+const { version } = require('./package.json');
+
+const PREFIX = native.errorPrefix();
+
+/** Every error of this package: `code` (stable, e.g. `invalid_token`), `reason`, `help`, `retryAfter`. */
+class OAuth4osError extends Error {
+  constructor(message, { code = 'internal', reason = code, help, retryAfter } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.reason = reason;
+    this.help = help;
+    this.retryAfter = retryAfter;
+  }
+}
+
+// One class per core error code. Written out (not generated from the core's list) so that a new
+// core code without a class here fails the test that walks `native.errorCodes()`.
+class InvalidRequestError extends OAuth4osError {}
+class InvalidClientError extends OAuth4osError {}
+class InvalidGrantError extends OAuth4osError {}
+class UnauthorizedClientError extends OAuth4osError {}
+class UnsupportedGrantTypeError extends OAuth4osError {}
+class InvalidScopeError extends OAuth4osError {}
+class InvalidTokenError extends OAuth4osError {}
+class InsufficientScopeError extends OAuth4osError {}
+class AccessDeniedError extends OAuth4osError {}
+class RateLimitedError extends OAuth4osError {}
+class NetworkError extends OAuth4osError {}
+class UpstreamError extends OAuth4osError {}
+class ConfigError extends OAuth4osError {}
+class InternalError extends OAuth4osError {}
+
+const errorClasses = Object.freeze({
+  invalid_request: InvalidRequestError,
+  invalid_client: InvalidClientError,
+  invalid_grant: InvalidGrantError,
+  unauthorized_client: UnauthorizedClientError,
+  unsupported_grant_type: UnsupportedGrantTypeError,
+  invalid_scope: InvalidScopeError,
+  invalid_token: InvalidTokenError,
+  insufficient_scope: InsufficientScopeError,
+  access_denied: AccessDeniedError,
+  rate_limited: RateLimitedError,
+  network: NetworkError,
+  upstream: UpstreamError,
+  config: ConfigError,
+  internal: InternalError,
+});
+
+/** The one place native errors become classes; anything else (e.g. a wrong argument type) passes. */
+function fromNative(err) {
+  if (!(err instanceof Error) || typeof err.message !== 'string' || !err.message.startsWith(PREFIX)) {
+    return err;
+  }
+  let data;
+  try {
+    data = JSON.parse(err.message.slice(PREFIX.length));
+  } catch {
+    return new InternalError('the native error could not be read');
+  }
+  const Class = Object.hasOwn(errorClasses, data.code) ? errorClasses[data.code] : OAuth4osError;
+  return new Class(data.message, {
+    code: data.code,
+    reason: data.reason,
+    help: data.help ?? undefined,
+    retryAfter: data.retry_after ?? undefined,
+  });
+}
+
+function sync(fn) {
+  try {
+    return fn();
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+async function later(fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** camelCase options → the core's snake_case JSON; `undefined` dropped, renames applied. */
+function toConfig(options, renames) {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigError('the options must be an object', { reason: 'bad_config' });
+  }
+  const out = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    out[Object.hasOwn(renames, key) ? renames[key] : snake(key)] = value;
+  }
+  return out;
+}
+
+const CLIENT_RENAMES = { tokenUrl: 'token_endpoint', revocationUrl: 'revocation_endpoint' };
+
+function toToken(json) {
+  const t = JSON.parse(json);
+  const token = { accessToken: t.access_token, tokenType: t.token_type };
+  if (t.expires_in !== undefined) token.expiresIn = t.expires_in;
+  if (t.scope !== undefined) token.scope = t.scope;
+  if (t.refresh_token !== undefined) token.refreshToken = t.refresh_token;
+  if (t.issued_token_type !== undefined) token.issuedTokenType = t.issued_token_type;
+  return token;
+}
+
+function toBody(body) {
+  if (body === undefined || body === null) return undefined;
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (typeof body === 'string') return Buffer.from(body);
+  return Buffer.from(JSON.stringify(body));
+}
+
+class Response {
+  constructor({ status, headers, body }) {
+    this.status = status;
+    this.headers = {};
+    for (const [name, value] of headers) {
+      this.headers[name] = name in this.headers ? `${this.headers[name]}, ${value}` : value;
+    }
+    this.body = body;
+  }
+
+  text() {
+    return this.body.toString('utf8');
+  }
+
+  json() {
+    return JSON.parse(this.text());
+  }
+}
+
+/** A token client: acquires, caches and renews tokens and calls the proxy with them. */
+class Client {
+  #native;
+
+  constructor(options = {}) {
+    const cfg = toConfig(options, CLIENT_RENAMES);
+    if (Array.isArray(cfg.scope)) cfg.scope = cfg.scope.join(' ');
+    this.#native = sync(() => new native.NativeClient(JSON.stringify(cfg)));
+  }
+
+  /** A valid token, from the cache or freshly acquired (one request for any number of callers). */
+  token() {
+    return later(async () => toToken(await this.#native.token()));
+  }
+
+  /** The access token string. */
+  async accessToken() {
+    return (await this.token()).accessToken;
+  }
+
+  /** Acquires a new token unless the cached one was already replaced since `stale` was handed out. */
+  refresh(stale) {
+    return later(async () => toToken(await this.#native.refresh(stale)));
+  }
+
+  /** Forgets the cached token. */
+  invalidate() {
+    sync(() => this.#native.invalidate());
+  }
+
+  /** `method path` through the proxy with the bearer token; a string, Buffer or JSON-able body. */
+  request(method, path, body) {
+    return later(async () => new Response(await this.#native.request(method, path, toBody(body))));
+  }
+
+  /** `POST /<index>/_search` with `query`; answers the parsed response. */
+  search(index, query = {}) {
+    return later(async () => JSON.parse(await this.#native.search(index, JSON.stringify(query))));
+  }
+
+  /** RFC 7009: revokes `token`, or the client's own tokens when omitted. */
+  revoke(token) {
+    return later(() => this.#native.revoke(token));
+  }
+
+  /** RFC 8693 token exchange of `subjectToken` for a (narrower) token of this client. */
+  exchange(subjectToken, { subjectTokenType, scope, resource } = {}) {
+    const s = Array.isArray(scope) ? scope.join(' ') : scope;
+    return later(async () => toToken(
+      await this.#native.exchange(subjectToken, subjectTokenType, s, resource),
+    ));
+  }
+
+  /** Counters: `tokenRequests` sent to the token endpoint. */
+  stats() {
+    return sync(() => ({ ...this.#native.stats() }));
+  }
+}
+
+function toVerifierConfig(options) {
+  const { jwksUri, cacheCapacity, audience, ...rest } = options ?? {};
+  const cfg = toConfig(rest, {});
+  if (audience !== undefined) cfg.audiences = [audience];
+  return { cfg: JSON.stringify(cfg), jwksUri, cacheCapacity };
+}
+
+const FIXED_KEYS = Symbol('fixed keys');
+const nowOf = (opts) => (opts && opts.now !== undefined ? opts.now : undefined);
+
+/** Verifies one issuer's access tokens: keys from its JWKS (discovered) or given; verified-token cache. */
+class Verifier {
+  #native;
+  #fixed;
+
+  /** Discovers the issuer's JWKS: `{issuer, audience | audiences, algorithms, leeway, requiredTyp, jwksUri}`. */
+  constructor(options) {
+    if (options && options[FIXED_KEYS]) {
+      this.#native = options[FIXED_KEYS];
+      this.#fixed = true;
+      return;
+    }
+    const { cfg, jwksUri, cacheCapacity } = toVerifierConfig(options);
+    this.#native = sync(() => native.NativeVerifier.withJwks(cfg, jwksUri, cacheCapacity));
+    this.#fixed = false;
+  }
+
+  /** A verifier over the given JWKS (object or JSON string); it never does I/O. */
+  static fromJwks(jwks, options) {
+    const { cfg, cacheCapacity } = toVerifierConfig(options);
+    const doc = typeof jwks === 'string' ? jwks : JSON.stringify(jwks);
+    return new Verifier({ [FIXED_KEYS]: sync(() => native.NativeVerifier.withKeys(cfg, doc, cacheCapacity)) });
+  }
+
+  /** The token's claims, or a rejection with the reason (`InvalidTokenError` and friends). */
+  async verify(token, options) {
+    if (this.#fixed) return this.verifySync(token, options);
+    const now = nowOf(options);
+    const hit = sync(() => this.#native.cached(token, now));
+    if (hit !== null) return JSON.parse(hit);
+    return later(async () => JSON.parse(await this.#native.verify(token, now)));
+  }
+
+  /** Synchronous verification, for verifiers made with `fromJwks`. */
+  verifySync(token, options) {
+    if (!this.#fixed) {
+      throw new ConfigError('synchronous verification needs fixed keys (Verifier.fromJwks)', {
+        reason: 'needs_fixed_keys',
+      });
+    }
+    return JSON.parse(sync(() => this.#native.verifySync(token, nowOf(options))));
+  }
+
+  /** Forgets cached verifications of tokens with this `jti` (call it on revocation). */
+  revokeJti(jti) {
+    sync(() => this.#native.revokeJti(jti));
+  }
+}
+
+const joined = (s) => (Array.isArray(s) ? s.join(' ') : s);
+
+/** Scope helpers over the core's grammar (`read:logs-*`). */
+const scopes = Object.freeze({
+  /** The normal form of a space-separated scope list (throws `InvalidScopeError`). */
+  normalize: (s) => sync(() => native.scopeNormalize(joined(s))),
+  /** Whether `granted` allows `action` (`read`, `write`, `admin`, ...) on `target`. */
+  allows: (granted, action, target) => sync(() => native.scopeAllows(joined(granted), action, target)),
+  /** Whether every scope of `requested` is within `ceiling`. */
+  isWithin: (requested, ceiling) => sync(() => native.scopeIsWithin(joined(requested), joined(ceiling))),
+  /** What may be granted of `requested` under `allowed` (throws `InvalidScopeError` when it exceeds it). */
+  attenuate: (requested, allowed) => sync(() => native.scopeAttenuate(joined(requested), joined(allowed))),
+});
+
+/** The endpoint and every access an OpenSearch request needs; `path` may carry `?query`. */
+function classify(method, path, body) {
+  const q = path.indexOf('?');
+  const [p, query] = q === -1 ? [path, undefined] : [path.slice(0, q), path.slice(q + 1)];
+  return JSON.parse(sync(() => native.classify(method, p, query, toBody(body))));
+}
+
+const errorCodes = Object.freeze(native.errorCodes());
+
+// Shorthand properties only, so Node's ESM loader sees every named export.
+module.exports = {
+  version,
+  Client,
+  Verifier,
+  Response,
+  scopes,
+  classify,
+  errorCodes,
+  errorClasses,
+  OAuth4osError,
+  InvalidRequestError,
+  InvalidClientError,
+  InvalidGrantError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  InvalidScopeError,
+  InvalidTokenError,
+  InsufficientScopeError,
+  AccessDeniedError,
+  RateLimitedError,
+  NetworkError,
+  UpstreamError,
+  ConfigError,
+  InternalError,
+};
+// For this package's own tests: the raw addon and the error translation.
+Object.defineProperty(module.exports, Symbol.for('oauth4os.private'), { value: { native, fromNative } });
