@@ -256,6 +256,27 @@ impl LivePolicies {
         self.build(policies, mappings)
     }
 
+    /// Builds the state a restored store describes, without installing it.
+    pub fn rebuild(
+        &self,
+        policies: &[(String, String, String)],
+        mappings: &[(String, Vec<String>)],
+    ) -> Result<Snapshot> {
+        let policies = policies
+            .iter()
+            .map(|(name, tenant, text)| {
+                (
+                    name.clone(),
+                    AdminPolicy {
+                        tenant: tenant.clone(),
+                        text: text.clone(),
+                    },
+                )
+            })
+            .collect();
+        self.build(policies, mappings.iter().cloned().collect())
+    }
+
     /// Makes `snapshot` the one requests are decided with.
     pub fn install(&self, snapshot: Snapshot) {
         let snap = Arc::new(snapshot);

@@ -414,6 +414,13 @@ impl AuthServer {
         self.store
             .audit(AuditEvent::new(now, "signing_key_rotated", None, detail))
             .await?;
+        self.reload_keys(now).await?;
+        tracing::info!(%kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    /// Rebuilds the key ring and the verifier from the store's signing keys.
+    async fn reload_keys(&self, now: i64) -> Result<()> {
         let stored = self.store.signing_keys().await?;
         let ring = KeyRing::from_stored(&stored, &self.kek, now, Self::publish_window(&self.cfg))?;
         let verifier = build_verifier(&self.cfg, &ring)?;
@@ -421,8 +428,67 @@ impl AuthServer {
             *k = Arc::new(ring);
             *v = Arc::new(verifier);
         }
-        tracing::info!(%kid, "signing key rotated");
-        Ok(kid)
+        Ok(())
+    }
+
+    /// Replaces the store with a backup, after checking that it is intact, of a schema this
+    /// proxy knows, that its signing keys decrypt with this proxy's key-encryption key and that
+    /// its admin policies still build. A refused backup changes nothing. Afterwards the
+    /// configuration file's clients are synchronised again (the file stays the source of
+    /// truth for them) and every in-memory view (keys, revocations, policies) is reloaded.
+    pub async fn restore(&self, bytes: Vec<u8>, by: &str) -> Result<store::BackupContents> {
+        let now = unix_now();
+        let contents = self.store.inspect_backup(bytes.clone()).await?;
+        KeyRing::from_stored(
+            &contents.keys,
+            &self.kek,
+            now,
+            Self::publish_window(&self.cfg),
+        )
+        .map_err(|_| {
+            Error::invalid_request(
+                "bad_backup",
+                "the backup's signing keys do not decrypt with this proxy's key-encryption key",
+            )
+        })?;
+        let live = self.live_policies();
+        let next_policies = match &live {
+            Some(l) => Some(l.rebuild(&contents.admin_policies, &contents.admin_mappings)?),
+            None => None,
+        };
+        self.store.restore(bytes).await?;
+        let records = self
+            .cfg
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.to_record(i))
+            .collect::<Result<Vec<_>>>()?;
+        self.store.sync_config_clients(records, now).await?;
+        self.reload_keys(now).await?;
+        let cutoff = revoke::expired_before(now);
+        self.revoked.purge(i64::MAX);
+        self.revoked
+            .extend(self.store.revoked_access_tokens(cutoff).await?);
+        let cutoffs: HashMap<String, i64> = self
+            .store
+            .client_cutoffs(now)
+            .await?
+            .into_iter()
+            .map(|c| (c.client_id, c.issued_before))
+            .collect();
+        if let Ok(mut c) = self.cutoffs.write() {
+            *c = cutoffs;
+        }
+        if let (Some(l), Some(next)) = (live, next_policies) {
+            l.install(next);
+        }
+        let detail = json!({ "by": by, "schema_version": contents.schema_version, "clients": contents.clients });
+        self.store
+            .audit(AuditEvent::new(now, "store_restored", None, detail))
+            .await?;
+        tracing::warn!(by = %by, "auth store restored from a backup");
+        Ok(contents)
     }
 
     /// Rotates the signing key when `signing_key_rotation_secs` is set and the current key is

@@ -15,6 +15,7 @@
     reason = "handlers answer errors as ready responses, built once per failed admin call"
 )]
 
+mod backup;
 mod clients;
 mod openapi;
 mod policies;
@@ -111,6 +112,8 @@ pub fn routes() -> Vec<Route> {
         route(M::DELETE, "/scope-mappings/{id}", "deleteScopeMapping", "Delete a scope mapping made through this API", None, (204, None), delete(policies::delete_mapping)),
         route(M::GET, "/tenants", "listTenants", "List tenants: the built-in issuer and each OpenID provider", None, (200, Some("TenantList")), get(policies::tenants)),
         route(M::GET, "/audit", "queryAudit", "Audit events, newest first (filters: kind, client_id, since, limit)", None, (200, Some("AuditList")), get(tokens::audit)),
+        route(M::GET, "/backup", "backupStore", "The whole store as one SQLite file (application/vnd.sqlite3)", None, (200, None), get(backup::backup)),
+        route(M::POST, "/restore", "restoreStore", "Replace the store with a backup file (body: the SQLite file); a backup whose keys do not decrypt or whose policies do not build is refused", None, (200, None), post(backup::restore).layer(axum::extract::DefaultBodyLimit::max(backup::MAX_BACKUP))),
         route(M::GET, "/openapi.json", "openapi", "This document", None, (200, None), get(openapi::document)),
     ]
 }

@@ -279,6 +279,21 @@ pub enum Redeemed {
     Unknown,
 }
 
+/// What a backup holds, read without installing it.
+#[derive(Debug, Clone, Default)]
+pub struct BackupContents {
+    /// Its schema version.
+    pub schema_version: i64,
+    /// Its signing keys.
+    pub keys: Vec<StoredKey>,
+    /// Its admin policies: (name, tenant, text).
+    pub admin_policies: Vec<(String, String, String)>,
+    /// Its admin scope mappings.
+    pub admin_mappings: Vec<(String, Vec<String>)>,
+    /// How many clients it holds.
+    pub clients: usize,
+}
+
 /// What a purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -384,6 +399,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> StoreFuture<'_, ()>;
     /// Deletes an admin scope mapping and writes `event`; whether it existed.
     fn delete_admin_mapping(&self, scope: String, event: AuditEvent) -> StoreFuture<'_, bool>;
+
+    /// A consistent copy of the whole store.
+    fn backup(&self) -> StoreFuture<'_, Vec<u8>>;
+    /// Reads a backup (checking its integrity) without changing this store.
+    fn inspect_backup(&self, bytes: Vec<u8>) -> StoreFuture<'_, BackupContents>;
+    /// Replaces the whole content of this store with the backup's, in one step, then brings
+    /// it to the current schema.
+    fn restore(&self, bytes: Vec<u8>) -> StoreFuture<'_, ()>;
 
     /// Stores a new authorization code.
     fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()>;

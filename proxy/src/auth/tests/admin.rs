@@ -707,3 +707,119 @@ async fn scheduled_rotation_rotates_only_when_the_key_is_old_enough() {
     bad.signing_key_rotation_secs = Some(5);
     assert_eq!(bad.validate().unwrap_err().reason, "invalid_rotation");
 }
+
+async fn restore(h: &Harness, token: &str, bytes: Vec<u8>) -> Reply {
+    let req = Request::post(format!("{PREFIX}/restore"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/vnd.sqlite3")
+        .body(Body::from(bytes))
+        .unwrap();
+    send(&h.router, req).await
+}
+
+async fn backup_bytes(h: &Harness, token: &str) -> Vec<u8> {
+    let req = Request::get(format!("{PREFIX}/backup"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(h.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()[header::CONTENT_TYPE],
+        "application/vnd.sqlite3"
+    );
+    axum::body::to_bytes(resp.into_body(), 1 << 28)
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+#[tokio::test]
+async fn backup_and_restore_round_trip_and_bad_backups_change_nothing() {
+    let h = Harness::new();
+    let admin = h.admin_token().await;
+    h.admin(
+        Method::POST,
+        "/clients",
+        &admin,
+        Some(json!({"client_id": "before", "scopes": ["read:x"]})),
+    )
+    .await;
+    let old_token = h.access_token("ci", "ci-secret").await;
+    let bytes = backup_bytes(&h, &admin).await;
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    h.admin(
+        Method::POST,
+        "/clients",
+        &admin,
+        Some(json!({"client_id": "after", "scopes": ["read:x"]})),
+    )
+    .await;
+    h.admin(Method::POST, "/keys/rotate", &admin, None).await;
+
+    // Refused backups: garbage, a truncated file, another proxy's keys. Nothing changes.
+    // Another proxy's store: the same data model, signing keys sealed with another key.
+    let foreign = {
+        let dir = super::TempDir::new();
+        let cfg = super::config(&dir);
+        let other = tokio::task::spawn_blocking(move || {
+            crate::auth::AuthServer::open(cfg, [9; 32]).unwrap()
+        })
+        .await
+        .unwrap();
+        other.store.backup().await.unwrap()
+    };
+    let truncated = bytes[..bytes.len() / 2].to_vec();
+    for (what, bad) in [
+        ("garbage", b"not a database".to_vec()),
+        ("truncated", truncated),
+        ("foreign keys", foreign),
+    ] {
+        let r = restore(&h, &admin, bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {}", r.text);
+        assert!(
+            r.body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("backup"),
+            "{what}: {}",
+            r.text
+        );
+    }
+    assert!(
+        h.server.store.client("after").await.unwrap().is_some(),
+        "nothing changed"
+    );
+
+    let r = restore(&h, &admin, bytes).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["restored"], true);
+    assert!(h.server.store.client("before").await.unwrap().is_some());
+    assert!(
+        h.server.store.client("after").await.unwrap().is_none(),
+        "made after the backup"
+    );
+    assert_eq!(
+        h.server.store.signing_keys().await.unwrap().len(),
+        1,
+        "the rotation is undone"
+    );
+    h.server
+        .verify(&old_token)
+        .await
+        .expect("tokens signed by the restored key verify");
+    let fresh = h.access_token("ci", "ci-secret").await;
+    h.server.verify(&fresh).await.unwrap();
+    let kinds: Vec<String> = h
+        .server
+        .store
+        .audit_events(5)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"store_restored".to_owned()), "{kinds:?}");
+}

@@ -224,7 +224,7 @@ pub async fn send(router: &Router, req: Request<Body>) -> Reply {
     let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
         .await
         .unwrap();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
     Reply {
         status,

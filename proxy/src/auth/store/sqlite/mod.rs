@@ -17,9 +17,9 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 pub use schema::SCHEMA_VERSION;
 
 use super::{
-    AuditEvent, AuditQuery, AuthorizationCode, ClientCutoff, ClientRecord, FamilySummary,
-    NewRefreshToken, PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti, Store,
-    StoreFuture, StoredKey, SyncReport,
+    AuditEvent, AuditQuery, AuthorizationCode, BackupContents, ClientCutoff, ClientRecord,
+    FamilySummary, NewRefreshToken, PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti,
+    Store, StoreFuture, StoredKey, SyncReport,
 };
 
 /// Read-only connections kept for inline reads.
@@ -181,6 +181,81 @@ fn read_keys(conn: &Connection) -> Result<Vec<StoredKey>> {
     .map_err(db_err("read signing keys"))
 }
 
+/// A file next to the store for one backup or restore, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(store: &Path, what: &str) -> Result<Self> {
+        let tag: [u8; 8] = crate::auth::secrets::random_bytes()?;
+        let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Self(store.with_extension(format!("{what}-{tag}"))))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn bad_backup(why: &str) -> Error {
+    Error::invalid_request("bad_backup", format!("the backup is not usable: {why}"))
+}
+
+fn write_scratch(store: &Path, bytes: &[u8]) -> Result<Scratch> {
+    if bytes.len() < 100 || bytes.get(..16) != Some(b"SQLite format 3\0".as_slice()) {
+        return Err(bad_backup("it is not an SQLite database"));
+    }
+    let scratch = Scratch::new(store, "restore")?;
+    std::fs::write(&scratch.0, bytes)
+        .map_err(|e| Error::internal(format!("auth store: cannot write a scratch file: {e}")))?;
+    restrict_permissions(&scratch.0);
+    Ok(scratch)
+}
+
+/// Opens a backup read-only and checks it: integrity, a schema this proxy knows.
+fn open_backup(path: &Path) -> Result<(Connection, i64)> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(|_| bad_backup("it cannot be opened"))?;
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|_| bad_backup("it is not an SQLite database"))?;
+    if ok != "ok" {
+        return Err(bad_backup("it fails SQLite's integrity check"));
+    }
+    let version = schema::version(&conn).map_err(|_| bad_backup("it is not an oauth4os store"))?;
+    if !(1..=SCHEMA_VERSION).contains(&version) {
+        return Err(bad_backup(&format!(
+            "its schema version is {version}; this proxy reads 1 to {SCHEMA_VERSION}"
+        )));
+    }
+    Ok((conn, version))
+}
+
+fn inspect(path: &Path) -> Result<BackupContents> {
+    let (conn, schema_version) = open_backup(path)?;
+    let corrupt = |_| bad_backup("its tables do not read back");
+    let keys = read_keys(&conn).map_err(corrupt)?;
+    let clients = clients::all(&conn).map_err(corrupt)?.len();
+    // The admin tables arrived with schema 3.
+    let (admin_policies, admin_mappings) = if schema_version >= 3 {
+        (
+            tokens::admin_policies(&conn).map_err(corrupt)?,
+            tokens::admin_mappings(&conn).map_err(corrupt)?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(BackupContents {
+        schema_version,
+        keys,
+        admin_policies,
+        admin_mappings,
+        clients,
+    })
+}
+
 fn add_key(conn: &mut Connection, key: &StoredKey) -> Result<()> {
     let tx = immediate(conn)?;
     tx.execute(
@@ -330,6 +405,44 @@ impl Store for SqliteStore {
 
     fn delete_admin_mapping(&self, scope: String, event: AuditEvent) -> StoreFuture<'_, bool> {
         self.write(move |c| tokens::delete_admin_mapping(c, &scope, &event))
+    }
+
+    fn backup(&self) -> StoreFuture<'_, Vec<u8>> {
+        let path = self.inner.path.clone();
+        self.write(move |c| {
+            let scratch = Scratch::new(&path, "backup")?;
+            let target = scratch.0.display().to_string();
+            c.execute("VACUUM INTO ?1", [&target])
+                .map_err(db_err("backup"))?;
+            std::fs::read(&scratch.0)
+                .map_err(|e| Error::internal(format!("auth store: cannot read the backup: {e}")))
+        })
+    }
+
+    fn inspect_backup(&self, bytes: Vec<u8>) -> StoreFuture<'_, BackupContents> {
+        let path = self.inner.path.clone();
+        self.write(move |_| {
+            let scratch = write_scratch(&path, &bytes)?;
+            inspect(&scratch.0)
+        })
+    }
+
+    fn restore(&self, bytes: Vec<u8>) -> StoreFuture<'_, ()> {
+        let path = self.inner.path.clone();
+        self.write(move |c| {
+            let scratch = write_scratch(&path, &bytes)?;
+            let (src, _) = open_backup(&scratch.0)?;
+            {
+                let backup = rusqlite::backup::Backup::new(&src, c).map_err(db_err("restore"))?;
+                // Every page in one step: the destination changes all at once or not at all.
+                match backup.step(-1).map_err(db_err("restore"))? {
+                    rusqlite::backup::StepResult::Done => {}
+                    _ => return Err(Error::internal("auth store: the restore did not complete")),
+                }
+            }
+            schema::configure_writer(c)?;
+            schema::migrate(c)
+        })
     }
 
     fn put_authorization_code(&self, code: AuthorizationCode) -> StoreFuture<'_, ()> {
