@@ -30,15 +30,55 @@ pub struct TenantRuntime {
     pub verifier: Arc<Verifier>,
 }
 
+/// Builds an upstream HTTP client from the configuration.
+type ClientFactory = dyn Fn() -> reqwest::Result<reqwest::Client> + Send + Sync;
+
+static NEXT_UPSTREAM_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+thread_local! {
+    /// Each serving thread's own upstream clients (by upstream id), so that a request and its
+    /// upstream connection live on one thread: no cross-thread wake-ups on the hot path.
+    static CLIENTS: std::cell::RefCell<std::collections::HashMap<usize, reqwest::Client>> =
+        std::cell::RefCell::default();
+}
+
 /// How the proxy reaches OpenSearch.
-#[derive(Debug)]
 pub struct UpstreamRuntime {
-    /// The HTTP client (rustls; certificate verification unless the `danger_` switch is on).
-    pub client: reqwest::Client,
+    id: usize,
+    make: Box<ClientFactory>,
+    /// Used when a thread cannot build its own client (never expected).
+    fallback: reqwest::Client,
     /// Base URL without a trailing slash.
     pub base: String,
     /// The `Authorization` value the proxy sends upstream, if any.
     pub authorization: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamRuntime")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UpstreamRuntime {
+    /// This thread's client (rustls; certificate verification unless the `danger_` switch is on).
+    pub fn client(&self) -> reqwest::Client {
+        CLIENTS.with(|c| {
+            let mut map = c.borrow_mut();
+            if let Some(client) = map.get(&self.id) {
+                return client.clone();
+            }
+            match (self.make)() {
+                Ok(client) => {
+                    map.insert(self.id, client.clone());
+                    client
+                }
+                Err(_) => self.fallback.clone(),
+            }
+        })
+    }
 }
 
 /// Everything a request needs.
@@ -91,18 +131,15 @@ fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Resul
 fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
     use base64::Engine as _;
     let u = &loaded.config.upstream;
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(u.timeout_secs))
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
-        .tcp_nodelay(true);
     if u.danger_accept_invalid_certs {
         tracing::warn!(
             "upstream TLS certificate verification is DISABLED (danger_accept_invalid_certs)"
         );
-        builder = builder.danger_accept_invalid_certs(true);
     }
+    let danger = u.danger_accept_invalid_certs;
+    let timeout = u.timeout_secs;
+    let mut ca_cert = None;
+    let mut client_identity = None;
     if let Some(ca) = &u.ca_pem {
         let pem = std::fs::read(loaded.path(ca)).map_err(|e| {
             Error::config(
@@ -116,7 +153,7 @@ fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
                 format!("`{}` is not a PEM certificate", ca.display()),
             )
         })?;
-        builder = builder.add_root_certificate(cert);
+        ca_cert = Some(cert);
     }
     if let Some(id) = &u.client_identity_pem {
         let pem = std::fs::read(loaded.path(id)).map_err(|e| {
@@ -131,10 +168,25 @@ fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
                 format!("`{}` must hold a PEM certificate and its key", id.display()),
             )
         })?;
-        builder = builder.identity(identity);
+        client_identity = Some(identity);
     }
-    let client = builder
-        .build()
+    let make = move || {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(timeout))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(64)
+            .tcp_nodelay(true)
+            .danger_accept_invalid_certs(danger);
+        if let Some(c) = &ca_cert {
+            builder = builder.add_root_certificate(c.clone());
+        }
+        if let Some(i) = &client_identity {
+            builder = builder.identity(i.clone());
+        }
+        builder.build()
+    };
+    let fallback = make()
         .map_err(|e| Error::config("upstream", format!("cannot build the upstream client: {e}")))?;
     let password = read_secret(u.password_env.as_ref(), u.password_file.as_ref())?;
     let authorization = match (&u.username, password) {
@@ -145,7 +197,9 @@ fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
         _ => None,
     };
     Ok(UpstreamRuntime {
-        client,
+        id: NEXT_UPSTREAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        make: Box::new(make),
+        fallback,
         base: u.url.get_ref().trim_end_matches('/').to_owned(),
         authorization,
     })

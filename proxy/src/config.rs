@@ -25,6 +25,10 @@ pub struct Config {
     pub listen: Spanned<String>,
     /// The proxy's public base URL: the RFC 9728 `resource` and the default token issuer.
     pub public_url: Spanned<String>,
+    /// Serving threads, each with its own single-threaded runtime and its own listening socket
+    /// (`SO_REUSEPORT`) and upstream connections; default: one per CPU.
+    #[serde(default)]
+    pub workers: Option<Spanned<usize>>,
     /// Largest request body buffered for classification, in bytes (default 10 MiB).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -289,6 +293,11 @@ impl Loaded {
             );
             e
         })?;
+        if let Some(w) = &c.workers
+            && !(1..=256).contains(w.get_ref())
+        {
+            return Err(self.error_at(w, "workers", "must be between 1 and 256"));
+        }
         if c.listen.get_ref().parse::<std::net::SocketAddr>().is_err() {
             return Err(self.error_at(
                 &c.listen,

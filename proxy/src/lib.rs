@@ -10,6 +10,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod policies;
 pub mod tls;
+pub mod workers;
 
 pub use app::{App, router, serve};
 pub use config::Loaded;

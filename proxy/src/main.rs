@@ -63,7 +63,9 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     f.write_all(text.as_bytes())
 }
 
-#[tokio::main]
+// The main thread only waits for signals and runs background tasks; requests are served by
+// the worker threads (see `workers`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .json()
@@ -157,14 +159,21 @@ async fn main() -> ExitCode {
     };
     // Stops with `main`, after the listener has drained.
     let _rotation = app.auth.spawn_key_rotation();
-    let listener = match tokio::net::TcpListener::bind(&listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot listen on {listen}: {e}");
-            return ExitCode::from(1);
+    let addr: std::net::SocketAddr = match listen.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            eprintln!("error: `listen` {listen} is not an address");
+            return ExitCode::from(2);
         }
     };
-    tracing::info!(%listen, tls = tls.is_some(), "oauth4os-proxy listening");
+    let workers = app
+        .loaded
+        .config
+        .workers
+        .as_ref()
+        .map(|w| *w.get_ref())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    tracing::info!(%listen, tls = tls.is_some(), workers, "oauth4os-proxy listening");
     let shutdown = async {
         let ctrl_c = tokio::signal::ctrl_c();
         let mut term =
@@ -178,10 +187,7 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down: draining in-flight requests");
     };
-    let served = match tls {
-        Some(acceptor) => oauth4os_proxy::tls::serve_tls(app, listener, acceptor, shutdown).await,
-        None => oauth4os_proxy::serve(app, listener, shutdown).await,
-    };
+    let served = oauth4os_proxy::workers::serve_workers(app, addr, workers, tls, shutdown).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -17,7 +17,7 @@ pub async fn health() -> Json<Value> {
 
 /// Readiness: OpenSearch answers and the store can be read.
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
-    let mut req = app.upstream.client.get(format!("{}/", app.upstream.base));
+    let mut req = app.upstream.client().get(format!("{}/", app.upstream.base));
     if let Some(a) = &app.upstream.authorization {
         req = req.header(header::AUTHORIZATION, a);
     }

@@ -157,7 +157,7 @@ fn status_for(e: &Error) -> StatusCode {
 /// Asks OpenSearch which concrete indices a pattern names right now.
 async fn resolve(app: &App, pattern: &str) -> Result<Vec<String>, Error> {
     let url = format!("{}{}", app.upstream.base, resolve_path(pattern));
-    let mut req = app.upstream.client.get(url);
+    let mut req = app.upstream.client().get(url);
     if let Some(a) = &app.upstream.authorization {
         req = req.header(header::AUTHORIZATION, a);
     }
@@ -341,7 +341,7 @@ async fn forward(
     let started = Instant::now();
     let resp = app
         .upstream
-        .client
+        .client()
         .request(parts.method.clone(), url)
         .headers(headers)
         .body(body)

@@ -249,3 +249,57 @@ grant_types = ["client_credentials", "refresh_token"]
     assert_eq!(intro, json!({"active": false}));
     p.kill_9();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_on_every_worker_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let config = dir.path().join("oauth4os.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nworkers = 3\n[upstream]\nurl = \"http://127.0.0.1:9\"\n[authorization_server]\nissuer = \"{url}\"\naudiences = [\"{url}\"]\nstore_path = \"store.db\"\n"
+        ),
+    )
+    .unwrap();
+    let mut p = start(&config, &url).await;
+    // Many fresh connections: the kernel spreads them over the three listening sockets.
+    for _ in 0..30 {
+        let c = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap();
+        let r = c.get(format!("{url}/health")).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let meta: Value = reqwest::get(format!("{url}/.well-known/oauth-authorization-server"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(meta["issuer"], url.as_str());
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(p.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = p.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the proxy did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(code.success(), "{code:?}");
+    assert!(
+        reqwest::get(format!("{url}/health")).await.is_err(),
+        "nothing listens any more"
+    );
+}
