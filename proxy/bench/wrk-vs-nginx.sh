@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Throughput and latency of an authenticated _search through oauth4os-proxy vs the same request
-# through nginx `proxy_pass` (no auth), both in front of the same fast upstream (nginx returning
-# a fixed search response), in one run, on loopback.
+# through nginx `proxy_pass` (no auth), both in front of the same fast upstream (a second nginx
+# returning a fixed search response), in one run, on loopback.
+#
+#   WORKERS=N         the proxy's serving threads (default: one per CPU)
+#   NGINX_WORKERS=N   the baseline nginx's worker processes (default: auto, one per CPU)
 #
 #   bash proxy/bench/wrk-vs-nginx.sh            # needs: apt-get install wrk nginx
 #
@@ -16,19 +19,38 @@ ci_need wrk wrk
 ci_need nginx nginx
 
 DUR=${DUR:-10s}
+NGINX_WORKERS=${NGINX_WORKERS:-auto}
 CONNS=${CONNS:-32}
 WORK=$(mktemp -d)
 UP=18081 NGX=18082 PRX=18443
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [[ -f $WORK/nginx.pid ]] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  for f in nginx upstream; do
+    [[ -f $WORK/$f.pid ]] && kill "$(cat "$WORK/$f.pid")" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-cat >"$WORK/nginx.conf" <<NGINX
+# Two nginx instances: the fast upstream (one worker), and the plain forwarding proxy (the
+# baseline, NGINX_WORKERS workers). Separate processes, so the baseline pays the same process hop to the upstream as
+# oauth4os-proxy does (one nginx serving both would answer its own upstream in-process).
+cat >"$WORK/upstream.conf" <<NGINX
 worker_processes 1;
+pid $WORK/upstream.pid;
+error_log $WORK/upstream-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$UP;
+    location / { default_type application/json; return 200 '{"took":1,"timed_out":false,"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_index":"logs-demo","_id":"1","_source":{"level":"error","message":"disk full"}}]}}'; }
+  }
+}
+NGINX
+cat >"$WORK/nginx.conf" <<NGINX
+worker_processes $NGINX_WORKERS;
 pid $WORK/nginx.pid;
 error_log $WORK/error.log;
 events { worker_connections 1024; }
@@ -36,15 +58,12 @@ http {
   access_log off;
   upstream os { server 127.0.0.1:$UP; keepalive 64; }
   server {
-    listen 127.0.0.1:$UP;
-    location / { default_type application/json; return 200 '{"took":1,"timed_out":false,"hits":{"total":{"value":1,"relation":"eq"},"hits":[{"_index":"logs-demo","_id":"1","_source":{"level":"error","message":"disk full"}}]}}'; }
-  }
-  server {
     listen 127.0.0.1:$NGX;
     location / { proxy_pass http://os; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
 NGINX
+nginx -c "$WORK/upstream.conf"
 nginx -c "$WORK/nginx.conf"
 
 ci_section "building the proxy (release)"
@@ -76,6 +95,7 @@ audiences = ["$AUD"]
 scope = "read:logs-*"
 roles = ["logs_reader"]
 TOML
+[[ -n ${WORKERS:-} ]] && sed -i "1i workers = $WORKERS" "$WORK/proxy.toml"
 OAUTH4OS_KEY_ENCRYPTION_KEY=$(head -c32 /dev/urandom | base64) RUST_LOG=warn \
   target/release/oauth4os-proxy --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" &
 PROXY_PID=$!
