@@ -97,7 +97,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The `iss` of a token, read without verification, only to pick the verifier.
-fn unverified_issuer(token: &str) -> Option<String> {
+pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)

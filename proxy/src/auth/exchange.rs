@@ -22,6 +22,7 @@ use super::error::{OAuthError, OAuthResult};
 use super::form::Form;
 use super::store::{AuditEvent, ClientRecord};
 use super::token::{Actor, Minted};
+use crate::pipeline::unverified_issuer;
 
 /// The JWT token type, also accepted for the subject token.
 pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
@@ -35,16 +36,6 @@ pub struct SubjectIssuer {
     pub issuer: String,
     /// Its verifier.
     pub verifier: Arc<Verifier>,
-}
-
-fn unverified_issuer(token: &str) -> Option<String> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("iss")?.as_str().map(str::to_owned)
 }
 
 impl AuthServer {
