@@ -61,7 +61,7 @@ ci_log "logs-demo: $(curl -fsS "$OS_URL/logs-demo/_count" | jq .count) documents
 ci_section "oauth4os-proxy on :8443 (embedded defaults)"
 cargo build -q -p oauth4os-proxy
 stop_pid proxy
-(cd "$STATE" && exec "$ROOT/target/debug/oauth4os-proxy" >"$STATE/proxy.log" 2>&1) &
+(cd "$STATE" && exec "${CARGO_TARGET_DIR:-$ROOT/target}/debug/oauth4os-proxy" >"$STATE/proxy.log" 2>&1) &
 echo $! >"$STATE/proxy.pid"
 for _ in $(seq 1 100); do
   curl -fsS http://localhost:8443/health >/dev/null 2>&1 && break

@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build -q --release -p oauth4os-proxy
-HASH=$(printf bench-secret | target/release/oauth4os-proxy --hash-secret 2>/dev/null || true)
+HASH=$(printf bench-secret | "${CARGO_TARGET_DIR:-target}"/release/oauth4os-proxy --hash-secret 2>/dev/null || true)
 [[ -n $HASH ]] || ci_die "the proxy cannot hash a secret"
 cat >"$WORK/proxy.toml" <<TOML
 listen = "127.0.0.1:$PRX"
@@ -38,7 +38,7 @@ secret_hash = "$HASH"
 scopes = "read:logs-*"
 TOML
 OAUTH4OS_KEY_ENCRYPTION_KEY=$(head -c32 /dev/urandom | base64) RUST_LOG=warn \
-  target/release/oauth4os-proxy --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" &
+  "${CARGO_TARGET_DIR:-target}"/release/oauth4os-proxy --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" &
 PID=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PRX/health" >/dev/null 2>&1 && break; sleep 0.1; done
 

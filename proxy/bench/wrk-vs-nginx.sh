@@ -97,7 +97,7 @@ roles = ["logs_reader"]
 TOML
 [[ -n ${WORKERS:-} ]] && sed -i "1i workers = $WORKERS" "$WORK/proxy.toml"
 OAUTH4OS_KEY_ENCRYPTION_KEY=$(head -c32 /dev/urandom | base64) RUST_LOG=warn \
-  target/release/oauth4os-proxy --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" &
+  "${CARGO_TARGET_DIR:-target}"/release/oauth4os-proxy --config "$WORK/proxy.toml" 2>"$WORK/proxy.log" &
 PROXY_PID=$!
 pids+=($PROXY_PID)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PRX/health" >/dev/null 2>&1 && break; sleep 0.1; done

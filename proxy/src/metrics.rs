@@ -169,6 +169,46 @@ impl Metrics {
         }
         out
     }
+
+    /// The same metrics in the classic Prometheus text format (0.0.4), for scrapers and tools
+    /// that do not ask for OpenMetrics: counter families are named with their `_total` suffix,
+    /// and the OpenMetrics-only `# UNIT` and `# EOF` lines are left out.
+    pub fn render_classic(&self) -> String {
+        classic(&self.render())
+    }
+}
+
+/// OpenMetrics text → classic Prometheus text.
+fn classic(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = line
+            .strip_prefix("# HELP ")
+            .map(|r| ("# HELP ", r))
+            .or_else(|| line.strip_prefix("# TYPE ").map(|r| ("# TYPE ", r)));
+        match meta {
+            Some((kind, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                let suffix = if counters.contains(name) {
+                    "_total"
+                } else {
+                    ""
+                };
+                out.push_str(&format!("{kind}{name}{suffix} {tail}"));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 impl Default for Metrics {
@@ -222,4 +262,19 @@ fn request_id() -> String {
         let _ = write!(id, "{x:02x}");
     }
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_classic_format_names_counters_with_total_and_drops_eof() {
+        let om = "# HELP x_requests Requests.\n# TYPE x_requests counter\nx_requests_total{a=\"b\"} 1\n# HELP x_lat Latency.\n# TYPE x_lat histogram\n# UNIT x_lat seconds\nx_lat_sum 0.5\n# EOF\n";
+        let c = classic(om);
+        assert_eq!(
+            c,
+            "# HELP x_requests_total Requests.\n# TYPE x_requests_total counter\nx_requests_total{a=\"b\"} 1\n# HELP x_lat Latency.\n# TYPE x_lat histogram\nx_lat_sum 0.5\n"
+        );
+    }
 }

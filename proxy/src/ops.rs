@@ -42,12 +42,27 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let mut r = app.metrics.render().into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
+pub async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    // OpenMetrics when the scraper asks for it (Prometheus does), the classic text otherwise.
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let (body, content_type) = if openmetrics {
+        (
+            app.metrics.render(),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+    } else {
+        (
+            app.metrics.render_classic(),
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+    };
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 

@@ -62,6 +62,14 @@ impl Proxy {
     }
 }
 
+impl Drop for Proxy {
+    // A failed assertion must not leave the binary running (and holding the test's output open).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 async fn post(url: &str, basic: (&str, &str), form: &[(&str, &str)]) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(url)
@@ -280,6 +288,61 @@ async fn the_binary_serves_on_every_worker_and_stops_cleanly_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(meta["issuer"], url.as_str());
+    // Some traffic of every kind, then the exposition must satisfy Prometheus' own checker.
+    let r = reqwest::get(format!("{url}/logs-*/_search")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = reqwest::Client::new()
+        .post(format!("{url}/oauth/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody"),
+            ("client_secret", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("oauth4os_requests_total"), "{metrics}");
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is needed (apt-get install prometheus; .ci/run installs it)");
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), metrics.as_bytes()).unwrap();
+    let out = check.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let om = reqwest::Client::new()
+        .get(format!("{url}/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;q=0.5",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        om.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    assert!(
+        om.text().await.unwrap().ends_with("# EOF\n"),
+        "OpenMetrics when asked for"
+    );
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(p.child.id().to_string())

@@ -41,7 +41,7 @@ trap cleanup EXIT
 # ---- build ------------------------------------------------------------------
 log "building the proxy"
 nice cargo build -q -p oauth4os-proxy --locked
-PROXY_BIN="$ROOT/target/debug/oauth4os-proxy"
+PROXY_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/oauth4os-proxy"
 
 log "pip install ./sdks/python (release build of the native module)"
 nice "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
