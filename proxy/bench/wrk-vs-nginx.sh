@@ -129,6 +129,9 @@ wrk -t1 -c4 -d2s -s "$WORK/post.lua" -H "Authorization: Bearer $TOKEN" "http://1
 ci_section "peak"
 read -r _ n_rps n_p99 < <(run nginx-peak "http://127.0.0.1:$NGX/logs-*/_search" "$CONNS")
 t0=$(cpu_ticks)
+if [[ -n ${PERF_OUT:-} ]]; then # PERF_OUT=file: a cpu-clock profile of the proxy during its peak run
+  perf record -e cpu-clock -F 999 -g -p "$PROXY_PID" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
+fi
 read -r _ p_rps p_p99 < <(run proxy-peak "http://127.0.0.1:$PRX/logs-*/_search" "$CONNS" -H "Authorization: Bearer $TOKEN")
 t1=$(cpu_ticks)
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$PROXY_PID/status")
