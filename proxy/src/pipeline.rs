@@ -122,7 +122,19 @@ async fn verify<'a>(
             .iter()
             .find(|t| Some(t.issuer.as_str()) == iss.as_deref())
         {
-            Some(t) => (t.verifier.verify(token).await?, t.name.as_str()),
+            Some(t) => {
+                let claims = t.verifier.verify(token).await?;
+                // Revoked here through /oauth/revoke (RFC 7009): refused like our own.
+                if let Some(jti) = claims.jti.as_deref()
+                    && app.auth.tenant_token_revoked(&t.name, jti)
+                {
+                    return Err(Error::invalid_token(
+                        "revoked",
+                        "the token has been revoked",
+                    ));
+                }
+                (claims, t.name.as_str())
+            }
             None => {
                 return Err(Error::invalid_token(
                     "unknown_issuer",

@@ -221,6 +221,24 @@ async fn tenant_tokens_are_authorized_per_index_against_real_opensearch() {
             .unwrap()
             .contains("error=\"invalid_token\"")
     );
+
+    // A tenant's token revoked here (RFC 7009, holding it is enough) is refused from then on;
+    // another token of the same tenant is not affected.
+    let second = idp_token(&idp, "read:xp-logs-*", aud).await;
+    let revoked: Value = reqwest::Client::new()
+        .post(format!("{}/oauth/revoke", proxy.url))
+        .form(&[("token", token.as_str())])
+        .value()
+        .await;
+    assert_eq!(revoked, json!({"revoked": true}));
+    let (s, _, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&token), "").await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (401, Some("invalid_token")),
+        "{v}"
+    );
+    let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&second), "").await;
+    assert_eq!(s, 200);
 }
 
 #[tokio::test]

@@ -51,6 +51,22 @@ impl AuthServer {
         self.subjects.read().map(|s| s.clone()).unwrap_or_default()
     }
 
+    /// Verifies a token of a configured tenant; its claims and the tenant's name.
+    pub(crate) async fn verify_tenant_token(
+        &self,
+        token: &str,
+    ) -> Option<(Arc<oauth4os_core::Claims>, String)> {
+        let issuer = self.subject_issuer(&unverified_issuer(token)?)?;
+        let claims = issuer.verifier.verify(token).await.ok()?;
+        Some((claims, issuer.tenant))
+    }
+
+    /// Whether a token of `tenant` with this `jti` was revoked here.
+    pub fn tenant_token_revoked(&self, tenant: &str, jti: &str) -> bool {
+        self.revoked
+            .contains(&super::revoke::tenant_jti(tenant, jti))
+    }
+
     fn subject_issuer(&self, iss: &str) -> Option<SubjectIssuer> {
         self.subjects
             .read()

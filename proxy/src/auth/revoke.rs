@@ -72,6 +72,11 @@ pub(crate) fn expired_before(now: i64) -> i64 {
     now.saturating_sub(i64::try_from(DEFAULT_LEEWAY).unwrap_or(0))
 }
 
+/// The key under which a tenant's revoked token id is remembered.
+pub(crate) fn tenant_jti(tenant: &str, jti: &str) -> String {
+    format!("tenant:{tenant}:{jti}")
+}
+
 /// What a token type hint says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenKind {
@@ -132,9 +137,14 @@ impl AuthServer {
         token: &str,
         client: Option<&ClientRecord>,
     ) -> OAuthResult<()> {
-        // Only our own, valid tokens are recorded: a forged token cannot revoke another's jti.
-        let Ok(claims) = self.verifier().verify(token).await else {
-            return Ok(());
+        // Only valid tokens are recorded (ours, or a tenant's verified by that tenant's
+        // verifier): a forged token cannot revoke another's jti.
+        let (claims, tenant) = match self.verifier().verify(token).await {
+            Ok(c) => (c, None),
+            Err(_) => match self.verify_tenant_token(token).await {
+                Some((c, t)) => (c, Some(t)),
+                None => return Ok(()),
+            },
         };
         let owner = claims.client_id.as_deref().unwrap_or("");
         if client.is_some_and(|c| c.id != owner) {
@@ -142,6 +152,11 @@ impl AuthServer {
         }
         let Some(jti) = claims.jti.clone() else {
             return Ok(());
+        };
+        // A tenant's jti is only unique at its issuer: it is remembered under the tenant's name.
+        let jti = match &tenant {
+            Some(t) => tenant_jti(t, &jti),
+            None => jti,
         };
         if self.revoked.contains(&jti) {
             return Ok(());
