@@ -411,6 +411,12 @@ impl RateLimiter {
         rates.clients.insert(client.to_owned(), rate);
     }
 
+    /// Removes the rate of one client: the default rate applies to it again.
+    pub fn clear_client_rate(&self, client: &str) {
+        let mut rates = self.rates.write().unwrap_or_else(PoisonError::into_inner);
+        rates.clients.remove(client);
+    }
+
     /// Sets the rate of a scope, e.g. `write:logs-*`, for each client.
     pub fn set_scope_rate(&self, scope: &str, rate: Rate) {
         let mut rates = self.rates.write().unwrap_or_else(PoisonError::into_inner);

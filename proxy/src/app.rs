@@ -93,7 +93,7 @@ pub struct App {
     /// Cedar policies per tenant and scope → roles mappings, changeable through the admin API.
     pub live: Arc<LivePolicies>,
     /// Per-client and per-scope limits.
-    pub limiter: RateLimiter,
+    pub limiter: Arc<RateLimiter>,
     /// OpenSearch.
     pub upstream: UpstreamRuntime,
     /// Prometheus metrics.
@@ -384,7 +384,15 @@ impl App {
         )?);
         auth.attach_policies(live.clone());
         let parse_rate = |r: &toml::Spanned<String>| r.get_ref().parse::<Rate>();
-        let limiter = RateLimiter::new(c.rate_limits.default.as_ref().map(parse_rate).transpose()?);
+        let limiter = Arc::new(RateLimiter::new(
+            c.rate_limits.default.as_ref().map(parse_rate).transpose()?,
+        ));
+        auth.attach_limiter(limiter.clone());
+        // Rates stored with the clients first; `[rate_limits.clients]` in the file wins.
+        let store = auth.store().clone();
+        for client in crate::auth::run_start_up(async move { store.clients().await })? {
+            auth.apply_client_rate(&client);
+        }
         for (client, r) in &c.rate_limits.clients {
             limiter.set_client_rate(client, parse_rate(r)?);
         }

@@ -657,3 +657,68 @@ async fn admin_scope_mappings_change_the_roles_sent_upstream() {
     let (_, tenants) = admin_call(&proxy, &admin, "GET", "/admin/tenants", None).await;
     assert_eq!(tenants["tenants"][0]["name"], "default");
 }
+
+#[tokio::test]
+async fn a_client_rate_set_through_the_admin_api_applies_at_once() {
+    let (upstream, _seen) = recording_upstream().await;
+    let proxy = start_proxy(&upstream, &agent_and_admin()).await;
+    let admin = own_token(
+        &proxy,
+        "oauth4os-admin",
+        "admin-secret-0123456789",
+        "oauth4os:admin",
+    )
+    .await;
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "POST",
+        "/admin/clients",
+        Some(
+            json!({"client_id": "slow", "scopes": ["read:xp-logs-a"], "rate_limit": "fast please"}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("rate_limit"),
+        "{v}"
+    );
+    let (s, made) = admin_call(
+        &proxy,
+        &admin,
+        "POST",
+        "/admin/clients",
+        Some(json!({"client_id": "slow", "scopes": ["read:xp-logs-a"], "rate_limit": "1/min"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{made}");
+    assert_eq!(made["rate_limit"], "1/min");
+    let token = own_token(
+        &proxy,
+        "slow",
+        made["client_secret"].as_str().unwrap(),
+        "read:xp-logs-a",
+    )
+    .await;
+    let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!(s, 200);
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!((s, v["error"].as_str()), (429, Some("rate_limited")), "{v}");
+    assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    // Without its own rate the client falls back to the default (none here).
+    let (s, v) = admin_call(
+        &proxy,
+        &admin,
+        "PUT",
+        "/admin/clients/slow",
+        Some(json!({"scopes": ["read:xp-logs-a"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
+    assert_eq!(s, 200);
+}

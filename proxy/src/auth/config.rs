@@ -145,6 +145,9 @@ pub struct ClientEntry {
     /// loopback host (RFC 8252 §7.3).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Its request rate at the proxy (`"20/s"`, `"100/min burst 20"`), replacing the default.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -157,6 +160,7 @@ impl std::fmt::Debug for ClientEntry {
             .field("tenant", &self.tenant)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("redirect_uris", &self.redirect_uris)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -461,6 +465,7 @@ pub(crate) struct ClientFields<'a> {
     pub tenant: Option<&'a str>,
     pub access_token_ttl: Option<u64>,
     pub redirect_uris: &'a [String],
+    pub rate_limit: Option<&'a str>,
 }
 
 impl ClientFields<'_> {
@@ -513,7 +518,16 @@ impl ClientFields<'_> {
             validate_ttl(&key("access_token_ttl"), ttl)?;
         }
         validate_redirect_uris(self.redirect_uris, &grant_types, &key("redirect_uris"))?;
+        if let Some(r) = self.rate_limit {
+            r.parse::<oauth4os_core::ratelimit::Rate>().map_err(|e| {
+                Error::config(
+                    "invalid_rate",
+                    format!("`{}`: {}", key("rate_limit"), e.message),
+                )
+            })?;
+        }
         Ok(ClientRecord {
+            rate_limit: self.rate_limit.map(str::to_owned),
             redirect_uris: self.redirect_uris.to_vec(),
             id: self.id.to_owned(),
             secret_hash,
@@ -549,6 +563,7 @@ impl ClientEntry {
             tenant: self.tenant.as_deref(),
             access_token_ttl: self.access_token_ttl,
             redirect_uris: &self.redirect_uris,
+            rate_limit: self.rate_limit.as_deref(),
         }
         .validate(key, self.secret_hash.clone(), ClientSource::Config)
     }

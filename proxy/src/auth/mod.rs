@@ -84,6 +84,8 @@ pub struct AuthServer {
     pending: authorize::PendingSet,
     /// The proxy's live policies and mappings, for the admin API.
     live: RwLock<Option<Arc<crate::policies::LivePolicies>>>,
+    /// The proxy's rate limiter, so that client rates set through the admin API apply at once.
+    limiter: RwLock<Option<Arc<oauth4os_core::ratelimit::RateLimiter>>>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -188,6 +190,7 @@ impl AuthServer {
                 access_token_ttl: Some(ADMIN_TOKEN_TTL),
                 source: ClientSource::Config,
                 redirect_uris: Vec::new(),
+                rate_limit: None,
             })
         });
         if let Some(a) = &admin
@@ -222,6 +225,7 @@ impl AuthServer {
             logins: RwLock::new(Vec::new()),
             pending: authorize::PendingSet::default(),
             live: RwLock::new(None),
+            limiter: RwLock::new(None),
         }))
     }
 
@@ -310,6 +314,28 @@ impl AuthServer {
 
     pub(crate) fn live_policies(&self) -> Option<Arc<crate::policies::LivePolicies>> {
         self.live.read().ok()?.clone()
+    }
+
+    /// Lets client rates stored with the clients reach the proxy's limiter.
+    pub fn attach_limiter(&self, limiter: Arc<oauth4os_core::ratelimit::RateLimiter>) {
+        if let Ok(mut l) = self.limiter.write() {
+            *l = Some(limiter);
+        }
+    }
+
+    /// Applies a client's own rate (or drops it, when it has none) in the proxy's limiter.
+    pub fn apply_client_rate(&self, client: &ClientRecord) {
+        let Some(limiter) = self.limiter.read().ok().and_then(|l| l.clone()) else {
+            return;
+        };
+        match client
+            .rate_limit
+            .as_deref()
+            .and_then(|r| r.parse::<oauth4os_core::ratelimit::Rate>().ok())
+        {
+            Some(rate) => limiter.set_client_rate(&client.id, rate),
+            None => limiter.clear_client_rate(&client.id),
+        }
     }
 
     /// Whether `id` is the admin client.

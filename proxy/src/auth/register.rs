@@ -164,6 +164,7 @@ impl AuthServer {
             tenant: reg.tenant.as_deref(),
             access_token_ttl: None,
             redirect_uris: &[],
+            rate_limit: None,
         }
         .validate(|f| f.to_owned(), stored, ClientSource::Api)
         .map_err(|e| metadata_error(&e.message))?;

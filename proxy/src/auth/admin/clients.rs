@@ -39,6 +39,9 @@ pub(super) struct ClientSpec {
     /// Exact redirect URIs, for `authorization_code`.
     #[serde(default)]
     redirect_uris: Vec<String>,
+    /// Its own request rate (`"20/s"`, `"100/min burst 20"`); the default rate when absent.
+    #[serde(default)]
+    rate_limit: Option<String>,
 }
 
 impl ClientSpec {
@@ -69,6 +72,7 @@ impl ClientSpec {
             tenant: self.tenant.as_deref(),
             access_token_ttl: self.access_token_ttl,
             redirect_uris: &self.redirect_uris,
+            rate_limit: self.rate_limit.as_deref(),
         }
         .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
         .map_err(from_core)
@@ -84,6 +88,7 @@ pub(super) fn view(c: &ClientRecord) -> Value {
         "tenant": c.tenant,
         "access_token_ttl": c.access_token_ttl,
         "redirect_uris": c.redirect_uris,
+        "rate_limit": c.rate_limit,
         "source": c.source.as_str(),
     })
 }
@@ -170,6 +175,7 @@ pub(super) async fn create(
     {
         return Err(taken());
     }
+    server.apply_client_rate(&record);
     audit(&server, "client_created", &id, &by, json!({})).await?;
     let mut answer = view(&record);
     if let Some(map) = answer.as_object_mut() {
@@ -210,6 +216,7 @@ pub(super) async fn update(
     {
         return Err(not_found_item("client", &id));
     }
+    server.apply_client_rate(&record);
     audit(
         &server,
         "client_updated",
@@ -284,6 +291,10 @@ pub(super) async fn remove(
     if !server.store().delete_client(&id).await.map_err(from_core)? {
         return Err(not_found_item("client", &id));
     }
+    server.apply_client_rate(&ClientRecord {
+        rate_limit: None,
+        ..old
+    });
     audit(&server, "client_deleted", &id, &by, json!({})).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -32,6 +32,7 @@ fn schemas() -> Value {
             "tenant": { "type": "string" },
             "access_token_ttl": { "type": ["integer", "null"] },
             "redirect_uris": { "type": "array", "items": { "type": "string" } },
+            "rate_limit": { "type": ["string", "null"] },
             "source": { "enum": ["config", "api"] },
         },
     });
@@ -73,6 +74,7 @@ fn schemas() -> Value {
                 "tenant": { "type": "string" },
                 "access_token_ttl": { "type": "integer", "minimum": 1 },
                 "redirect_uris": { "type": "array", "items": { "type": "string", "format": "uri" }, "maxItems": 10 },
+                "rate_limit": { "type": "string", "examples": ["20/s", "100/min burst 20"] },
             },
         },
         "Client": client,

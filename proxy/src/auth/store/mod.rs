@@ -58,6 +58,8 @@ pub struct ClientRecord {
     pub source: ClientSource,
     /// Exact redirect URIs, for the `authorization_code` grant.
     pub redirect_uris: Vec<String>,
+    /// Its own request rate at the proxy (`"100/s burst 200"`), replacing the default rate.
+    pub rate_limit: Option<String>,
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -70,6 +72,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("source", &self.source)
             .field("redirect_uris", &self.redirect_uris)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }

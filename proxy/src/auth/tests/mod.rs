@@ -73,6 +73,7 @@ pub fn entry(id: &str, secret: &str, scopes: &str, grants: &[&str]) -> ClientEnt
         tenant: None,
         access_token_ttl: None,
         redirect_uris: Vec::new(),
+        rate_limit: None,
     }
 }
 

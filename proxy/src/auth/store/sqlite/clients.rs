@@ -8,8 +8,7 @@ use super::{db_err, immediate};
 use crate::auth::config::GrantType;
 use crate::auth::store::{ClientRecord, ClientSource, SyncReport};
 
-const COLUMNS: &str =
-    "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source, redirect_uris";
+const COLUMNS: &str = "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source, redirect_uris, rate_limit";
 
 fn corrupt(what: &str) -> Error {
     Error::internal(format!("auth store: a client's {what} is corrupt"))
@@ -24,6 +23,7 @@ struct RawClient {
     ttl: Option<i64>,
     source: String,
     redirect_uris: String,
+    rate_limit: Option<String>,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
@@ -36,6 +36,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
         ttl: row.get(5)?,
         source: row.get(6)?,
         redirect_uris: row.get(7)?,
+        rate_limit: row.get(8)?,
     })
 }
 
@@ -68,6 +69,7 @@ impl RawClient {
                 .filter(|u| !u.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            rate_limit: self.rate_limit,
         })
     }
 }
@@ -101,10 +103,11 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
         .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
     conn.prepare_cached(
         "INSERT INTO clients (id, secret_hash, scopes, grant_types, tenant, access_token_ttl,
-             source, created_at, updated_at, redirect_uris)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)
+             source, created_at, updated_at, redirect_uris, rate_limit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
          ON CONFLICT (id) DO UPDATE SET secret_hash = ?2, scopes = ?3, grant_types = ?4,
-             tenant = ?5, access_token_ttl = ?6, source = ?7, updated_at = ?8, redirect_uris = ?9",
+             tenant = ?5, access_token_ttl = ?6, source = ?7, updated_at = ?8, redirect_uris = ?9,
+             rate_limit = ?10",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -116,7 +119,8 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
             ttl,
             c.source.as_str(),
             now,
-            c.redirect_uris.join(" ")
+            c.redirect_uris.join(" "),
+            c.rate_limit
         ])
     })
     .map(|_| ())

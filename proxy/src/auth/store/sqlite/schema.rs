@@ -77,6 +77,7 @@ const MIGRATIONS: &[&str] = &[
     // 3: the authorization-code grant: redirect URIs, the user of a refresh family,
     // single-use codes (hashes only) and remembered consents.
     "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '';
+    ALTER TABLE clients ADD COLUMN rate_limit TEXT;
     ALTER TABLE refresh_families ADD COLUMN subject TEXT;
     CREATE TABLE authorization_codes (
         hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
