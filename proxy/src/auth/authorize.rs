@@ -15,7 +15,7 @@
 //! the store for one minute and are single use.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -24,14 +24,16 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth4os_core::error::quote;
-use oauth4os_core::http::{HttpRequest, HttpTransport, basic_auth, form_urlencode};
-use oauth4os_core::jwks::{ProviderMetadata, discover};
 use oauth4os_core::verify::unix_now;
-use oauth4os_core::{Error, ScopeSet, Secret, Verifier};
+use oauth4os_core::{Error, ScopeSet};
 
 use super::AuthServer;
 use super::config::GrantType;
 use super::form::Form;
+use super::login::LoginProvider;
+use super::pages::{
+    consent_page, cookie_value, error_page, origin_of, redirect, security_headers, with_params,
+};
 use super::secrets::{random_bytes, sha256};
 use super::store::{AuthorizationCode, ClientRecord};
 
@@ -48,132 +50,16 @@ const MAX_PENDING: usize = 10_000;
 /// Lifetime of an authorization code, seconds.
 pub(crate) const CODE_TTL: i64 = 60;
 const CSRF_COOKIE: &str = "oauth4os_consent";
-const CONSENT_PAGE: &str = include_str!("consent.html");
-
-/// The proxy's registration as a client of a tenant's OpenID provider.
-pub struct LoginProvider {
-    /// The tenant whose clients sign users in here.
-    pub tenant: String,
-    /// The provider's issuer.
-    pub issuer: String,
-    /// Our client id at the provider.
-    pub client_id: String,
-    /// Our client secret there.
-    pub client_secret: Secret,
-    /// Scopes asked of the provider (`openid` at least).
-    pub scopes: String,
-    /// Verifies its ID tokens (audience: our client id).
-    pub id_tokens: Arc<Verifier>,
-    /// HTTP to the provider.
-    pub transport: Arc<dyn HttpTransport>,
-    metadata: RwLock<Option<Arc<ProviderMetadata>>>,
-}
-
-impl std::fmt::Debug for LoginProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginProvider")
-            .field("tenant", &self.tenant)
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LoginProvider {
-    /// A provider; its metadata is discovered on first use.
-    pub fn new(
-        tenant: &str,
-        issuer: &str,
-        client_id: &str,
-        client_secret: Secret,
-        scopes: &str,
-        id_tokens: Arc<Verifier>,
-        transport: Arc<dyn HttpTransport>,
-    ) -> Self {
-        Self {
-            tenant: tenant.to_owned(),
-            issuer: issuer.to_owned(),
-            client_id: client_id.to_owned(),
-            client_secret,
-            scopes: scopes.to_owned(),
-            id_tokens,
-            transport,
-            metadata: RwLock::new(None),
-        }
-    }
-
-    async fn metadata(&self) -> Result<Arc<ProviderMetadata>, Error> {
-        if let Some(m) = self.metadata.read().ok().and_then(|m| m.clone()) {
-            return Ok(m);
-        }
-        let m = Arc::new(discover(self.transport.as_ref(), &self.issuer).await?);
-        if let Ok(mut slot) = self.metadata.write() {
-            *slot = Some(m.clone());
-        }
-        Ok(m)
-    }
-
-    /// Redeems the provider's code for an ID token and verifies it; the user's `sub`.
-    async fn sign_in(
-        &self,
-        code: &str,
-        verifier: &str,
-        nonce: &str,
-        callback: &str,
-    ) -> Result<String, Error> {
-        let meta = self.metadata().await?;
-        let endpoint = meta.token_endpoint.as_deref().ok_or_else(|| {
-            Error::upstream(
-                "discovery_failed",
-                "the provider publishes no token endpoint",
-            )
-        })?;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", callback),
-            ("code_verifier", verifier),
-        ];
-        let basic = basic_auth(&self.client_id, self.client_secret.expose());
-        let req = HttpRequest::post_form(endpoint, &form).header("authorization", &basic);
-        let resp = self.transport.send(req).await?;
-        if resp.status != 200 {
-            return Err(Error::upstream(
-                "login_failed",
-                format!("the provider refused the login code (HTTP {})", resp.status),
-            ));
-        }
-        let body: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|_| {
-            Error::upstream("login_failed", "the provider's token answer is not JSON")
-        })?;
-        let id_token = body
-            .get("id_token")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::upstream("login_failed", "the provider answered no ID token"))?;
-        let claims = self.id_tokens.verify(id_token).await?;
-        if claims.extra.get("nonce").and_then(|n| n.as_str()) != Some(nonce) {
-            return Err(Error::invalid_token(
-                "bad_nonce",
-                "the ID token's nonce does not match",
-            ));
-        }
-        claims
-            .sub
-            .clone()
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::invalid_token("missing_sub", "the ID token has no `sub`"))
-    }
-}
 
 /// A validated authorization request.
 #[derive(Debug, Clone)]
-struct AuthzRequest {
-    client_id: String,
-    redirect_uri: String,
-    scope: String,
-    state: Option<String>,
-    code_challenge: String,
-    audience: String,
+pub(crate) struct AuthzRequest {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) scope: String,
+    pub(crate) state: Option<String>,
+    pub(crate) code_challenge: String,
+    pub(crate) audience: String,
 }
 
 #[derive(Debug)]
@@ -234,23 +120,6 @@ impl PendingSet {
     }
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn random_token() -> Result<String, Error> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
 }
@@ -273,88 +142,7 @@ fn valid_challenge(c: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
-fn security_headers(resp: &mut Response, form_action: &str) {
-    let h = resp.headers_mut();
-    let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self' {form_action}"
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-}
-
-/// An error shown to the user (never redirected): the client or redirect URI is not trusted.
-fn error_page(status: StatusCode, message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><meta charset=utf-8><title>oauth4os: sign-in failed</title><h1>Sign-in failed</h1><p>{}</p>",
-        escape_html(message)
-    );
-    let mut resp = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response();
-    security_headers(&mut resp, "");
-    resp
-}
-
-fn redirect(location: &str) -> Response {
-    let mut resp = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
-}
-
-fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
-    let sep = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{sep}{}", form_urlencode(params))
-}
-
-fn origin_of(uri: &str) -> &str {
-    let after = uri.find("://").map_or(0, |i| i + 3);
-    let end = uri
-        .get(after..)
-        .and_then(|rest| rest.find(['/', '?']))
-        .map_or(uri.len(), |i| after + i);
-    uri.get(..end).unwrap_or(uri)
-}
-
 impl AuthServer {
-    /// Uses these providers to sign users in for their tenants' clients (replaces the list).
-    pub fn configure_logins(&self, providers: Vec<LoginProvider>) {
-        if let Ok(mut l) = self.logins.write() {
-            *l = providers.into_iter().map(Arc::new).collect();
-        }
-    }
-
-    /// Whether users of `tenant` can sign in (the authorization-code flow).
-    pub fn has_login(&self, tenant: &str) -> bool {
-        self.login_for(tenant).is_some()
-    }
-
-    fn login_for(&self, tenant: &str) -> Option<Arc<LoginProvider>> {
-        self.logins
-            .read()
-            .ok()?
-            .iter()
-            .find(|l| l.tenant == tenant)
-            .cloned()
-    }
-
     /// An error answered to the client at its (verified) redirect URI, with `state` and `iss`.
     fn redirect_error(
         &self,
@@ -721,40 +509,6 @@ impl AuthServer {
     }
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-fn consent_page(
-    id: &str,
-    csrf: &str,
-    client: &ClientRecord,
-    req: &AuthzRequest,
-    subject: &str,
-) -> String {
-    let scopes: String = req
-        .scope
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|s| format!("<li><code>{}</code></li>", escape_html(s)))
-        .collect();
-    CONSENT_PAGE
-        .replace("{{client}}", &escape_html(&client.id))
-        .replace("{{subject}}", &escape_html(subject))
-        .replace("{{redirect}}", &escape_html(origin_of(&req.redirect_uri)))
-        .replace("{{scopes}}", &scopes)
-        .replace("{{request}}", &escape_html(id))
-        .replace("{{csrf}}", &escape_html(csrf))
-        .replace("{{action}}", CONSENT_PATH)
-}
-
 /// `GET /oauth/authorize`.
 pub(crate) async fn handle_authorize(
     State(server): State<Arc<AuthServer>>,
@@ -785,14 +539,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html(r#"<script>alert("x")</script>&'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#x27;"
-        );
-    }
-
-    #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         assert!(valid_verifier(verifier));
@@ -805,18 +551,5 @@ mod tests {
         assert!(!valid_verifier(&"a".repeat(129)));
         assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
         assert!(!valid_challenge(verifier.get(..42).unwrap()));
-    }
-
-    #[test]
-    fn origins_and_params() {
-        assert_eq!(
-            origin_of("https://app.example:8443/cb?x=1"),
-            "https://app.example:8443"
-        );
-        assert_eq!(origin_of("http://127.0.0.1:9/"), "http://127.0.0.1:9");
-        assert_eq!(
-            with_params("https://a/cb?x=1", &[("code", "c d")]),
-            "https://a/cb?x=1&code=c+d"
-        );
     }
 }

@@ -21,6 +21,8 @@ mod exchange;
 mod form;
 mod introspect;
 mod keys;
+mod login;
+mod pages;
 mod register;
 mod revoke;
 mod secrets;
@@ -41,7 +43,7 @@ use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
 use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
 use serde_json::{Value, json};
 
-pub use authorize::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH, LoginProvider, escape_html};
+pub use authorize::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH};
 pub use config::{
     ADMIN_SCOPE, ADMIN_TOKEN_TTL, AdminConfig, AuthConfig, ClientEntry, DEFAULT_ADMIN_CLIENT_ID,
     DEFAULT_TENANT, GrantType, MIN_ADMIN_SECRET_LEN,
@@ -52,6 +54,8 @@ pub use discovery::{
 pub use error::OAuthError;
 pub use exchange::SubjectIssuer;
 pub use keys::parse_key_encryption_key;
+pub use login::LoginProvider;
+pub use pages::escape_html;
 pub use register::REGISTER_PATH;
 pub use secrets::{SecretHash, generate_secret, sha256_stored_form};
 pub use store::{AuditEvent, ClientCutoff, ClientRecord, ClientSource, SqliteStore, Store};
