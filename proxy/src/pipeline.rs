@@ -87,8 +87,13 @@ fn unauthorized(app: &App, err: Option<&Error>) -> Response {
     r
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    // Two `Authorization` headers are ambiguous: neither is used.
+    let (Some(v), None) = (values.next(), values.next()) else {
+        return None;
+    };
+    let v = v.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -388,6 +393,28 @@ async fn forward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_bearer_extractor_refuses_what_is_ambiguous() {
+        let h = |values: &[&str]| {
+            let mut m = HeaderMap::new();
+            for v in values {
+                m.append(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            }
+            m
+        };
+        assert_eq!(bearer(&h(&["Bearer abc"])), Some("abc"));
+        assert_eq!(bearer(&h(&["bearer  abc "])), Some("abc"));
+        for bad in [
+            &[][..],
+            &["Basic abc"],
+            &["Bearer"],
+            &["Bearer "],
+            &["Bearer a", "Bearer b"],
+        ] {
+            assert_eq!(bearer(&h(bad)), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn errors_map_to_their_http_status() {

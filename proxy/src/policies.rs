@@ -14,8 +14,7 @@ use oauth4os_core::error::quote;
 use oauth4os_core::policy::PolicySet;
 use oauth4os_core::{Error, Result, Scope};
 
-/// The tenant name of the proxy's own tokens.
-pub const DEFAULT_TENANT: &str = "default";
+pub use crate::auth::DEFAULT_TENANT;
 /// Longest policy name.
 const MAX_NAME: usize = 64;
 /// Largest policy text accepted through the admin API.

@@ -427,9 +427,7 @@ impl AuthServer {
             return error_page(StatusCode::BAD_REQUEST, "the consent form is incomplete");
         };
         let cookie = cookie_value(headers, CSRF_COOKIE).unwrap_or_default();
-        let same = |a: &str, b: &str| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
-        };
+        let same = super::secrets::same_secret;
         // The form's token, the cookie and the pending request must all agree; a forged post
         // leaves the request for the real user.
         let Some(p) = self.pending.take_if(id, |p| match &p.stage {

@@ -54,9 +54,7 @@ impl AuthServer {
                 return Err(invalid_code());
             }
         };
-        let same = |a: &str, b: &str| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
-        };
+        let same = super::secrets::same_secret;
         if stored.client_id != client.id {
             tracing::warn!(client_id = %client.id, "authorization code of another client presented");
             return Err(invalid_code());

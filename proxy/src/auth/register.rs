@@ -93,13 +93,7 @@ impl AuthServer {
                 "dynamic client registration is not enabled on this server",
             ));
         };
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
-            .ok_or_else(bad_token)?;
+        let presented = crate::pipeline::bearer(headers).ok_or_else(bad_token)?;
         if !self
             .secrets
             .verify(

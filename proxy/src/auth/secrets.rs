@@ -49,6 +49,11 @@ impl SecretHash {
     }
 }
 
+/// Whether two secrets (tokens, verifiers, CSRF values) are equal, in constant time.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+}
+
 /// SHA-256 of `data`.
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];

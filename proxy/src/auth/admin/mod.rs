@@ -151,18 +151,8 @@ async fn guard(State(server): State<Arc<AuthServer>>, mut req: Request, next: Ne
 }
 
 fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
-    let missing = || Error::invalid_token("missing_token", "an admin bearer token is required");
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let (Some(v), None) = (values.next(), values.next()) else {
-        return Err(missing());
-    };
-    let v = v.to_str().map_err(|_| missing())?;
-    match v.split_once(' ') {
-        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() => {
-            Ok(t.trim())
-        }
-        _ => Err(missing()),
-    }
+    crate::pipeline::bearer(headers)
+        .ok_or_else(|| Error::invalid_token("missing_token", "an admin bearer token is required"))
 }
 
 fn unauthorized(e: &Error) -> Response {

@@ -161,10 +161,19 @@ pub(super) fn revoke_family(
         params![now, reason, family_id],
     )
     .map_err(db_err("revoke refresh family"))?;
-    let jtis: Vec<RevokedJti> = tx
-        .prepare_cached("SELECT access_jti, access_exp FROM refresh_tokens WHERE family_id = ?1")
+    let jtis = access_tokens_of(
+        &tx,
+        "SELECT access_jti, access_exp FROM refresh_tokens WHERE family_id = ?1",
+        family_id,
+    )?;
+    record_revocations(tx, jtis, event)
+}
+
+/// The access tokens (`jti`, `exp`) that `sql`, given `key`, selects from refresh tokens.
+fn access_tokens_of(conn: &Connection, sql: &str, key: &str) -> Result<Vec<RevokedJti>> {
+    conn.prepare_cached(sql)
         .and_then(|mut s| {
-            s.query_map([family_id], |r| {
+            s.query_map([key], |r| {
                 Ok(RevokedJti {
                     jti: r.get(0)?,
                     exp: r.get(1)?,
@@ -172,9 +181,17 @@ pub(super) fn revoke_family(
             })?
             .collect()
         })
-        .map_err(db_err("revoke refresh family"))?;
+        .map_err(db_err("read access tokens to revoke"))
+}
+
+/// Records `jtis` as revoked and writes `event`, then commits; answers the `jtis`.
+fn record_revocations(
+    tx: rusqlite::Transaction<'_>,
+    jtis: Vec<RevokedJti>,
+    event: &AuditEvent,
+) -> Result<Vec<RevokedJti>> {
     for j in &jtis {
-        insert_revocation(&tx, j, now)?;
+        insert_revocation(&tx, j, event.at)?;
     }
     insert_audit(&tx, event)?;
     tx.commit().map_err(db_err("commit"))?;
@@ -230,34 +247,20 @@ pub(super) fn revoke_client(
         params![cutoff.client_id, cutoff.issued_before, cutoff.expires_at],
     )
     .map_err(db_err("revoke client tokens"))?;
-    let jtis: Vec<RevokedJti> = tx
-        .prepare_cached(
-            "SELECT t.access_jti, t.access_exp FROM refresh_tokens t
-             JOIN refresh_families f ON f.id = t.family_id
-             WHERE f.client_id = ?1 AND f.revoked_at IS NULL",
-        )
-        .and_then(|mut s| {
-            s.query_map([&cutoff.client_id], |r| {
-                Ok(RevokedJti {
-                    jti: r.get(0)?,
-                    exp: r.get(1)?,
-                })
-            })?
-            .collect()
-        })
-        .map_err(db_err("revoke client tokens"))?;
+    let jtis = access_tokens_of(
+        &tx,
+        "SELECT t.access_jti, t.access_exp FROM refresh_tokens t
+         JOIN refresh_families f ON f.id = t.family_id
+         WHERE f.client_id = ?1 AND f.revoked_at IS NULL",
+        &cutoff.client_id,
+    )?;
     tx.execute(
         "UPDATE refresh_families SET revoked_at = ?1, revoked_reason = 'client_revoked'
          WHERE client_id = ?2 AND revoked_at IS NULL",
         params![now, cutoff.client_id],
     )
     .map_err(db_err("revoke client tokens"))?;
-    for j in &jtis {
-        insert_revocation(&tx, j, now)?;
-    }
-    insert_audit(&tx, event)?;
-    tx.commit().map_err(db_err("commit"))?;
-    Ok(jtis)
+    record_revocations(tx, jtis, event)
 }
 
 pub(super) fn cutoffs(conn: &Connection, now: i64) -> Result<Vec<ClientCutoff>> {
