@@ -32,8 +32,11 @@ pub fn runtime() -> Result<&'static Runtime, Error> {
     });
     match rt {
         Ok(rt) => {
-            // Already set (by an earlier call) is fine: it is this same runtime.
-            let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
+            // Hand the runtime to pyo3-async-runtimes once, not on every call.
+            static HANDED_OVER: std::sync::Once = std::sync::Once::new();
+            HANDED_OVER.call_once(|| {
+                let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
+            });
             Ok(rt)
         }
         Err(e) => Err(Error::internal(e.clone())),

@@ -15,7 +15,7 @@ import pytest
 
 import oauth4os
 
-from conftest import ROOT, SDK, Peers
+from conftest import ROOT, SDK, Peers, http_json
 
 
 def _workspace_version() -> str:
@@ -76,7 +76,9 @@ def test_the_readme_quick_start_runs(peers: Peers) -> None:
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("hits: ")
-    assert int(lines[0].split()[1]) >= 0
+    # The quick start searches `logs-*`: it must see exactly what OpenSearch holds there.
+    expected = http_json("GET", f"{peers.opensearch}/logs-*/_count?allow_no_indices=true")
+    assert int(lines[0].split()[1]) == expected["count"]
     assert lines[1] == "refused: insufficient_scope insufficient_scope"
     assert lines[2] == "token requests: 1"
 
