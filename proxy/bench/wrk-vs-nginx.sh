@@ -8,9 +8,12 @@
 #
 #   bash proxy/bench/wrk-vs-nginx.sh            # needs: apt-get install wrk nginx
 #
-# Prints peak requests/s for both, the ratio, p99 latency at half of nginx's peak (wrk2-style
-# fixed rate is not available in Debian's wrk, so "half load" = half the connections), the proxy's
-# RSS under load and its CPU microseconds per request.
+#   ROUNDS=N          rounds of nginx then proxy, alternating (default 3); DUR=10s a run
+#
+# Prints, per round, peak requests/s for both and their ratio, and p99 latency at half load
+# (wrk2-style fixed rate is not available in Debian's wrk, so "half load" = half the
+# connections); then the median ratio, the proxy's RSS under load and the CPU microseconds per
+# request (user and system) of the proxy and of nginx.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -112,45 +115,70 @@ LUA
 curl -fsS -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$body" "http://127.0.0.1:$PRX/logs-*/_search" | jq -e '.hits.total.value == 1' >/dev/null
 [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PRX/logs-*/_search") == 401 ]]
 
-run() { # run NAME URL CONNS [auth]
+run() { # run NAME URL CONNS [wrk args]: prints "requests/s p99"
   local name=$1 url=$2 c=$3
   shift 3
   wrk -t2 -c"$c" -d"$DUR" --latency -s "$WORK/post.lua" "$@" "$url" >"$WORK/$name.txt"
-  local rps p99
-  rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$WORK/$name.txt")
-  echo "$name $rps $p99"
+  echo "$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt") $(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$PROXY_PID/stat"; }
+# User and system CPU ticks of a process and all its threads.
+ticks() { cat /proc/"$1"/task/*/stat | awk '{u += $14; s += $15} END {print u, s}'; }
+to_us() { # "1.23ms" / "456.78us" / "1.2s" -> microseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else print n * 1e6 }'
+}
+median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+NGINX_PIDS=$(pgrep -P "$(cat "$WORK/nginx.pid")" | tr '\n' ' ')
+PROXY_URL="http://127.0.0.1:$PRX/logs-*/_search"
+NGINX_URL="http://127.0.0.1:$NGX/logs-*/_search"
+hz=$(getconf CLK_TCK)
 
 ci_section "warm-up"
-wrk -t1 -c4 -d2s -s "$WORK/post.lua" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PRX/logs-*/_search" >/dev/null
+wrk -t1 -c4 -d2s -s "$WORK/post.lua" -H "Authorization: Bearer $TOKEN" "$PROXY_URL" >/dev/null
+wrk -t1 -c4 -d2s -s "$WORK/post.lua" "$NGINX_URL" >/dev/null
 
-ci_section "peak"
-read -r _ n_rps n_p99 < <(run nginx-peak "http://127.0.0.1:$NGX/logs-*/_search" "$CONNS")
-t0=$(cpu_ticks)
-if [[ -n ${PERF_OUT:-} ]]; then # PERF_OUT=file: a cpu-clock profile of the proxy during its peak run
-  perf record -e cpu-clock -F 999 -g -p "$PROXY_PID" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
-fi
-read -r _ p_rps p_p99 < <(run proxy-peak "http://127.0.0.1:$PRX/logs-*/_search" "$CONNS" -H "Authorization: Bearer $TOKEN")
-t1=$(cpu_ticks)
+# ROUNDS rounds, nginx and the proxy alternating, so that a change in the machine's speed
+# (it is shared) hits both; the ratio reported is the median of the rounds' ratios.
+ROUNDS=${ROUNDS:-3}
+rows=""
+ratios=""
+added=""
+p_user=0 p_sys=0 p_n=0 n_user=0 n_sys=0 n_n=0
+for r in $(seq 1 "$ROUNDS"); do
+  ci_section "round $r of $ROUNDS: peak ($CONNS connections), then half ($((CONNS / 2)))"
+  read -r nu0 ns0 < <(for p in $NGINX_PIDS; do ticks "$p"; done | awk '{u += $1; s += $2} END {print u, s}')
+  read -r n_rps n_p99 < <(run nginx-peak "$NGINX_URL" "$CONNS")
+  read -r nu1 ns1 < <(for p in $NGINX_PIDS; do ticks "$p"; done | awk '{u += $1; s += $2} END {print u, s}')
+  n_user=$((n_user + nu1 - nu0)) n_sys=$((n_sys + ns1 - ns0))
+  n_n=$((n_n + $(awk '/requests in/ {print $1}' "$WORK/nginx-peak.txt")))
+  if [[ -n ${PERF_OUT:-} && $r == 1 ]]; then # PERF_OUT=file: a cpu-clock profile of the proxy's first peak run
+    perf record -e cpu-clock -F 999 -g -p "$PROXY_PID" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
+  fi
+  read -r pu0 ps0 < <(ticks "$PROXY_PID")
+  read -r p_rps p_p99 < <(run proxy-peak "$PROXY_URL" "$CONNS" -H "Authorization: Bearer $TOKEN")
+  read -r pu1 ps1 < <(ticks "$PROXY_PID")
+  p_user=$((p_user + pu1 - pu0)) p_sys=$((p_sys + ps1 - ps0))
+  p_n=$((p_n + $(awk '/requests in/ {print $1}' "$WORK/proxy-peak.txt")))
+  read -r nh_rps nh_p99 < <(run nginx-half "$NGINX_URL" "$((CONNS / 2))")
+  read -r ph_rps ph_p99 < <(run proxy-half "$PROXY_URL" "$((CONNS / 2))" -H "Authorization: Bearer $TOKEN")
+  ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
+  plus=$(awk -v a="$(to_us "$ph_p99")" -v b="$(to_us "$nh_p99")" 'BEGIN { printf "%+.0f µs", a - b }')
+  ratios+="$ratio"$'\n'
+  added+="$plus"$'\n'
+  rows+="| $r | $n_rps | $p_rps | ${ratio}× | $nh_p99 | $ph_p99 | $plus |"$'\n'
+done
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$PROXY_PID/status")
-p_reqs=$(awk '/requests in/ {print $1}' "$WORK/proxy-peak.txt")
-hz=$(getconf CLK_TCK)
-cpu_us=$(awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$p_reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+per_req() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'; }
 
-ci_section "half load ($((CONNS / 2)) connections)"
-read -r _ nh_rps nh_p99 < <(run nginx-half "http://127.0.0.1:$NGX/logs-*/_search" "$((CONNS / 2))")
-read -r _ ph_rps ph_p99 < <(run proxy-half "http://127.0.0.1:$PRX/logs-*/_search" "$((CONNS / 2))" -H "Authorization: Bearer $TOKEN")
-
-ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
 cat <<RESULT
 
-| | nginx proxy_pass (no auth) | oauth4os-proxy (JWT + classify + scopes + Cedar) |
-|---|---|---|
-| peak requests/s ($CONNS conns) | $n_rps | $p_rps (**${ratio}×** nginx) |
-| p99 at peak | $n_p99 | $p_p99 |
-| requests/s, p99 at half ($((CONNS / 2)) conns) | $nh_rps, $nh_p99 | $ph_rps, $ph_p99 |
-| proxy peak RSS | | $((rss_kb / 1024)) MB |
-| proxy CPU per request | | $cpu_us µs |
+An authenticated \`POST /logs-*/_search\` through oauth4os-proxy (JWT, classification, scopes,
+Cedar, rate limit) vs nginx \`proxy_pass\` (no auth), same upstream; wrk -t2, $DUR a run.
+
+| round | nginx req/s ($CONNS conns) | proxy req/s | ratio | nginx p99 ($((CONNS / 2)) conns) | proxy p99 | added p99 |
+|---|---|---|---|---|---|---|
+${rows%$'\n'}
+
+- median throughput ratio: **$(printf '%s' "$ratios" | median)×** nginx
+- proxy peak RSS: $((rss_kb / 1024)) MB
+- CPU per request at peak: proxy $(per_req "$p_user" "$p_n") µs user + $(per_req "$p_sys" "$p_n") µs system; nginx $(per_req "$n_user" "$n_n") µs user + $(per_req "$n_sys" "$n_n") µs system
 RESULT

@@ -1,6 +1,5 @@
 //! The running proxy: everything built from the configuration once, shared by every request.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,57 +29,6 @@ pub struct TenantRuntime {
     pub verifier: Arc<Verifier>,
 }
 
-/// Builds an upstream HTTP client from the configuration.
-type ClientFactory = dyn Fn() -> reqwest::Result<reqwest::Client> + Send + Sync;
-
-static NEXT_UPSTREAM_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-thread_local! {
-    /// Each serving thread's own upstream clients (by upstream id), so that a request and its
-    /// upstream connection live on one thread: no cross-thread wake-ups on the hot path.
-    static CLIENTS: std::cell::RefCell<std::collections::HashMap<usize, reqwest::Client>> =
-        std::cell::RefCell::default();
-}
-
-/// How the proxy reaches OpenSearch.
-pub struct UpstreamRuntime {
-    id: usize,
-    make: Box<ClientFactory>,
-    /// Used when a thread cannot build its own client (never expected).
-    fallback: reqwest::Client,
-    /// Base URL without a trailing slash.
-    pub base: String,
-    /// The `Authorization` value the proxy sends upstream, if any.
-    pub authorization: Option<String>,
-}
-
-impl std::fmt::Debug for UpstreamRuntime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UpstreamRuntime")
-            .field("base", &self.base)
-            .finish_non_exhaustive()
-    }
-}
-
-impl UpstreamRuntime {
-    /// This thread's client (rustls; certificate verification unless the `danger_` switch is on).
-    pub fn client(&self) -> reqwest::Client {
-        CLIENTS.with(|c| {
-            let mut map = c.borrow_mut();
-            if let Some(client) = map.get(&self.id) {
-                return client.clone();
-            }
-            match (self.make)() {
-                Ok(client) => {
-                    map.insert(self.id, client.clone());
-                    client
-                }
-                Err(_) => self.fallback.clone(),
-            }
-        })
-    }
-}
-
 /// Everything a request needs.
 #[derive(Debug)]
 pub struct App {
@@ -95,7 +43,7 @@ pub struct App {
     /// Per-client and per-scope limits.
     pub limiter: Arc<RateLimiter>,
     /// OpenSearch.
-    pub upstream: UpstreamRuntime,
+    pub upstream: crate::upstream::Upstream,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// The RFC 9728 resource identifier.
@@ -128,66 +76,9 @@ fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Resul
     Ok(None)
 }
 
-fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
+fn upstream(loaded: &Loaded) -> Result<crate::upstream::Upstream> {
     use base64::Engine as _;
     let u = &loaded.config.upstream;
-    if u.danger_accept_invalid_certs {
-        tracing::warn!(
-            "upstream TLS certificate verification is DISABLED (danger_accept_invalid_certs)"
-        );
-    }
-    let danger = u.danger_accept_invalid_certs;
-    let timeout = u.timeout_secs;
-    let mut ca_cert = None;
-    let mut client_identity = None;
-    if let Some(ca) = &u.ca_pem {
-        let pem = std::fs::read(loaded.path(ca)).map_err(|e| {
-            Error::config(
-                "upstream_tls",
-                format!("cannot read `{}`: {e}", ca.display()),
-            )
-        })?;
-        let cert = reqwest::Certificate::from_pem(&pem).map_err(|_| {
-            Error::config(
-                "upstream_tls",
-                format!("`{}` is not a PEM certificate", ca.display()),
-            )
-        })?;
-        ca_cert = Some(cert);
-    }
-    if let Some(id) = &u.client_identity_pem {
-        let pem = std::fs::read(loaded.path(id)).map_err(|e| {
-            Error::config(
-                "upstream_tls",
-                format!("cannot read `{}`: {e}", id.display()),
-            )
-        })?;
-        let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
-            Error::config(
-                "upstream_tls",
-                format!("`{}` must hold a PEM certificate and its key", id.display()),
-            )
-        })?;
-        client_identity = Some(identity);
-    }
-    let make = move || {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(timeout))
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(64)
-            .tcp_nodelay(true)
-            .danger_accept_invalid_certs(danger);
-        if let Some(c) = &ca_cert {
-            builder = builder.add_root_certificate(c.clone());
-        }
-        if let Some(i) = &client_identity {
-            builder = builder.identity(i.clone());
-        }
-        builder.build()
-    };
-    let fallback = make()
-        .map_err(|e| Error::config("upstream", format!("cannot build the upstream client: {e}")))?;
     let password = read_secret(u.password_env.as_ref(), u.password_file.as_ref())?;
     let authorization = match (&u.username, password) {
         (Some(user), Some(pw)) => Some(format!(
@@ -196,13 +87,7 @@ fn upstream(loaded: &Loaded) -> Result<UpstreamRuntime> {
         )),
         _ => None,
     };
-    Ok(UpstreamRuntime {
-        id: NEXT_UPSTREAM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        make: Box::new(make),
-        fallback,
-        base: u.url.get_ref().trim_end_matches('/').to_owned(),
-        authorization,
-    })
+    crate::upstream::Upstream::from_config(loaded, authorization)
 }
 
 fn load_policies(
@@ -487,14 +372,11 @@ pub fn router(app: Arc<App>) -> Router {
         ))
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+/// Serves until `shutdown` resolves, then drains in-flight requests (up to 30 s).
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let svc = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, svc)
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::server::serve_listener(app, listener, None, shutdown).await
 }

@@ -82,13 +82,13 @@ pub struct Upstream {
     /// PEM file with the client certificate and key, for certificate authentication.
     #[serde(default)]
     pub client_identity_pem: Option<PathBuf>,
-    /// Extra CA certificate (PEM) to trust.
+    /// Extra CA certificate (PEM) to trust, besides the system's roots.
     #[serde(default)]
     pub ca_pem: Option<PathBuf>,
     /// Disables TLS certificate verification of the upstream. Never in production.
     #[serde(default)]
     pub danger_accept_invalid_certs: bool,
-    /// Seconds to wait for the upstream's answer (default 30).
+    /// Seconds to wait for the upstream's response headers (default 30).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
 }

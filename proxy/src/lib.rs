@@ -9,7 +9,9 @@ pub mod metrics;
 pub mod ops;
 pub mod pipeline;
 pub mod policies;
+pub mod server;
 pub mod tls;
+pub mod upstream;
 pub mod workers;
 
 pub use app::{App, router, serve};

@@ -17,6 +17,11 @@ use base64::Engine as _;
 use oauth4os_proxy::auth::parse_key_encryption_key;
 use oauth4os_proxy::{App, Loaded};
 
+// The request path allocates small, short-lived buffers on two threads; mimalloc's per-thread
+// free lists serve them at a fraction of glibc malloc's cost (BENCHMARKS.md, proxy section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn usage() -> ExitCode {
     eprintln!(
         "usage: oauth4os-proxy [--config FILE] [--check-config] | --hash-secret < SECRET_FILE"

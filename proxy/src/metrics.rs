@@ -36,10 +36,17 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RouteLabels, Counter>,
     auth_failures: Family<ReasonLabels, Counter>,
-    decisions: Family<DecisionLabels, Counter>,
     rate_limited: Counter,
     upstream_latency: Histogram,
+    /// The counters of `requests`, resolved once per (route class, status): the hot path does
+    /// an atomic load instead of hashing the labels under the family's lock.
+    request_counters: Box<[std::sync::OnceLock<Counter>]>,
+    allowed: Counter,
+    denied: Counter,
 }
+
+const ROUTES: [&str; 5] = ["oauth", "well_known", "admin", "ops", "proxy"];
+const STATUSES: std::ops::Range<u16> = 100..600;
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,13 +128,22 @@ impl Metrics {
             "Time to OpenSearch's response headers",
             upstream_latency.clone(),
         );
+        let allowed = decisions
+            .get_or_create(&DecisionLabels { decision: "allow" })
+            .clone();
+        let denied = decisions
+            .get_or_create(&DecisionLabels { decision: "deny" })
+            .clone();
+        let slots = ROUTES.len() * STATUSES.len();
         Self {
             registry,
             requests,
             auth_failures,
-            decisions,
             rate_limited,
             upstream_latency,
+            request_counters: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
+            allowed,
+            denied,
         }
     }
 
@@ -145,10 +161,27 @@ impl Metrics {
 
     /// Counts a policy decision.
     pub fn decision(&self, allowed: bool) {
-        let decision = if allowed { "allow" } else { "deny" };
-        self.decisions
-            .get_or_create(&DecisionLabels { decision })
-            .inc();
+        if allowed {
+            self.allowed.inc();
+        } else {
+            self.denied.inc();
+        }
+    }
+
+    /// Counts a finished request.
+    fn request(&self, route: &'static str, status: u16) {
+        let slot = ROUTES.iter().position(|r| *r == route).and_then(|r| {
+            STATUSES
+                .contains(&status)
+                .then(|| r * STATUSES.len() + usize::from(status - STATUSES.start))
+        });
+        let labels = || RouteLabels { route, status };
+        match slot.and_then(|i| self.request_counters.get(i)) {
+            Some(cell) => cell
+                .get_or_init(|| self.requests.get_or_create(&labels()).clone())
+                .inc(),
+            None => self.requests.get_or_create(&labels()).inc(),
+        };
     }
 
     /// Counts a rate-limit refusal.
@@ -217,7 +250,7 @@ impl Default for Metrics {
     }
 }
 
-fn route_class(path: &str) -> &'static str {
+pub(crate) fn route_class(path: &str) -> &'static str {
     if path.starts_with("/oauth/") {
         "oauth"
     } else if path.starts_with("/.well-known/") {
@@ -233,40 +266,99 @@ fn route_class(path: &str) -> &'static str {
 
 /// Middleware: counts every request by route class and status, and logs it (never a token).
 pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let route = route_class(req.uri().path());
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    let uri = req.uri().clone();
+    observe(&app, &method, &uri, next.run(req)).await
+}
+
+/// Runs `handler` for one request, then counts it, gives its answer an `x-request-id` and logs
+/// it (method, path, status, time; never a query string, header or token).
+pub async fn observe(
+    app: &App,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    handler: impl std::future::Future<Output = Response>,
+) -> Response {
+    let path = uri.path();
+    let route = route_class(path);
     let id = request_id();
     let started = Instant::now();
-    let mut resp = next.run(req).await;
+    let mut resp = handler.await;
     let status = resp.status().as_u16();
-    app.metrics
-        .requests
-        .get_or_create(&RouteLabels { route, status })
-        .inc();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+    app.metrics.request(route, status);
+    let id = id.as_str();
+    if let Ok(v) = axum::http::HeaderValue::from_str(id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     tracing::info!(request_id = %id, %method, path = %path, route, status, elapsed_ms = started.elapsed().as_millis() as u64, "request");
     resp
 }
 
-fn request_id() -> String {
-    let mut b = [0u8; 12];
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        return "0".to_owned();
+/// A request id: 24 hex digits, a random prefix drawn once per process followed by a counter,
+/// so ids are unique across restarts and cost no random draw per request.
+struct RequestId([u8; 24]);
+
+impl RequestId {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("0")
     }
-    use std::fmt::Write as _;
-    let mut id = String::with_capacity(24);
-    for x in b {
-        let _ = write!(id, "{x:02x}");
+}
+
+fn request_id() -> RequestId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut b = [0u8; 4];
+        let _ = aws_lc_rs::rand::fill(&mut b);
+        u32::from_le_bytes(b)
+    });
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let value = (u128::from(prefix) << 64) | u128::from(n);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; 24];
+    for (i, c) in out.iter_mut().rev().enumerate() {
+        let nibble = (value >> (4 * i)) & 0xf;
+        *c = HEX.get(nibble as usize).copied().unwrap_or(b'0');
     }
-    id
+    RequestId(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_unique_hex_of_fixed_length() {
+        let a = request_id();
+        let b = request_id();
+        assert_eq!(a.as_str().len(), 24);
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a.as_str(), b.as_str());
+        assert_eq!(a.as_str()[..8], b.as_str()[..8], "one prefix per process");
+    }
+
+    #[test]
+    fn request_counters_resolve_to_the_labelled_family() {
+        let m = Metrics::new();
+        m.request("proxy", 200);
+        m.request("proxy", 200);
+        m.request("oauth", 401);
+        m.request("proxy", 999);
+        let text = m.render();
+        assert!(
+            text.contains("oauth4os_requests_total{route=\"proxy\",status=\"200\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("oauth4os_requests_total{route=\"oauth\",status=\"401\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("oauth4os_requests_total{route=\"proxy\",status=\"999\"} 1"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_classic_format_names_counters_with_total_and_drops_eof() {

@@ -17,13 +17,9 @@ pub async fn health() -> Json<Value> {
 
 /// Readiness: OpenSearch answers and the store can be read.
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
-    let mut req = app.upstream.client().get(format!("{}/", app.upstream.base));
-    if let Some(a) = &app.upstream.authorization {
-        req = req.header(header::AUTHORIZATION, a);
-    }
-    let upstream = match req.send().await {
-        Ok(r) if r.status().is_success() => "ok".to_owned(),
-        Ok(r) => format!("HTTP {}", r.status().as_u16()),
+    let upstream = match app.upstream.get("/").await {
+        Ok((status, _)) if (200..300).contains(&status) => "ok".to_owned(),
+        Ok((status, _)) => format!("HTTP {status}"),
         Err(_) => "unreachable".to_owned(),
     };
     // A read of a client id that cannot exist: exercises the store without side effects.

@@ -107,45 +107,78 @@ pub(crate) fn unverified_issuer(token: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
         .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("iss")?.as_str().map(str::to_owned)
+    #[derive(serde::Deserialize)]
+    struct Iss<'a> {
+        #[serde(borrow)]
+        iss: Option<std::borrow::Cow<'a, str>>,
+    }
+    // Only `iss` is kept: no map of every claim is built for it.
+    let v: Iss<'_> = serde_json::from_slice(&bytes).ok()?;
+    v.iss.map(std::borrow::Cow::into_owned)
+}
+
+/// Where a token comes from, with its claims when its verifier's cache already holds them.
+enum Source<'a> {
+    Builtin(Option<Arc<Claims>>),
+    Tenant(&'a crate::app::TenantRuntime, Option<Arc<Claims>>),
+    Unknown,
+}
+
+/// Picks the verifier for `token`. A token seen before is in its verifier's cache and needs
+/// no decoding; any other is routed by its unverified `iss`, which the chosen verifier checks.
+fn source<'a>(app: &'a App, token: &str) -> Source<'a> {
+    let now = oauth4os_core::verify::unix_now();
+    for t in &app.tenants {
+        if let Some(claims) = t.verifier.cached(token, now) {
+            return Source::Tenant(t, Some(claims));
+        }
+    }
+    if let Some(claims) = app.auth.verified(token, now) {
+        return Source::Builtin(Some(claims));
+    }
+    match unverified_issuer(token).as_deref() {
+        None => Source::Builtin(None),
+        Some(iss) if iss == app.auth.issuer() => Source::Builtin(None),
+        Some(iss) => app
+            .tenants
+            .iter()
+            .find(|t| t.issuer == iss)
+            .map_or(Source::Unknown, |t| Source::Tenant(t, None)),
+    }
 }
 
 /// Verifies with the built-in server or the tenant whose issuer the token names; the tenant
 /// and the policies its requests are decided with (a snapshot: admin changes apply to the next
-/// request).
+/// request). A cached token is answered without waiting; the others' verification (which may
+/// fetch keys) is boxed, so that the request's future stays small.
 async fn verify<'a>(
     app: &'a App,
     token: &str,
 ) -> Result<(Arc<Claims>, &'a str, Arc<PolicySet>), Error> {
-    let iss = unverified_issuer(token);
-    let (claims, tenant) = if iss.as_deref() == Some(app.auth.issuer()) || iss.is_none() {
-        (app.auth.verify(token).await?, DEFAULT_TENANT)
-    } else {
-        match app
-            .tenants
-            .iter()
-            .find(|t| Some(t.issuer.as_str()) == iss.as_deref())
-        {
-            Some(t) => {
-                let claims = t.verifier.verify(token).await?;
-                // Revoked here through /oauth/revoke (RFC 7009): refused like our own.
-                if let Some(jti) = claims.jti.as_deref()
-                    && app.auth.tenant_token_revoked(&t.name, jti)
-                {
-                    return Err(Error::invalid_token(
-                        "revoked",
-                        "the token has been revoked",
-                    ));
-                }
-                (claims, t.name.as_str())
-            }
-            None => {
+    let (claims, tenant) = match source(app, token) {
+        Source::Builtin(Some(claims)) => (app.auth.verify_cached(claims)?, DEFAULT_TENANT),
+        Source::Builtin(None) => (Box::pin(app.auth.verify(token)).await?, DEFAULT_TENANT),
+        Source::Tenant(t, cached) => {
+            let claims = match cached {
+                Some(claims) => claims,
+                None => Box::pin(t.verifier.verify(token)).await?,
+            };
+            // Revoked here through /oauth/revoke (RFC 7009): refused like our own.
+            if let Some(jti) = claims.jti.as_deref()
+                && app.auth.tenant_token_revoked(&t.name, jti)
+            {
                 return Err(Error::invalid_token(
-                    "unknown_issuer",
-                    "the token's issuer is not trusted here",
+                    "revoked",
+                    "the token has been revoked",
                 ));
             }
+            (claims, t.name.as_str())
+        }
+        Source::Unknown => {
+            return Err(Error::invalid_token(
+                "unknown_issuer",
+                "the token's issuer is not trusted here",
+            ));
         }
     };
     let policies = app
@@ -173,36 +206,32 @@ fn status_for(e: &Error) -> StatusCode {
 
 /// Asks OpenSearch which concrete indices a pattern names right now.
 async fn resolve(app: &App, pattern: &str) -> Result<Vec<String>, Error> {
-    let url = format!("{}{}", app.upstream.base, resolve_path(pattern));
-    let mut req = app.upstream.client().get(url);
-    if let Some(a) = &app.upstream.authorization {
-        req = req.header(header::AUTHORIZATION, a);
-    }
-    let resp = req
-        .send()
-        .await
-        .map_err(|_| Error::network("OpenSearch is unreachable"))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|_| Error::network("OpenSearch is unreachable"))?;
+    let (status, body) = app.upstream.get(&resolve_path(pattern)).await?;
     resolved_names(status, &body)
 }
 
 /// The fallback handler: every request that is not an OAuth, well-known or ops route.
 pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
-    match handle(&app, req).await {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    respond(&app, peer, req).await
+}
+
+/// The pipeline for one request from `peer`, errors turned into their JSON answers.
+pub async fn respond(app: &Arc<App>, peer: Option<std::net::IpAddr>, req: Request) -> Response {
+    match handle(app, peer, req).await {
         Ok(r) => r,
         Err(e) => {
             let status = status_for(&e);
             app.metrics.auth_failure(&e);
             match status {
-                StatusCode::UNAUTHORIZED => unauthorized(&app, Some(&e)),
+                StatusCode::UNAUTHORIZED => unauthorized(app, Some(&e)),
                 StatusCode::FORBIDDEN => {
                     let mut r = error_response(status, e.code.as_str(), &e.message);
                     let needed = e.help.as_deref().and_then(|h| h.split('`').nth(1));
-                    let hv = www_authenticate(&app, Some((e.code.as_str(), &e.message)), needed);
+                    let hv = www_authenticate(app, Some((e.code.as_str(), &e.message)), needed);
                     r.headers_mut().insert(header::WWW_AUTHENTICATE, hv);
                     r
                 }
@@ -220,11 +249,11 @@ pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
     }
 }
 
-async fn handle(app: &Arc<App>, req: Request) -> Result<Response, Error> {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+async fn handle(
+    app: &Arc<App>,
+    peer: Option<std::net::IpAddr>,
+    req: Request,
+) -> Result<Response, Error> {
     let (parts, body) = req.into_parts();
     let Some(token) = bearer(&parts.headers) else {
         return Ok(unauthorized(app, None));
@@ -258,7 +287,7 @@ async fn handle(app: &Arc<App>, req: Request) -> Result<Response, Error> {
         .unwrap_or("unknown");
     let mut resolved = Resolved::new();
     for pattern in wildcards_to_resolve(&classified, &policies) {
-        resolved.insert(pattern.to_owned(), resolve(app, pattern).await?);
+        resolved.insert(pattern.to_owned(), Box::pin(resolve(app, pattern)).await?);
     }
     let who = Principal {
         client_id,
@@ -314,31 +343,17 @@ async fn forward(
     peer: Option<std::net::IpAddr>,
     endpoint: &str,
 ) -> Result<Response, Error> {
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let url = format!("{}{path_and_query}", app.upstream.base);
-    let mut headers = HeaderMap::new();
-    let connection_named: Vec<String> = parts
-        .headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
-        .collect();
-    for (name, value) in &parts.headers {
-        let n = name.as_str();
-        if HOP_BY_HOP.contains(&n)
-            || IDENTITY.contains(&n)
-            || connection_named.iter().any(|c| c == n)
-        {
-            continue;
-        }
-        headers.append(name.clone(), value.clone());
-    }
-    if let Some(ct) = content_type_for(&parts.headers, endpoint, !body.is_empty()) {
+    let axum::http::request::Parts {
+        method,
+        uri,
+        mut headers,
+        ..
+    } = parts;
+    let root = axum::http::uri::PathAndQuery::from_static("/");
+    let target = app.upstream.uri(uri.path_and_query().unwrap_or(&root))?;
+    let content_type = content_type_for(&headers, endpoint, !body.is_empty());
+    strip_headers(&mut headers, true);
+    if let Some(ct) = content_type {
         headers.insert(header::CONTENT_TYPE, ct);
     }
     let roles = app.roles_for(scopes).join(",");
@@ -352,42 +367,48 @@ async fn forward(
     if let Some(ip) = peer {
         set(&mut headers, "x-forwarded-for", &ip.to_string());
     }
-    if let Some(a) = &app.upstream.authorization {
-        set(&mut headers, "authorization", a);
+    if let Some(a) = app.upstream.authorization() {
+        headers.insert(header::AUTHORIZATION, a.clone());
     }
+    let mut req = axum::http::Request::new(http_body_util::Full::new(body));
+    *req.method_mut() = method;
+    *req.uri_mut() = target;
+    *req.headers_mut() = headers;
     let started = Instant::now();
-    let resp = app
-        .upstream
-        .client()
-        .request(parts.method.clone(), url)
-        .headers(headers)
-        .body(body)
-        .send()
-        .await;
+    let resp = app.upstream.send(req).await;
     app.metrics.upstream_latency(started.elapsed());
-    let resp = resp.map_err(|e| {
-        if e.is_timeout() {
-            Error::new(
-                ErrorCode::Upstream,
-                "upstream_timeout",
-                "OpenSearch did not answer in time",
-            )
-        } else if e.is_connect() {
-            Error::network("OpenSearch is unavailable")
-        } else {
-            Error::upstream("upstream_failed", "the request to OpenSearch failed")
-        }
-    })?;
-    let mut out = Response::builder().status(resp.status().as_u16());
-    if let Some(h) = out.headers_mut() {
-        for (name, value) in resp.headers() {
-            if !HOP_BY_HOP.contains(&name.as_str()) {
-                h.append(name.clone(), value.clone());
-            }
-        }
+    let (mut head, incoming) = resp?.into_parts();
+    strip(&mut head.headers);
+    Ok(Response::from_parts(head, Body::new(incoming)))
+}
+
+/// Removes the hop-by-hop headers, those the `Connection` header names and, with `identity`,
+/// the identity headers only the proxy may set. One pass over what is there: the usual
+/// request has none of them but `Authorization`, `Host` and `Content-Length`.
+fn strip_headers(headers: &mut HeaderMap, identity: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| {
+            let n = k.as_str();
+            HOP_BY_HOP.contains(&n) || (identity && IDENTITY.contains(&n)) || named.contains(k)
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(name);
     }
-    out.body(Body::from_stream(resp.bytes_stream()))
-        .map_err(|_| Error::internal("cannot build the response"))
+}
+
+/// Removes the hop-by-hop headers, and those the `Connection` header names, in place.
+fn strip(headers: &mut HeaderMap) {
+    strip_headers(headers, false);
 }
 
 #[cfg(test)]
@@ -414,6 +435,36 @@ mod tests {
         ] {
             assert_eq!(bearer(&h(bad)), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_stripped() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("x-secret-hop", "1"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("te", "trailers"),
+            ("upgrade", "h2c"),
+            ("content-type", "application/json"),
+            ("x-opaque-id", "abc"),
+        ] {
+            h.append(n, HeaderValue::from_static(v));
+        }
+        let mut with_identity = h.clone();
+        for n in IDENTITY {
+            with_identity.append(*n, HeaderValue::from_static("smuggled"));
+        }
+        strip(&mut h);
+        let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-opaque-id"]);
+        // Towards OpenSearch, every identity header a client sent goes too.
+        strip_headers(&mut with_identity, true);
+        let mut left: Vec<&str> = with_identity.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-opaque-id"]);
     }
 
     #[test]

@@ -1,22 +1,15 @@
 //! TLS for the listener: rustls (aws-lc-rs), certificate chain and key from PEM files, HTTP/1.1
 //! and HTTP/2 over ALPN, graceful shutdown that drains in-flight connections.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use oauth4os_core::Result;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
-use tower::ServiceExt as _;
 
-use crate::app::{App, router};
+use crate::app::App;
 use crate::config::{ListenerTls, Loaded};
 
 /// Builds the acceptor from the configured PEM files; errors name the file and the key.
@@ -63,49 +56,5 @@ pub async fn serve_tls(
     acceptor: TlsAcceptor,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let acceptor = acceptor.clone();
-        let svc = router
-            .clone()
-            .layer(axum::Extension(ConnectInfo::<SocketAddr>(peer)));
-        let svc =
-            TowerToHyperService::new(svc.map_request(
-                |r: hyper::Request<hyper::body::Incoming>| r.map(axum::body::Body::new),
-            ));
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                .await
-            {
-                Ok(Ok(s)) => s,
-                _ => return, // handshake failed or timed out: nothing to answer
-            };
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc);
-            if let Err(e) = watcher.watch(conn.into_owned()).await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open after 30 s of draining; closing them");
-    }
-    Ok(())
+    crate::server::serve_listener(app, listener, Some(acceptor), shutdown).await
 }

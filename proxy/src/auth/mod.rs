@@ -281,6 +281,17 @@ impl AuthServer {
     /// `exp`, then revocation (reason `revoked`).
     pub async fn verify(&self, token: &str) -> Result<Arc<Claims>> {
         let claims = self.verify_any(token).await?;
+        self.not_admin(claims)
+    }
+
+    /// [`AuthServer::verify`] of a token whose signature the verified-token cache vouches for
+    /// (from [`AuthServer::verified`]): the same revocation and audience checks, no I/O.
+    pub(crate) fn verify_cached(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
+        let claims = self.unrevoked(claims)?;
+        self.not_admin(claims)
+    }
+
+    fn not_admin(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
         if self.is_admin_audience(&claims) {
             return Err(Error::invalid_token(
                 "admin_token",
@@ -349,6 +360,11 @@ impl AuthServer {
 
     async fn verify_any(&self, token: &str) -> Result<Arc<Claims>> {
         let claims = self.verifier().verify(token).await?;
+        self.unrevoked(claims)
+    }
+
+    /// Verified claims, refused when revoked: by `jti`, or by the client's cut-off.
+    fn unrevoked(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
         let Some(jti) = claims.jti.as_deref() else {
             return Err(Error::invalid_token(
                 "missing_jti",
@@ -566,6 +582,12 @@ impl AuthServer {
             Ok(k) => k.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The claims of `token` if it is one of ours already verified (and still in the
+    /// verified-token cache); not yet checked for revocation.
+    pub(crate) fn verified(&self, token: &str, now: i64) -> Option<Arc<Claims>> {
+        self.verifier().cached(token, now)
     }
 
     fn verifier(&self) -> Arc<Verifier> {
