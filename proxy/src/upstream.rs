@@ -115,6 +115,19 @@ impl Drop for PooledBody {
     }
 }
 
+/// Starts hyper's HTTP/1.1 client on an open connection; its task runs until the connection
+/// closes (when the upstream closes it, or when its sender is dropped).
+async fn start<T>(io: T) -> Result<Sender>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|_| Error::upstream("upstream_failed", "the connection to OpenSearch failed"))?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
 /// How the proxy reaches OpenSearch.
 pub struct Upstream {
     id: usize,
@@ -348,32 +361,17 @@ impl Upstream {
         .map_err(|_| unavailable())?
         .map_err(|_| unavailable())?;
         let _ = tcp.set_nodelay(true);
-        let handshake_failed =
-            |_| Error::upstream("upstream_failed", "the connection to OpenSearch failed");
-        match &self.tls {
-            None => {
-                let (sender, conn) = http1::handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(handshake_failed)?;
-                tokio::spawn(conn);
-                Ok(sender)
-            }
-            Some((connector, name)) => {
-                let stream =
-                    tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name.clone(), tcp))
-                        .await
-                        .map_err(|_| unavailable())?
-                        .map_err(|e| {
-                            tracing::warn!(error = %e, "TLS handshake with OpenSearch failed");
-                            Error::network("the TLS handshake with OpenSearch failed")
-                        })?;
-                let (sender, conn) = http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(handshake_failed)?;
-                tokio::spawn(conn);
-                Ok(sender)
-            }
-        }
+        let Some((connector, name)) = &self.tls else {
+            return start(tcp).await;
+        };
+        let tls = tokio::time::timeout(CONNECT_TIMEOUT, connector.connect(name.clone(), tcp))
+            .await
+            .map_err(|_| unavailable())?
+            .map_err(|e| {
+                tracing::warn!(error = %e, "TLS handshake with OpenSearch failed");
+                Error::network("the TLS handshake with OpenSearch failed")
+            })?;
+        start(tls).await
     }
 
     /// An idle connection that is still open, or a new one; and whether it is new.

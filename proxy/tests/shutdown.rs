@@ -11,10 +11,8 @@ mod support;
 
 use std::time::Duration;
 
-use oauth4os_proxy::auth::AuthServer;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::{Value, json};
-use support::JsonExt as _;
 
 #[tokio::test]
 async fn in_flight_requests_finish_after_shutdown_begins() {
@@ -30,23 +28,7 @@ async fn in_flight_requests_finish_after_shutdown_begins() {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let hash = AuthServer::hash_secret("pw").unwrap();
-    let toml = format!(
-        r#"
-listen = "{addr}"
-public_url = "http://{addr}"
-[upstream]
-url = "http://{upstream}"
-[authorization_server]
-issuer = "http://{addr}"
-audiences = ["http://{addr}"]
-store_path = "store.db"
-[[authorization_server.clients]]
-id = "c"
-secret_hash = "{hash}"
-scopes = "read:logs-*"
-"#
-    );
+    let toml = support::one_client_config(addr, &format!("http://{upstream}"), "");
     let loaded = Loaded::from_str(&toml, "t.toml", dir.path().to_path_buf()).unwrap();
     let app = App::build(loaded, [1u8; 32]).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -55,14 +37,7 @@ scopes = "read:logs-*"
     }));
 
     let base = format!("http://{addr}");
-    let c = reqwest::Client::new();
-    let tok: Value = c
-        .post(format!("{base}/oauth/token"))
-        .basic_auth("c", Some("pw"))
-        .form(&[("grant_type", "client_credentials")])
-        .value()
-        .await;
-    let token = tok["access_token"].as_str().unwrap().to_owned();
+    let token = support::client_token(&base).await;
 
     let in_flight = tokio::spawn({
         let base = base.clone();

@@ -18,12 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use oauth4os_proxy::auth::AuthServer;
 use oauth4os_proxy::{App, Loaded};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::Value;
-use support::JsonExt as _;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio_rustls::rustls;
 
@@ -155,37 +153,15 @@ async fn proxy(upstream_url: &str, extra: &str, files: &[(&str, String)]) -> Pro
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let hash = AuthServer::hash_secret("pw").unwrap();
-    let toml = format!(
-        r#"
-listen = "{addr}"
-public_url = "http://{addr}"
-[upstream]
-url = "{upstream_url}"
-{extra}
-[authorization_server]
-issuer = "http://{addr}"
-audiences = ["http://{addr}"]
-store_path = "store.db"
-[[authorization_server.clients]]
-id = "c"
-secret_hash = "{hash}"
-scopes = "read:logs-*"
-"#
-    );
+    let toml = support::one_client_config(addr, upstream_url, extra);
     let loaded = Loaded::from_str(&toml, "t.toml", dir.path().to_path_buf()).unwrap();
     let app = App::build(loaded, [3u8; 32]).unwrap();
     tokio::spawn(oauth4os_proxy::serve(app, listener, std::future::pending()));
     let base = format!("http://{addr}");
-    let tok: Value = reqwest::Client::new()
-        .post(format!("{base}/oauth/token"))
-        .basic_auth("c", Some("pw"))
-        .form(&[("grant_type", "client_credentials")])
-        .value()
-        .await;
+    let token = support::client_token(&base).await;
     Proxy {
         base,
-        token: tok["access_token"].as_str().unwrap().to_owned(),
+        token,
         _dir: dir,
     }
 }

@@ -15,3 +15,45 @@ impl JsonExt for reqwest::RequestBuilder {
         self.send().await.unwrap().json().await.unwrap()
     }
 }
+
+/// The secret of client `c` in [`one_client_config`].
+pub const CLIENT_SECRET: &str = "pw";
+
+/// A proxy configuration listening on `addr` in front of `upstream_url` (with the `[upstream]`
+/// lines `upstream_extra`), its store in the configuration's folder, and one client of the
+/// built-in server, `c`, allowed `read:logs-*`.
+pub fn one_client_config(
+    addr: std::net::SocketAddr,
+    upstream_url: &str,
+    upstream_extra: &str,
+) -> String {
+    let hash = oauth4os_proxy::auth::AuthServer::hash_secret(CLIENT_SECRET).unwrap();
+    format!(
+        r#"
+listen = "{addr}"
+public_url = "http://{addr}"
+[upstream]
+url = "{upstream_url}"
+{upstream_extra}
+[authorization_server]
+issuer = "http://{addr}"
+audiences = ["http://{addr}"]
+store_path = "store.db"
+[[authorization_server.clients]]
+id = "c"
+secret_hash = "{hash}"
+scopes = "read:logs-*"
+"#
+    )
+}
+
+/// An access token for client `c` of [`one_client_config`] from the proxy at `base`.
+pub async fn client_token(base: &str) -> String {
+    let v = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .basic_auth("c", Some(CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .value()
+        .await;
+    v["access_token"].as_str().unwrap().to_owned()
+}
