@@ -10,9 +10,9 @@
 #
 #   ROUNDS=N          rounds of nginx then proxy, alternating (default 3); DUR=10s a run
 #
-# Prints, per round, peak requests/s for both and their ratio, and p99 latency at half load
-# (wrk2-style fixed rate is not available in Debian's wrk, so "half load" = half the
-# connections); then the median ratio, the proxy's RSS under load and the CPU microseconds per
+# Prints, per round, peak requests/s for both and their ratio, and p99 latency at half of
+# nginx's peak (Debian's wrk has no fixed-rate mode: paced connections, PACE_MS apart, offer
+# that load); then the median ratio, the proxy's RSS under load and the CPU microseconds per
 # request (user and system) of the proxy and of nginx.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -111,14 +111,18 @@ wrk.method = "POST"
 wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+# The same request paced: each connection waits PACE_MS between answer and next request, so
+# that a fixed number of connections offers a fixed load below the peak.
+PACE_MS=${PACE_MS:-2}
+{ cat "$WORK/post.lua"; echo "function delay() return $PACE_MS end"; } >"$WORK/paced.lua"
 # Sanity: the proxy answers 200 for the token and 401 without it.
 curl -fsS -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$body" "http://127.0.0.1:$PRX/logs-*/_search" | jq -e '.hits.total.value == 1' >/dev/null
 [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PRX/logs-*/_search") == 401 ]]
 
-run() { # run NAME URL CONNS [wrk args]: prints "requests/s p99"
+run() { # run NAME URL CONNS [wrk args]: prints "requests/s p99"; SCRIPT=paced for the paced load
   local name=$1 url=$2 c=$3
   shift 3
-  wrk -t2 -c"$c" -d"$DUR" --latency -s "$WORK/post.lua" "$@" "$url" >"$WORK/$name.txt"
+  wrk -t2 -c"$c" -d"$DUR" --latency -s "$WORK/${SCRIPT:-post}.lua" "$@" "$url" >"$WORK/$name.txt"
   echo "$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.txt") $(awk '$1=="99%" {print $2}' "$WORK/$name.txt")"
 }
 # User and system CPU ticks of a process and all its threads.
@@ -144,13 +148,14 @@ ratios=""
 added=""
 p_user=0 p_sys=0 p_n=0 n_user=0 n_sys=0 n_n=0
 for r in $(seq 1 "$ROUNDS"); do
-  ci_section "round $r of $ROUNDS: peak ($CONNS connections), then half ($((CONNS / 2)))"
+  ci_section "round $r of $ROUNDS: peak ($CONNS connections), then half of nginx's peak (paced)"
   read -r nu0 ns0 < <(for p in $NGINX_PIDS; do ticks "$p"; done | awk '{u += $1; s += $2} END {print u, s}')
   read -r n_rps n_p99 < <(run nginx-peak "$NGINX_URL" "$CONNS")
   read -r nu1 ns1 < <(for p in $NGINX_PIDS; do ticks "$p"; done | awk '{u += $1; s += $2} END {print u, s}')
   n_user=$((n_user + nu1 - nu0)) n_sys=$((n_sys + ns1 - ns0))
   n_n=$((n_n + $(awk '/requests in/ {print $1}' "$WORK/nginx-peak.txt")))
-  if [[ -n ${PERF_OUT:-} && $r == 1 ]]; then # PERF_OUT=file: a cpu-clock profile of the proxy's first peak run
+  # PERF_OUT=file: a cpu-clock profile of the proxy's first peak run (which profiling slows).
+  if [[ -n ${PERF_OUT:-} && $r == 1 ]]; then
     perf record -e cpu-clock -F 999 -g -p "$PROXY_PID" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
   fi
   read -r pu0 ps0 < <(ticks "$PROXY_PID")
@@ -158,13 +163,16 @@ for r in $(seq 1 "$ROUNDS"); do
   read -r pu1 ps1 < <(ticks "$PROXY_PID")
   p_user=$((p_user + pu1 - pu0)) p_sys=$((p_sys + ps1 - ps0))
   p_n=$((p_n + $(awk '/requests in/ {print $1}' "$WORK/proxy-peak.txt")))
-  read -r nh_rps nh_p99 < <(run nginx-half "$NGINX_URL" "$((CONNS / 2))")
-  read -r ph_rps ph_p99 < <(run proxy-half "$PROXY_URL" "$((CONNS / 2))" -H "Authorization: Bearer $TOKEN")
+  # Half of this round's nginx peak, offered by paced connections: each does about one request
+  # per (PACE_MS + ~0.6 ms), so half = peak / 2 × (PACE_MS + 0.6) / 1000 connections.
+  half_conns=$(awk -v p="$n_rps" -v d="$PACE_MS" 'BEGIN { c = int(p / 2 * (d + 0.6) / 1000 + 0.5); if (c < 2) c = 2; print c }')
+  read -r nh_rps nh_p99 < <(SCRIPT=paced run nginx-half "$NGINX_URL" "$half_conns")
+  read -r ph_rps ph_p99 < <(SCRIPT=paced run proxy-half "$PROXY_URL" "$half_conns" -H "Authorization: Bearer $TOKEN")
   ratio=$(awk -v a="$p_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", a / b }')
   plus=$(awk -v a="$(to_us "$ph_p99")" -v b="$(to_us "$nh_p99")" 'BEGIN { printf "%+.0f µs", a - b }')
   ratios+="$ratio"$'\n'
   added+="$plus"$'\n'
-  rows+="| $r | $n_rps | $p_rps | ${ratio}× | $nh_p99 | $ph_p99 | $plus |"$'\n'
+  rows+="| $r | $n_rps | $p_rps | ${ratio}× | $half_conns: $nh_rps, $nh_p99 | $ph_rps, $ph_p99 | $plus |"$'\n'
 done
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$PROXY_PID/status")
 per_req() { awk -v t="$1" -v hz="$hz" -v n="$2" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'; }
@@ -174,7 +182,7 @@ cat <<RESULT
 An authenticated \`POST /logs-*/_search\` through oauth4os-proxy (JWT, classification, scopes,
 Cedar, rate limit) vs nginx \`proxy_pass\` (no auth), same upstream; wrk -t2, $DUR a run.
 
-| round | nginx req/s ($CONNS conns) | proxy req/s | ratio | nginx p99 ($((CONNS / 2)) conns) | proxy p99 | added p99 |
+| round | nginx req/s ($CONNS conns) | proxy req/s | ratio | half load: conns, nginx req/s, p99 | proxy req/s, p99 | added p99 |
 |---|---|---|---|---|---|---|
 ${rows%$'\n'}
 

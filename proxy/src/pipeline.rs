@@ -21,8 +21,8 @@ use serde_json::json;
 use crate::app::App;
 use crate::policies::DEFAULT_TENANT;
 
-/// Headers never forwarded in either direction (RFC 9110 §7.6.1) plus identity headers the
-/// proxy alone sets.
+/// Headers never forwarded in either direction (RFC 9110 §7.6.1), and the framing headers the
+/// proxy sets itself.
 const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
@@ -36,7 +36,10 @@ const HOP_BY_HOP: &[&str] = &[
     "host",
     "content-length",
 ];
+/// Never forwarded to OpenSearch: identity headers only the proxy sets, the client's cookies,
+/// and `Expect` (the body has already been read).
 const IDENTITY: &[&str] = &[
+    "expect",
     "authorization",
     "x-proxy-user",
     "x-proxy-roles",
