@@ -10,7 +10,7 @@ use oauth4os_core::error::quote;
 use super::AuthServer;
 use super::error::{OAuthError, OAuthResult};
 use super::form::{Form, form_decode};
-use super::secrets::MAX_SECRET_LEN;
+use super::secrets::{MAX_SECRET_LEN, Throttled};
 use super::store::ClientRecord;
 
 /// Presented client credentials. `Debug` never shows the secret.
@@ -93,10 +93,35 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
     Ok(creds)
 }
 
+/// The address a request came from, when the listener recorded it (tests that call the router
+/// directly have none: they share one limit).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 impl AuthServer {
     /// Checks credentials: an unknown client and a wrong secret get the same answer, after the
     /// same work.
-    pub(crate) async fn authenticate(&self, creds: &Credentials) -> OAuthResult<ClientRecord> {
+    pub(crate) async fn authenticate(
+        &self,
+        creds: &Credentials,
+        peer: Option<std::net::IpAddr>,
+    ) -> OAuthResult<ClientRecord> {
         let failed = || OAuthError::invalid_client("client authentication failed");
         let secret = creds.secret.expose();
         if secret.len() > MAX_SECRET_LEN || creds.id.len() > 1024 {
@@ -107,9 +132,12 @@ impl AuthServer {
             None => self.store.client(&creds.id).await?,
         };
         let stored = client.as_ref().map(|c| c.secret_hash.as_str());
-        if self.secrets.verify(&creds.id, stored, secret).await
-            && let Some(client) = client
-        {
+        let verified = self.secrets.verify(&creds.id, stored, secret, peer).await;
+        let verified = verified.map_err(|Throttled(secs)| {
+            tracing::info!(client_id = %quote(&creds.id), "client authentication throttled: too many slow secret checks from one address");
+            OAuthError::rate_limited(secs)
+        })?;
+        if verified && let Some(client) = client {
             return Ok(client);
         }
         tracing::info!(client_id = %quote(&creds.id), "client authentication failed");
@@ -121,9 +149,10 @@ impl AuthServer {
         &self,
         headers: &HeaderMap,
         form: &Form,
+        peer: Option<std::net::IpAddr>,
     ) -> OAuthResult<ClientRecord> {
         match presented(headers, form)? {
-            Some(creds) => self.authenticate(&creds).await,
+            Some(creds) => self.authenticate(&creds, peer).await,
             None => Err(OAuthError::invalid_client(
                 "client authentication is required (HTTP Basic or `client_id` and `client_secret`)",
             )),
@@ -135,9 +164,10 @@ impl AuthServer {
         &self,
         headers: &HeaderMap,
         form: &Form,
+        peer: Option<std::net::IpAddr>,
     ) -> OAuthResult<Option<ClientRecord>> {
         match presented(headers, form)? {
-            Some(creds) => self.authenticate(&creds).await.map(Some),
+            Some(creds) => self.authenticate(&creds, peer).await.map(Some),
             None => Ok(None),
         }
     }

@@ -56,6 +56,16 @@ pub struct AuthConfig {
     /// minute, and at start); no scheduled rotation when absent.
     #[serde(default)]
     pub signing_key_rotation_secs: Option<u64>,
+    /// How many slow (argon2id) secret checks one source address may start, e.g. `30/min`
+    /// (an IPv6 address counts by its /64). Past it, client authentication answers 429 before
+    /// any argon2 work; a client whose secret was checked once is answered from the cache and
+    /// never counts.
+    #[serde(default = "default_secret_checks_per_ip")]
+    pub secret_checks_per_ip: String,
+}
+
+fn default_secret_checks_per_ip() -> String {
+    "30/min".to_owned()
 }
 
 /// `[authorization_server.registration]`: RFC 7591 dynamic registration.
@@ -216,7 +226,19 @@ impl AuthConfig {
             admin: None,
             registration: None,
             signing_key_rotation_secs: None,
+            secret_checks_per_ip: default_secret_checks_per_ip(),
         }
+    }
+
+    /// The parsed `secret_checks_per_ip`.
+    pub fn secret_check_rate(&self) -> Result<oauth4os_core::ratelimit::Rate> {
+        self.secret_checks_per_ip.parse().map_err(|e: Error| {
+            Error::config(
+                "invalid_rate",
+                format!("`secret_checks_per_ip`: {}", e.message),
+            )
+            .with_help("e.g. `30/min` or `5/s burst 20`")
+        })
     }
 
     /// Checks every key; the error names the first bad one.
@@ -238,6 +260,7 @@ impl AuthConfig {
         }
         validate_ttl("access_token_ttl", self.access_token_ttl)?;
         validate_ttl("refresh_token_ttl", self.refresh_token_ttl)?;
+        self.secret_check_rate()?;
         if let Some(secs) = self.signing_key_rotation_secs
             && !(60..=MAX_TTL).contains(&secs)
         {

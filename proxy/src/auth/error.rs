@@ -17,8 +17,10 @@ pub struct OAuthError {
     pub code: &'static str,
     /// What went wrong, for humans.
     pub description: String,
-    /// 400, 401 or 500.
+    /// 400, 401, 429 or 500.
     pub status: StatusCode,
+    /// Seconds for `Retry-After` (with 429).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -27,6 +29,19 @@ impl OAuthError {
             code,
             description: description.into(),
             status: StatusCode::BAD_REQUEST,
+            retry_after: None,
+        }
+    }
+
+    /// Too many slow secret checks from the caller's address (429 with `Retry-After`).
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(retry_after),
+            ..Self::bad(
+                "rate_limited",
+                "too many client authentications from this address; retry later",
+            )
         }
     }
 
@@ -79,6 +94,7 @@ impl OAuthError {
             code: "server_error",
             description: "the authorization server could not handle the request".to_owned(),
             status: StatusCode::INTERNAL_SERVER_ERROR,
+            retry_after: None,
         }
     }
 
@@ -127,6 +143,11 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(BASIC_CHALLENGE),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -23,10 +23,11 @@ use super::store::ClientRecord;
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
+    super::client_auth::Peer(peer): super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    super::form::respond(body, async |b| server.introspect(&headers, b).await).await
+    super::form::respond(body, async |b| server.introspect(&headers, peer, b).await).await
 }
 
 fn inactive() -> Value {
@@ -54,9 +55,14 @@ fn access_token_info(claims: &Claims) -> Value {
 }
 
 impl AuthServer {
-    async fn introspect(&self, headers: &HeaderMap, body: &[u8]) -> OAuthResult {
+    async fn introspect(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+        body: &[u8],
+    ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
-        let caller = self.require_client(headers, &form).await?;
+        let caller = self.require_client(headers, &form, peer).await?;
         let token = form.require("token")?;
         check_hint(&form)?;
         let info = match kind_of(token) {

@@ -180,9 +180,12 @@ impl AuthServer {
         revoked.extend(store.revoked_access_tokens(cutoff).await?);
         revoked.purged_at(now);
         let like = cfg.clients.first().map(|c| c.secret_hash.clone());
-        let secrets = tokio::task::spawn_blocking(move || SecretVerifier::new(like.as_deref()))
-            .await
-            .map_err(|_| Error::internal("the secret verifier set-up failed"))??;
+        let per_source = cfg.secret_check_rate()?;
+        let secrets = tokio::task::spawn_blocking(move || {
+            SecretVerifier::new(like.as_deref(), Some(per_source))
+        })
+        .await
+        .map_err(|_| Error::internal("the secret verifier set-up failed"))??;
         let verifier = build_verifier(&cfg, &ring)?;
         let admin = cfg.admin.as_ref().and_then(|a| {
             a.secret_hash.as_ref().map(|h| ClientRecord {

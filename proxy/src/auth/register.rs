@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use oauth4os_core::ScopeSet;
 use oauth4os_core::error::quote;
 use oauth4os_core::verify::unix_now;
@@ -72,10 +72,11 @@ fn bad_token() -> Response {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
+    super::client_auth::Peer(peer): super::client_auth::Peer,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    match server.register(&headers, &bytes).await {
+    match server.register(&headers, peer, &bytes).await {
         Ok(r) | Err(r) => r,
     }
 }
@@ -85,7 +86,12 @@ impl AuthServer {
         clippy::result_large_err,
         reason = "errors are ready responses, built once per refused registration"
     )]
-    async fn register(&self, headers: &HeaderMap, bytes: &Bytes) -> Result<Response, Response> {
+    async fn register(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+        bytes: &Bytes,
+    ) -> Result<Response, Response> {
         let Some(reg) = self.cfg.registration.as_ref().filter(|r| r.enabled) else {
             return Err(fail(
                 StatusCode::NOT_FOUND,
@@ -94,15 +100,19 @@ impl AuthServer {
             ));
         };
         let presented = crate::pipeline::bearer(headers).ok_or_else(bad_token)?;
-        if !self
+        let verified = self
             .secrets
             .verify(
                 "#registration",
                 Some(&reg.initial_access_token_hash),
                 presented,
+                peer,
             )
             .await
-        {
+            .map_err(|super::secrets::Throttled(secs)| {
+                super::error::OAuthError::rate_limited(secs).into_response()
+            })?;
+        if !verified {
             tracing::info!("registration refused: wrong initial access token");
             return Err(bad_token());
         }

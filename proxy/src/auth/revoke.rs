@@ -108,10 +108,11 @@ pub(crate) fn kind_of(token: &str) -> TokenKind {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
+    super::client_auth::Peer(peer): super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    super::form::respond(body, async |b| server.revoke(&headers, b).await).await
+    super::form::respond(body, async |b| server.revoke(&headers, peer, b).await).await
 }
 
 fn not_yours() -> OAuthError {
@@ -119,9 +120,14 @@ fn not_yours() -> OAuthError {
 }
 
 impl AuthServer {
-    async fn revoke(&self, headers: &HeaderMap, body: &[u8]) -> OAuthResult {
+    async fn revoke(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+        body: &[u8],
+    ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
-        let client = self.optional_client(headers, &form).await?;
+        let client = self.optional_client(headers, &form, peer).await?;
         let token = form.require("token")?;
         check_hint(&form)?;
         match kind_of(token) {

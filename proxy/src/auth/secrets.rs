@@ -8,7 +8,10 @@
 //!   enough to store them: `sha256:<base64url>`.
 //! - Every failed check costs one argon2 verification, against a dummy hash when the client is
 //!   unknown, so an unknown client and a wrong secret cannot be told apart, by answer or by time.
-//!   Concurrent argon2 work is bounded by a semaphore.
+//!   Concurrent argon2 work is bounded by a semaphore, and each source address (an IPv6
+//!   address by its /64) may start at most `secret_checks_per_ip` of them (default 30 a
+//!   minute): past that, the answer is 429 before any argon2 work, so wrong secrets cannot keep
+//!   the machine's cores busy. A client whose secret is cached never reaches that limit.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -20,8 +23,32 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth4os_core::ratelimit::{Rate, RateLimiter};
 use oauth4os_core::{Error, Result};
 use tokio::sync::Semaphore;
+
+/// Source addresses whose slow checks are tracked at once (the oldest recovered are dropped).
+const TRACKED_SOURCES: usize = 16_384;
+
+/// The key a source is limited by: the address, or an IPv6 address's /64 (one host's share).
+fn source_key(source: Option<std::net::IpAddr>) -> String {
+    match source {
+        None => "-".to_owned(),
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Some(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+    }
+}
+
+/// A check refused because its source started too many slow checks; retry after this many
+/// seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled(pub u64);
 
 /// Longest secret accepted, in bytes.
 pub const MAX_SECRET_LEN: usize = 1024;
@@ -125,14 +152,17 @@ struct Cached {
 pub struct SecretVerifier {
     cache: RwLock<HashMap<String, Cached>>,
     argon2_slots: Arc<Semaphore>,
+    /// Slow (argon2) checks started per source address.
+    slow_checks: Option<RateLimiter>,
     /// Verified against when the client is unknown, so that failure always costs the same.
     dummy: String,
 }
 
 impl SecretVerifier {
     /// A verifier whose dummy hash uses the parameters of `like` (a stored argon2id hash),
-    /// or argon2's defaults.
-    pub fn new(like: Option<&str>) -> Result<Self> {
+    /// or argon2's defaults; each source may start `per_source` argon2 checks (`None`: no
+    /// limit).
+    pub fn new(like: Option<&str>, per_source: Option<Rate>) -> Result<Self> {
         let params = like
             .and_then(|s| PasswordHash::new(s).ok())
             .and_then(|h| Params::try_from(&h).ok())
@@ -142,30 +172,45 @@ impl SecretVerifier {
         Ok(Self {
             cache: RwLock::new(HashMap::new()),
             argon2_slots: Arc::new(Semaphore::new(slots)),
+            slow_checks: per_source
+                .map(|r| RateLimiter::with_max_clients(Some(r), TRACKED_SOURCES)),
             dummy: hash_secret_with(&dummy_secret, params)?,
         })
     }
 
     /// Whether `secret` is the secret of `client_id` whose stored hash is `stored` (`None`:
-    /// the client is unknown; the answer is then `false`, after the same work).
-    pub async fn verify(&self, client_id: &str, stored: Option<&str>, secret: &str) -> bool {
+    /// the client is unknown; the answer is then `false`, after the same work), presented from
+    /// `source`; [`Throttled`] when that needs an argon2 check and `source` has started too
+    /// many.
+    pub async fn verify(
+        &self,
+        client_id: &str,
+        stored: Option<&str>,
+        secret: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> std::result::Result<bool, Throttled> {
         let presented = sha256(secret.as_bytes());
         let parsed = stored.and_then(SecretHash::parse);
         let phc = match parsed {
             Some(SecretHash::Sha256(want)) => {
                 if verify_slices_are_equal(&presented, &want).is_ok() {
-                    return true;
+                    return Ok(true);
                 }
                 None
             }
             Some(SecretHash::Argon2id(phc)) => {
                 if self.cached_match(client_id, &phc, &presented) {
-                    return true;
+                    return Ok(true);
                 }
                 Some(phc)
             }
             None => None,
         };
+        if let Some(limiter) = &self.slow_checks {
+            limiter
+                .check(&source_key(source), &[], std::time::Instant::now())
+                .map_err(|limited| Throttled(limited.retry_after_secs()))?;
+        }
         let ok = self.argon2(secret, phc.as_deref()).await;
         if ok && let Some(phc) = phc {
             let entry = Cached {
@@ -176,7 +221,7 @@ impl SecretVerifier {
                 cache.insert(client_id.to_owned(), entry);
             }
         }
-        ok
+        Ok(ok)
     }
 
     fn cached_match(&self, client_id: &str, phc: &str, presented: &[u8; 32]) -> bool {
@@ -216,4 +261,65 @@ impl SecretVerifier {
 pub(crate) fn test_hash(secret: &str) -> String {
     let params = Params::new(256, 1, 1, None).unwrap();
     hash_secret_with(secret, params).unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_source_may_start_only_so_many_slow_checks() {
+        let stored = test_hash("right");
+        let v = SecretVerifier::new(Some(&stored), Some(Rate::per_minute(2).unwrap())).unwrap();
+        let a: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:3:4:5:6".parse().unwrap();
+        let b_neighbour: std::net::IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        // Two wrong secrets from `a` are checked (and fail); the third is refused unchecked,
+        // and so is the right one.
+        assert_eq!(
+            v.verify("c", Some(&stored), "wrong", Some(a)).await,
+            Ok(false)
+        );
+        assert_eq!(
+            v.verify("c", Some(&stored), "wrong", Some(a)).await,
+            Ok(false)
+        );
+        let Err(Throttled(wait)) = v.verify("c", Some(&stored), "wrong", Some(a)).await else {
+            panic!("a third slow check from one source within the minute");
+        };
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(
+            v.verify("c", Some(&stored), "right", Some(a))
+                .await
+                .is_err()
+        );
+        // Another source is not affected; its right secret is then cached, and a cached
+        // secret is never throttled (it costs no argon2 work).
+        assert_eq!(
+            v.verify("c", Some(&stored), "right", Some(b)).await,
+            Ok(true)
+        );
+        for _ in 0..5 {
+            assert_eq!(
+                v.verify("c", Some(&stored), "right", Some(a)).await,
+                Ok(true)
+            );
+        }
+        // An IPv6 /64 is one source.
+        assert_eq!(v.verify("u", None, "x", Some(b_neighbour)).await, Ok(false));
+        assert!(v.verify("u", None, "x", Some(b)).await.is_err());
+        assert_eq!(
+            source_key(Some("::ffff:192.0.2.1".parse().unwrap())),
+            "192.0.2.1"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_limit_nothing_is_throttled() {
+        let stored = test_hash("right");
+        let v = SecretVerifier::new(Some(&stored), None).unwrap();
+        for _ in 0..5 {
+            assert_eq!(v.verify("c", Some(&stored), "wrong", None).await, Ok(false));
+        }
+    }
 }

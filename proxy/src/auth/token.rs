@@ -78,17 +78,23 @@ fn invalid_refresh() -> OAuthError {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
+    super::client_auth::Peer(peer): super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    super::form::respond(body, async |b| server.token(&headers, b).await).await
+    super::form::respond(body, async |b| server.token(&headers, peer, b).await).await
 }
 
 impl AuthServer {
-    async fn token(&self, headers: &HeaderMap, body: &[u8]) -> OAuthResult {
+    async fn token(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+        body: &[u8],
+    ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
         let grant_name = form.require("grant_type")?;
-        let client = self.require_client(headers, &form).await?;
+        let client = self.require_client(headers, &form, peer).await?;
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
             OAuthError::unsupported_grant_type(format!(
                 "grant type {} is not supported (use `client_credentials`, `refresh_token` or token exchange)",

@@ -178,6 +178,7 @@ pub(crate) fn fail(status: StatusCode, code: &'static str, description: &str) ->
         code,
         description: description.to_owned(),
         status,
+        retry_after: None,
     };
     no_store_json(status, &e.body())
 }

@@ -339,20 +339,37 @@ fn configuration_errors_name_the_key() {
 fn hash_secret_makes_a_verifiable_argon2id_phc_string() {
     let phc = AuthServer::hash_secret("correct horse").unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-    let verifier =
-        crate::auth::secrets::SecretVerifier::new(Some(&crate::auth::secrets::test_hash("x")))
-            .unwrap();
+    let verifier = crate::auth::secrets::SecretVerifier::new(
+        Some(&crate::auth::secrets::test_hash("x")),
+        None,
+    )
+    .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    assert!(rt.block_on(verifier.verify("c", Some(&phc), "correct horse")));
-    assert!(!rt.block_on(verifier.verify("c", Some(&phc), "wrong horse")));
-    assert!(!rt.block_on(verifier.verify("c", None, "correct horse")));
+    assert_eq!(
+        rt.block_on(verifier.verify("c", Some(&phc), "correct horse", None)),
+        Ok(true)
+    );
+    assert_eq!(
+        rt.block_on(verifier.verify("c", Some(&phc), "wrong horse", None)),
+        Ok(false)
+    );
+    assert_eq!(
+        rt.block_on(verifier.verify("c", None, "correct horse", None)),
+        Ok(false)
+    );
     // Server-generated secrets are stored as SHA-256.
     let (secret, stored) = crate::auth::generate_secret().unwrap();
     assert!(stored.starts_with("sha256:"));
-    assert!(rt.block_on(verifier.verify("d", Some(&stored), &secret)));
-    assert!(!rt.block_on(verifier.verify("d", Some(&stored), "nope")));
+    assert_eq!(
+        rt.block_on(verifier.verify("d", Some(&stored), &secret, None)),
+        Ok(true)
+    );
+    assert_eq!(
+        rt.block_on(verifier.verify("d", Some(&stored), "nope", None)),
+        Ok(false)
+    );
     assert!(AuthServer::hash_secret("").is_err());
 }
