@@ -52,6 +52,8 @@ pub struct App {
     pub resource_metadata_url: String,
     /// The RFC 9728 document (without `resource`, which depends on the path).
     pub resource_metadata: serde_json::Value,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
 }
 
 fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Option<String>> {
@@ -318,7 +320,9 @@ impl App {
             map.insert("resource_documentation".into(), json!(doc));
         }
         let upstream = upstream(&loaded)?;
+        let trusted_proxies = loaded.trusted_proxies()?;
         Ok(Arc::new(Self {
+            trusted_proxies,
             resource_metadata_url: format!("{public}/.well-known/oauth-protected-resource"),
             resource,
             resource_metadata,

@@ -32,6 +32,11 @@ pub struct Config {
     /// Largest request body buffered for classification, in bytes (default 10 MiB).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Reverse proxies in front of this one (addresses or ranges, `10.0.0.0/8`): from them, the
+    /// client is the last untrusted address of `X-Forwarded-For`. Empty (the default): the TCP
+    /// peer, and a client's `X-Forwarded-For` is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<Spanned<String>>,
     /// The OpenSearch cluster.
     pub upstream: Upstream,
     /// TLS for the listener (plain HTTP when absent).
@@ -279,6 +284,22 @@ impl Loaded {
         )
     }
 
+    /// The parsed `trusted_proxies`.
+    pub fn trusted_proxies(&self) -> Result<crate::forwarded::TrustedProxies> {
+        let ranges = self
+            .config
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.get_ref()
+                    .parse()
+                    .map_err(|e: String| self.error_at(r, &format!("trusted_proxies[{i}]"), &e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::forwarded::TrustedProxies::new(ranges))
+    }
+
     fn validate(&self) -> Result<()> {
         let c = &self.config;
         c.authorization_server.validate().map_err(|mut e| {
@@ -307,6 +328,7 @@ impl Loaded {
         }
         check_url(self, &c.public_url, "public_url")?;
         check_url(self, &c.upstream.url, "upstream.url")?;
+        self.trusted_proxies()?;
         if c.upstream.password_env.is_some() && c.upstream.password_file.is_some() {
             return Err(self.error_at(
                 &c.upstream.url,

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod forwarded;
 pub mod metrics;
 pub mod ops;
 pub mod pipeline;

@@ -1,12 +1,11 @@
 //! The resource side: bearer token → verification → classification → authorization of every
 //! index (scopes, then Cedar) → per-client rate limit → forward to OpenSearch, streaming back.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -19,6 +18,7 @@ use oauth4os_core::{Claims, Error, ErrorCode, ScopeSet};
 use serde_json::json;
 
 use crate::app::App;
+use crate::forwarded::Origin;
 use crate::policies::DEFAULT_TENANT;
 
 /// Headers never forwarded in either direction (RFC 9110 §7.6.1), and the framing headers the
@@ -215,16 +215,13 @@ async fn resolve(app: &App, pattern: &str) -> Result<Vec<String>, Error> {
 
 /// The fallback handler: every request that is not an OAuth, well-known or ops route.
 pub async fn proxy(State(app): State<Arc<App>>, req: Request) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    respond(&app, peer, req).await
+    let origin = req.extensions().get::<Origin>().cloned();
+    respond(&app, origin, req).await
 }
 
-/// The pipeline for one request from `peer`, errors turned into their JSON answers.
-pub async fn respond(app: &Arc<App>, peer: Option<std::net::IpAddr>, req: Request) -> Response {
-    match handle(app, peer, req).await {
+/// The pipeline for one request from `origin`, errors turned into their JSON answers.
+pub async fn respond(app: &Arc<App>, origin: Option<Origin>, req: Request) -> Response {
+    match handle(app, origin, req).await {
         Ok(r) => r,
         Err(e) => {
             let status = status_for(&e);
@@ -252,11 +249,7 @@ pub async fn respond(app: &Arc<App>, peer: Option<std::net::IpAddr>, req: Reques
     }
 }
 
-async fn handle(
-    app: &Arc<App>,
-    peer: Option<std::net::IpAddr>,
-    req: Request,
-) -> Result<Response, Error> {
+async fn handle(app: &Arc<App>, origin: Option<Origin>, req: Request) -> Result<Response, Error> {
     let (parts, body) = req.into_parts();
     let Some(token) = bearer(&parts.headers) else {
         return Ok(unauthorized(app, None));
@@ -312,7 +305,7 @@ async fn handle(
         body,
         client_id,
         &scopes,
-        peer,
+        origin,
         classified.endpoint,
     )
     .await
@@ -343,7 +336,7 @@ async fn forward(
     body: bytes::Bytes,
     user: &str,
     scopes: &ScopeSet,
-    peer: Option<std::net::IpAddr>,
+    origin: Option<Origin>,
     endpoint: &str,
 ) -> Result<Response, Error> {
     let axum::http::request::Parts {
@@ -367,8 +360,8 @@ async fn forward(
     };
     set(&mut headers, "x-proxy-user", user);
     set(&mut headers, "x-proxy-roles", &roles);
-    if let Some(ip) = peer {
-        set(&mut headers, "x-forwarded-for", &ip.to_string());
+    if let Some(o) = &origin {
+        set(&mut headers, "x-forwarded-for", &o.forwarded_for);
     }
     if let Some(a) = app.upstream.authorization() {
         headers.insert(header::AUTHORIZATION, a.clone());

@@ -42,13 +42,15 @@ async fn dispatch(
     req: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible> {
     let mut req = req.map(Body::new);
+    let origin = app.trusted_proxies.origin(peer.ip(), req.headers());
     if pipeline_path(req.uri().path()) {
         let method = req.method().clone();
         let uri = req.uri().clone();
-        let handler = crate::pipeline::respond(&app, Some(peer.ip()), req);
+        let handler = crate::pipeline::respond(&app, Some(origin), req);
         return Ok(crate::metrics::observe(&app, &method, &uri, handler).await);
     }
     req.extensions_mut().insert(ConnectInfo(peer));
+    req.extensions_mut().insert(origin);
     router.oneshot(req).await
 }
 

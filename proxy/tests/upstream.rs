@@ -147,13 +147,21 @@ struct Proxy {
 
 /// A proxy in front of `upstream_url`, with `[upstream]` lines `extra` and files `files`.
 async fn proxy(upstream_url: &str, extra: &str, files: &[(&str, String)]) -> Proxy {
+    proxy_with("", upstream_url, extra, files).await
+}
+
+/// [`proxy`] with top-level configuration lines `top`.
+async fn proxy_with(top: &str, upstream_url: &str, extra: &str, files: &[(&str, String)]) -> Proxy {
     let dir = tempfile::tempdir().unwrap();
     for (name, content) in files {
         std::fs::write(dir.path().join(name), content).unwrap();
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let toml = support::one_client_config(addr, upstream_url, extra);
+    let toml = format!(
+        "{top}\n{}",
+        support::one_client_config(addr, upstream_url, extra)
+    );
     let loaded = Loaded::from_str(&toml, "t.toml", dir.path().to_path_buf()).unwrap();
     let app = App::build(loaded, [3u8; 32]).unwrap();
     tokio::spawn(oauth4os_proxy::serve(app, listener, std::future::pending()));
@@ -200,6 +208,41 @@ async fn keep_alive_connections_are_reused() {
     assert!(h.contains(&format!("\r\nhost: {addr}\r\n")), "{h}");
     assert!(h.contains("\r\nx-proxy-user: c\r\n"), "{h}");
     assert!(!h.contains("authorization:"), "{h}");
+}
+
+#[tokio::test]
+async fn opensearch_gets_the_client_address_and_never_a_forged_chain() {
+    let (addr, seen) = upstream(Mode::KeepAlive, None).await;
+    let forged = |p: &Proxy| {
+        reqwest::Client::new()
+            .get(format!("{}/logs-a/_count", p.base))
+            .bearer_auth(&p.token)
+            .header("x-forwarded-for", "203.0.113.9")
+            .send()
+    };
+    let direct = proxy(&format!("http://{addr}"), "", &[]).await;
+    assert_eq!(forged(&direct).await.unwrap().status(), 200);
+    // Behind a trusted load balancer (here: the test itself), its chain goes on, extended.
+    let behind = proxy_with(
+        r#"trusted_proxies = ["127.0.0.1"]"#,
+        &format!("http://{addr}"),
+        "",
+        &[],
+    )
+    .await;
+    assert_eq!(forged(&behind).await.unwrap().status(), 200);
+    let heads = seen.heads.lock().unwrap();
+    let xff = |h: &str| {
+        h.lines()
+            .filter_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-forwarded-for: ")
+                    .map(str::to_owned)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(xff(&heads[0]), ["127.0.0.1"]);
+    assert_eq!(xff(&heads[1]), ["203.0.113.9, 127.0.0.1"]);
 }
 
 #[tokio::test]

@@ -93,8 +93,8 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
     Ok(creds)
 }
 
-/// The address a request came from, when the listener recorded it (tests that call the router
-/// directly have none: they share one limit).
+/// The client's address (behind `trusted_proxies`, from `X-Forwarded-For`), when the listener
+/// recorded it (tests that call the router directly have none: they share one limit).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub Option<std::net::IpAddr>);
 
@@ -108,8 +108,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         Ok(Self(
             parts
                 .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
+                .get::<crate::forwarded::Origin>()
+                .map(|o| o.client),
         ))
     }
 }
