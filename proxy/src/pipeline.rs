@@ -345,6 +345,7 @@ async fn forward(
         mut headers,
         ..
     } = parts;
+    let is_head = method == axum::http::Method::HEAD;
     let root = axum::http::uri::PathAndQuery::from_static("/");
     let target = app.upstream.uri(uri.path_and_query().unwrap_or(&root))?;
     let content_type = content_type_for(&headers, endpoint, !body.is_empty());
@@ -374,7 +375,14 @@ async fn forward(
     let resp = app.upstream.send(req).await;
     app.metrics.upstream_latency(started.elapsed());
     let (mut head, incoming) = resp?.into_parts();
+    // The length of a HEAD answer is that of the body it does not carry: kept as sent.
+    let head_length = is_head
+        .then(|| head.headers.get(header::CONTENT_LENGTH).cloned())
+        .flatten();
     strip(&mut head.headers);
+    if let Some(length) = head_length {
+        head.headers.insert(header::CONTENT_LENGTH, length);
+    }
     Ok(Response::from_parts(head, Body::new(incoming)))
 }
 

@@ -77,6 +77,7 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, mode: Mode, see
         }
         buf.drain(..head_end + len);
         let big = head.starts_with("GET /logs-big/");
+        let is_head = head.starts_with("HEAD ");
         seen.heads.lock().unwrap().push(head);
         if mode == Mode::Silent {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -86,8 +87,10 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, mode: Mode, see
         } else {
             BODY.to_owned()
         };
+        // A HEAD answer announces the length of the body it leaves out.
+        let sent = if is_head { "" } else { body.as_str() };
         let answer = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{sent}",
             body.len()
         );
         if s.write_all(answer.as_bytes()).await.is_err() {
@@ -243,6 +246,29 @@ async fn opensearch_gets_the_client_address_and_never_a_forged_chain() {
     };
     assert_eq!(xff(&heads[0]), ["127.0.0.1"]);
     assert_eq!(xff(&heads[1]), ["203.0.113.9, 127.0.0.1"]);
+}
+
+#[tokio::test]
+async fn a_head_answer_keeps_its_length_and_its_connection() {
+    let (addr, seen) = upstream(Mode::KeepAlive, None).await;
+    let p = proxy(&format!("http://{addr}"), "", &[]).await;
+    let c = reqwest::Client::new();
+    let r = c
+        .head(format!("{}/logs-a/_doc/1", p.base))
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-length"],
+        BODY.len().to_string().as_str()
+    );
+    assert!(r.bytes().await.unwrap().is_empty());
+    // The connection is still in step: the next answer is whole, on the same connection.
+    let r = p.get("/logs-a/_count").await;
+    assert_eq!(r.text().await.unwrap(), BODY);
+    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
