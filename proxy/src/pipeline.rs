@@ -166,15 +166,7 @@ async fn verify<'a>(
                 Some(claims) => claims,
                 None => Box::pin(t.verifier.verify(token)).await?,
             };
-            // Revoked here through /oauth/revoke (RFC 7009): refused like our own.
-            if let Some(jti) = claims.jti.as_deref()
-                && app.auth.tenant_token_revoked(&t.name, jti)
-            {
-                return Err(Error::invalid_token(
-                    "revoked",
-                    "the token has been revoked",
-                ));
-            }
+            app.auth.refuse_revoked_tenant_token(&t.name, &claims)?;
             (claims, t.name.as_str())
         }
         Source::Unknown => {

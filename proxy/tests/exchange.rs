@@ -271,6 +271,28 @@ async fn token_exchange_against_the_real_provider() {
         );
     }
 
+    // A subject token revoked here (RFC 7009) is not exchanged any more.
+    let r = reqwest::Client::new()
+        .post(format!("{}/oauth/revoke", p.url))
+        .form(&[("token", subject.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, body) = exchange(&p, "exchanger", &base).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+
     // Every successful exchange is audited with the subject, never the token.
     let events = p.app.auth.store().audit_events(100).await.unwrap();
     let ex: Vec<_> = events

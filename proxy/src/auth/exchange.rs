@@ -67,6 +67,21 @@ impl AuthServer {
             .contains(&super::revoke::tenant_jti(tenant, jti))
     }
 
+    /// Refuses a verified token of `tenant` that was revoked here through `/oauth/revoke`
+    /// (RFC 7009): at the resource side and as a token-exchange subject alike.
+    pub(crate) fn refuse_revoked_tenant_token(
+        &self,
+        tenant: &str,
+        claims: &oauth4os_core::Claims,
+    ) -> oauth4os_core::Result<()> {
+        match claims.jti.as_deref() {
+            Some(jti) if self.tenant_token_revoked(tenant, jti) => Err(
+                oauth4os_core::Error::invalid_token("revoked", "the token has been revoked"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     fn subject_issuer(&self, iss: &str) -> Option<SubjectIssuer> {
         self.subjects
             .read()
@@ -113,6 +128,8 @@ impl AuthServer {
             tracing::info!(client_id = %client.id, reason = %e.reason, "token exchange: subject token refused");
             refused(&format!("is invalid ({})", e.reason))
         })?;
+        self.refuse_revoked_tenant_token(&issuer.tenant, &claims)
+            .map_err(|_| refused("has been revoked"))?;
         if client.tenant != issuer.tenant {
             return Err(OAuthError::unauthorized_client(format!(
                 "the subject token is from tenant {} but this client belongs to tenant {}",
