@@ -371,7 +371,7 @@ async fn forward(
     let head_length = is_head
         .then(|| head.headers.get(header::CONTENT_LENGTH).cloned())
         .flatten();
-    strip(&mut head.headers);
+    strip_headers(&mut head.headers, false);
     if let Some(length) = head_length {
         head.headers.insert(header::CONTENT_LENGTH, length);
     }
@@ -400,11 +400,6 @@ fn strip_headers(headers: &mut HeaderMap, identity: bool) {
     for name in doomed {
         headers.remove(name);
     }
-}
-
-/// Removes the hop-by-hop headers, and those the `Connection` header names, in place.
-fn strip(headers: &mut HeaderMap) {
-    strip_headers(headers, false);
 }
 
 #[cfg(test)]
@@ -452,7 +447,7 @@ mod tests {
         for n in IDENTITY {
             with_identity.append(*n, HeaderValue::from_static("smuggled"));
         }
-        strip(&mut h);
+        strip_headers(&mut h, false);
         let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["content-type", "x-opaque-id"]);

@@ -377,7 +377,8 @@ impl Upstream {
     /// An idle connection that is still open, or a new one; and whether it is new.
     async fn checkout(&self) -> Result<(Sender, bool)> {
         while let Some(mut sender) = take_idle(self.id) {
-            if !sender.is_closed() && sender.ready().await.is_ok() {
+            // A closed connection answers `ready` with an error: dropped, try the next.
+            if sender.ready().await.is_ok() {
                 return Ok((sender, false));
             }
         }

@@ -154,6 +154,8 @@ pub struct SecretVerifier {
     argon2_slots: Arc<Semaphore>,
     /// Slow (argon2) checks started per source address.
     slow_checks: Option<RateLimiter>,
+    /// Argon2 verifications run so far.
+    argon2_runs: std::sync::atomic::AtomicU64,
     /// Verified against when the client is unknown, so that failure always costs the same.
     dummy: String,
 }
@@ -172,6 +174,7 @@ impl SecretVerifier {
         Ok(Self {
             cache: RwLock::new(HashMap::new()),
             argon2_slots: Arc::new(Semaphore::new(slots)),
+            argon2_runs: std::sync::atomic::AtomicU64::new(0),
             slow_checks: per_source
                 .map(|r| RateLimiter::with_max_clients(Some(r), TRACKED_SOURCES)),
             dummy: hash_secret_with(&dummy_secret, params)?,
@@ -240,6 +243,8 @@ impl SecretVerifier {
         let Ok(_slot) = self.argon2_slots.clone().acquire_owned().await else {
             return false;
         };
+        self.argon2_runs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let is_real = phc.is_some();
         let phc = phc.unwrap_or(&self.dummy).to_owned();
         let secret = secret.to_owned();
@@ -247,6 +252,12 @@ impl SecretVerifier {
             .await
             .unwrap_or(false);
         ok && is_real
+    }
+
+    /// Argon2 verifications run so far (for tests).
+    #[cfg(test)]
+    pub(crate) fn argon2_runs(&self) -> u64 {
+        self.argon2_runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether a digest is cached for the client (for tests).
@@ -293,6 +304,7 @@ mod tests {
                 .await
                 .is_err()
         );
+        assert_eq!(v.argon2_runs(), 2, "refused checks did no argon2 work");
         // Another source is not affected; its right secret is then cached, and a cached
         // secret is never throttled (it costs no argon2 work).
         assert_eq!(
@@ -305,6 +317,7 @@ mod tests {
                 Ok(true)
             );
         }
+        assert_eq!(v.argon2_runs(), 3, "cached secrets do no argon2 work");
         // An IPv6 /64 is one source.
         assert_eq!(v.verify("u", None, "x", Some(b_neighbour)).await, Ok(false));
         assert!(v.verify("u", None, "x", Some(b)).await.is_err());
