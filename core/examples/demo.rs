@@ -14,15 +14,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth4os_core::authorize::{
-    Principal, Resolved, authorize, resolve_path, resolved_names, wildcards_to_resolve,
-};
-use oauth4os_core::classify::{Request, classify};
+use oauth4os_core::authorize::{resolve_path, resolved_names};
+use oauth4os_core::classify::Request;
 use oauth4os_core::client::{ClientConfig, Secret, TokenClient};
+use oauth4os_core::decision::{Lookup, Subject, decide};
 use oauth4os_core::http::{HttpRequest, HttpTransport, ReqwestTransport};
 use oauth4os_core::jwks::JwksPolicy;
 use oauth4os_core::policy::PolicySet;
-use oauth4os_core::{Result, ScopeSet, Verifier, VerifierConfig};
+use oauth4os_core::{Claims, Result, ScopeSet, Verifier, VerifierConfig};
 
 const RESOURCE: &str = "http://127.0.0.1:8443";
 const POLICY: &str = r#"// Nobody reads indices named secret-*, whatever their scopes say.
@@ -71,10 +70,9 @@ async fn main() -> Result<()> {
 
     let scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
     let policies = PolicySet::from_sources(&[("demo.cedar", POLICY)])?;
-    let who = Principal {
-        client_id: claims.client_id.as_deref().unwrap_or("?"),
-        tenant: "default",
-        scopes: &scopes,
+    let cluster = Cluster {
+        http: http.as_ref(),
+        opensearch: &opensearch,
     };
     println!("3. sample requests (scopes `{scopes}`, policy `no-secrets`):\n");
 
@@ -99,7 +97,7 @@ async fn main() -> Result<()> {
             "{\"index\":{\"_index\":\"logs-demo\"}}\n{\"level\":\"info\"}\n",
         ),
     ];
-    run(http.as_ref(), &opensearch, &who, &policies, &samples).await?;
+    run(&cluster, &claims, &policies, &samples).await?;
 
     // An admin token: scopes allow everything, the `no-secrets` forbid still wins, also behind `*`.
     let admin = TokenClient::new(
@@ -115,62 +113,57 @@ async fn main() -> Result<()> {
     )?;
     let claims = verifier.verify(&admin.access_token().await?).await?;
     let scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
-    let who = Principal {
-        client_id: "agent-a",
-        tenant: "default",
-        scopes: &scopes,
-    };
     println!("\n4. the same policy for a token with scopes `{scopes}`:\n");
     let samples = [
         ("GET", "/logs-demo/_count", ""),
         ("GET", "/*/_search", ""),
         ("GET", "/secret-payroll/_search", ""),
     ];
-    run(http.as_ref(), &opensearch, &who, &policies, &samples).await?;
+    run(&cluster, &claims, &policies, &samples).await?;
     Ok(())
 }
 
-/// The concrete indices, aliases and data streams a pattern names, from OpenSearch.
-async fn resolve(http: &dyn HttpTransport, opensearch: &str, pattern: &str) -> Result<Vec<String>> {
-    let resp = http
-        .send(HttpRequest::get(&format!(
-            "{opensearch}{}",
-            resolve_path(pattern)
-        )))
-        .await?;
-    resolved_names(resp.status, &resp.body)
+/// The real OpenSearch: what the decision asks to resolve wildcards, and where allowed requests go.
+struct Cluster<'a> {
+    http: &'a dyn HttpTransport,
+    opensearch: &'a str,
 }
 
-/// Classifies, authorizes and (when allowed) forwards each sample, printing the outcome.
+impl Lookup for Cluster<'_> {
+    /// The concrete indices, aliases and data streams a pattern names, from OpenSearch.
+    async fn resolve(&self, pattern: &str) -> Result<Vec<String>> {
+        let url = format!("{}{}", self.opensearch, resolve_path(pattern));
+        let resp = self.http.send(HttpRequest::get(&url)).await?;
+        resolved_names(resp.status, &resp.body)
+    }
+}
+
+/// Decides each sample with the core's one decision function and forwards the allowed ones,
+/// printing the outcome.
 async fn run(
-    http: &dyn HttpTransport,
-    opensearch: &str,
-    who: &Principal<'_>,
+    cluster: &Cluster<'_>,
+    claims: &Claims,
     policies: &PolicySet,
     samples: &[(&str, &str, &str)],
 ) -> Result<()> {
+    let (http, opensearch) = (cluster.http, cluster.opensearch);
+    let subject = Subject {
+        claims,
+        tenant: "default",
+        policies,
+    };
     for &(method, path, body) in samples {
-        let verdict = match classify(&Request {
+        let request = Request {
             method,
             path,
             query: None,
             body: body.as_bytes(),
-        }) {
-            Ok(c) => {
-                // Wildcards are resolved to concrete indices so forbids see every one of them.
-                let mut resolved = Resolved::new();
-                for pattern in wildcards_to_resolve(&c, policies) {
-                    resolved.insert(
-                        pattern.to_owned(),
-                        resolve(http, opensearch, pattern).await?,
-                    );
-                }
-                authorize(&c, who, policies, method, &resolved).map(|d| (c, d))
-            }
-            Err(e) => Err(e),
         };
+        let verdict = decide(&request, &subject, cluster, None)
+            .await
+            .into_result();
         match verdict {
-            Ok((c, _)) => {
+            Ok(d) => {
                 let mut req = HttpRequest::get(&format!("{opensearch}{path}"));
                 req.method = method.into();
                 req.headers
@@ -178,8 +171,8 @@ async fn run(
                 req.body = body.as_bytes().to_vec();
                 let resp = http.send(req).await?;
                 let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-                let summary = match c.endpoint {
-                    "search" => {
+                let summary = match d.endpoint {
+                    Some("search") => {
                         let hits = v["hits"]["hits"].as_array().cloned().unwrap_or_default();
                         let msgs: Vec<String> = hits
                             .iter()

@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Access, Classified, Resource};
-use crate::error::{Error, ErrorCode, Result, quote};
+use crate::error::Reason;
+use crate::error::{Error, Result, quote};
 use crate::policy::{Decision, PolicyRequest, PolicySet, SCOPES_POLICY_ID};
 use crate::scope::ScopeSet;
 
@@ -87,8 +88,8 @@ pub fn resolve_path(pattern: &str) -> String {
 /// 200 answer is an error, so a failed resolution denies instead of resolving to nothing.
 pub fn resolved_names(status: u16, body: &[u8]) -> Result<Vec<String>> {
     let failed = || {
-        Error::upstream(
-            "resolve_failed",
+        Error::new(
+            Reason::ResolveFailed,
             "OpenSearch could not resolve an index pattern",
         )
     };
@@ -130,13 +131,13 @@ pub fn authorize(
         if !scope_granted {
             let needed = needed_scope(access);
             return Err(Error::new(
-                ErrorCode::InsufficientScope,
-                "insufficient_scope",
+                Reason::InsufficientScope,
                 format!("the token's scopes do not grant {}", quote(&needed)),
             )
             .with_help(format!(
                 "request a token with scope `{needed}` or one that covers it"
-            )));
+            ))
+            .with_scope(needed));
         }
         if !needs_resolution {
             // Only the built-in policy: it permits exactly when the scopes grant, which they
@@ -150,8 +151,7 @@ pub fn authorize(
         if needs_resolution && pattern.contains('*') && index.is_some() {
             let Some(concrete) = resolved.get(pattern) else {
                 return Err(Error::new(
-                    ErrorCode::AccessDenied,
-                    "unresolved_wildcard",
+                    Reason::UnresolvedWildcard,
                     format!(
                         "{} could not be resolved to concrete indices for the policy check",
                         quote(pattern)
@@ -185,8 +185,7 @@ pub fn authorize(
                     )
                 };
                 return Err(Error::new(
-                    ErrorCode::AccessDenied,
-                    "policy_denied",
+                    Reason::PolicyDenied,
                     format!(
                         "{} on {} is not allowed: {by}",
                         access.action,
@@ -213,6 +212,7 @@ pub fn authorize(
 mod tests {
     use super::*;
     use crate::classify::{Request, classify};
+    use crate::error::ErrorCode;
 
     fn run(
         scopes: &str,

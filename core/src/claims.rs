@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 
 /// Verified claims of an access token: the cross-language `Claims` type.
@@ -78,7 +79,7 @@ fn string_claim(map: &mut Map<String, Value>, name: &str) -> Result<Option<Strin
 }
 
 fn bad_claim(name: &str, why: &str) -> Error {
-    Error::invalid_token("bad_claim", format!("claim {} {why}", quote(name)))
+    Error::new(Reason::BadClaim, format!("claim {} {why}", quote(name)))
 }
 
 /// Normalises an audience for comparison: URLs differing only by trailing slashes are equal.
@@ -90,12 +91,11 @@ pub fn normalize_audience(aud: &str) -> &str {
 impl Claims {
     /// Parses a JWT payload into claims, checking the types of the registered claims.
     pub fn from_payload(payload: &[u8]) -> Result<Self> {
-        let value: Value = serde_json::from_slice(payload).map_err(|_| {
-            Error::invalid_token("bad_payload", "the token payload is not valid JSON")
-        })?;
+        let value: Value = serde_json::from_slice(payload)
+            .map_err(|_| Error::new(Reason::BadPayload, "the token payload is not valid JSON"))?;
         let Value::Object(mut map) = value else {
-            return Err(Error::invalid_token(
-                "bad_payload",
+            return Err(Error::new(
+                Reason::BadPayload,
                 "the token payload is not a JSON object",
             ));
         };
@@ -121,14 +121,14 @@ impl Claims {
         let scope = string_claim(&mut map, "scope")?;
         let tenant = string_claim(&mut map, "tenant")?;
         let Some(iss) = iss else {
-            return Err(Error::invalid_token(
-                "missing_iss",
+            return Err(Error::new(
+                Reason::MissingIss,
                 "the token has no `iss` claim",
             ));
         };
         let Some(exp) = exp else {
-            return Err(Error::invalid_token(
-                "missing_exp",
+            return Err(Error::new(
+                Reason::MissingExp,
                 "the token has no `exp` claim; access tokens must expire",
             ));
         };
@@ -150,14 +150,14 @@ impl Claims {
     /// Checks issuer, audience and time claims at `now` (seconds since the epoch).
     pub fn check(&self, rules: &ClaimRules, now: i64) -> Result<()> {
         if self.iss != rules.issuer {
-            return Err(Error::invalid_token(
-                "wrong_issuer",
+            return Err(Error::new(
+                Reason::WrongIssuer,
                 format!("issuer {} is not the one expected", quote(&self.iss)),
             ));
         }
         if self.aud.is_empty() {
-            return Err(Error::invalid_token(
-                "missing_aud",
+            return Err(Error::new(
+                Reason::MissingAud,
                 "the token has no `aud` claim",
             ));
         }
@@ -168,24 +168,24 @@ impl Claims {
                 .any(|want| normalize_audience(a) == normalize_audience(want))
         });
         if !ok {
-            return Err(Error::invalid_token(
-                "wrong_audience",
+            return Err(Error::new(
+                Reason::WrongAudience,
                 "the token is not meant for this audience",
             ));
         }
         let leeway = i64::try_from(rules.leeway).unwrap_or(i64::MAX);
         if now.saturating_sub(leeway) >= self.exp {
-            return Err(Error::invalid_token("expired", "the token has expired"));
+            return Err(Error::new(Reason::Expired, "the token has expired"));
         }
         if self.nbf.is_some_and(|nbf| now.saturating_add(leeway) < nbf) {
-            return Err(Error::invalid_token(
-                "not_yet_valid",
+            return Err(Error::new(
+                Reason::NotYetValid,
                 "the token is not valid yet",
             ));
         }
         if self.iat.is_some_and(|iat| now.saturating_add(leeway) < iat) {
-            return Err(Error::invalid_token(
-                "iat_in_future",
+            return Err(Error::new(
+                Reason::IatInFuture,
                 "the token claims to be issued in the future",
             ));
         }

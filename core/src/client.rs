@@ -16,14 +16,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result, quote};
+use crate::error::{Error, ErrorCode, Reason, Result, quote};
 use crate::http::{HttpRequest, HttpResponse, HttpTransport, basic_auth};
 use crate::jwks::{ProviderMetadata, discover};
 
-/// Token type URI of an access token (RFC 8693 §3).
-pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
-/// Grant type URI of token exchange.
-pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+use crate::protocol::GrantType;
+pub use crate::protocol::{ACCESS_TOKEN_TYPE, TokenResponse};
 /// Largest proxied response body the client reads.
 pub const MAX_PROXY_RESPONSE_LEN: usize = 64 * 1024 * 1024;
 
@@ -110,42 +108,10 @@ impl ClientConfig {
 /// line and column are kept for data errors.
 pub(crate) fn config_json_error(what: &str, e: &serde_json::Error) -> Error {
     let detail = crate::error::describe_json_error(e);
-    Error::config(
-        "bad_config",
+    Error::new(
+        Reason::BadConfig,
         format!("invalid {what} configuration: {detail}"),
     )
-}
-
-/// A token endpoint response: the cross-language `Token` type.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenResponse {
-    /// The access token.
-    pub access_token: String,
-    /// `Bearer`.
-    pub token_type: String,
-    /// Lifetime in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<u64>,
-    /// Granted scopes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// A refresh token, when issued.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    /// For token exchange: the type of the issued token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_token_type: Option<String>,
-}
-
-impl std::fmt::Debug for TokenResponse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenResponse")
-            .field("token_type", &self.token_type)
-            .field("expires_in", &self.expires_in)
-            .field("scope", &self.scope)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Debug)]
@@ -197,21 +163,21 @@ impl TokenClient {
     pub fn new(cfg: ClientConfig, transport: Arc<dyn HttpTransport>) -> Result<Self> {
         if let Some(fixed) = &cfg.access_token {
             if fixed.expose().is_empty() {
-                return Err(Error::config(
-                    "missing_access_token",
+                return Err(Error::new(
+                    Reason::MissingAccessToken,
                     "the fixed access token is empty",
                 ));
             }
         } else {
             if cfg.client_id.is_empty() {
-                return Err(Error::config(
-                    "missing_client_id",
+                return Err(Error::new(
+                    Reason::MissingClientId,
                     "the client needs a client id",
                 ));
             }
             if cfg.token_endpoint.is_none() && cfg.issuer.is_none() {
-                return Err(Error::config(
-                    "missing_token_endpoint",
+                return Err(Error::new(
+                    Reason::MissingTokenEndpoint,
                     "the client needs a token endpoint or an issuer to discover it from",
                 ));
             }
@@ -295,8 +261,8 @@ impl TokenClient {
 
     async fn acquire(&self) -> Result<TokenResponse> {
         if self.cfg.access_token.is_some() {
-            return Err(Error::invalid_token(
-                "fixed_token_refused",
+            return Err(Error::new(
+                Reason::FixedTokenRefused,
                 "the fixed access token was refused and cannot be renewed",
             )
             .with_help("configure client credentials to let the client acquire tokens"));
@@ -327,8 +293,8 @@ impl TokenClient {
             return Ok(m);
         }
         let Some(issuer) = self.cfg.issuer.as_deref() else {
-            return Err(Error::config(
-                "missing_issuer",
+            return Err(Error::new(
+                Reason::MissingIssuer,
                 "the client has no issuer to discover endpoints from",
             ));
         };
@@ -348,8 +314,8 @@ impl TokenClient {
             .token_endpoint
             .clone()
             .ok_or_else(|| {
-                Error::upstream(
-                    "discovery_failed",
+                Error::new(
+                    Reason::DiscoveryFailed,
                     "the issuer's metadata has no `token_endpoint`",
                 )
             })
@@ -364,8 +330,8 @@ impl TokenClient {
             .revocation_endpoint
             .clone()
             .ok_or_else(|| {
-                Error::config(
-                    "missing_revocation_endpoint",
+                Error::new(
+                    Reason::MissingRevocationEndpoint,
                     "the issuer publishes no `revocation_endpoint`",
                 )
             })
@@ -413,7 +379,7 @@ impl TokenClient {
     }
 
     async fn grant_client_credentials(&self) -> Result<TokenResponse> {
-        let mut form = vec![("grant_type", "client_credentials")];
+        let mut form = vec![("grant_type", GrantType::ClientCredentials.as_str())];
         if let Some(s) = &self.cfg.scope {
             form.push(("scope", s));
         }
@@ -425,7 +391,7 @@ impl TokenClient {
 
     async fn grant_refresh(&self, refresh_token: &str) -> Result<TokenResponse> {
         let mut form = vec![
-            ("grant_type", "refresh_token"),
+            ("grant_type", GrantType::RefreshToken.as_str()),
             ("refresh_token", refresh_token),
         ];
         if let Some(r) = &self.cfg.resource {
@@ -444,7 +410,7 @@ impl TokenClient {
         resource: Option<&str>,
     ) -> Result<TokenResponse> {
         let mut form = vec![
-            ("grant_type", TOKEN_EXCHANGE_GRANT),
+            ("grant_type", GrantType::TokenExchange.as_str()),
             ("subject_token", subject_token),
             (
                 "subject_token_type",
@@ -531,24 +497,24 @@ impl TokenClient {
         let bad =
             |c: char| matches!(c, '/' | '?' | '#' | '%') || c.is_whitespace() || c.is_control();
         if index.is_empty() || index.chars().any(bad) {
-            return Err(Error::invalid_request(
-                "bad_index",
+            return Err(Error::new(
+                Reason::BadIndex,
                 format!("{} is not an index name or pattern", quote(index)),
             ));
         }
         let body = serde_json::to_vec(query)
-            .map_err(|_| Error::invalid_request("bad_query", "the query is not valid JSON"))?;
+            .map_err(|_| Error::new(Reason::BadQuery, "the query is not valid JSON"))?;
         let resp = self
             .request("POST", &format!("/{index}/_search"), Some(body))
             .await?;
         if !(200..300).contains(&resp.status) {
-            return Err(Error::upstream(
-                "search_failed",
+            return Err(Error::new(
+                Reason::SearchFailed,
                 format!("the search answered HTTP {}", resp.status),
             ));
         }
         serde_json::from_slice(&resp.body)
-            .map_err(|_| Error::upstream("bad_search_response", "the search answer is not JSON"))
+            .map_err(|_| Error::new(Reason::BadSearchResponse, "the search answer is not JSON"))
     }
 
     fn url_for(&self, path: &str) -> Result<String> {
@@ -556,8 +522,8 @@ impl TokenClient {
             return Ok(path.to_owned());
         }
         let base = self.cfg.base_url.as_deref().ok_or_else(|| {
-            Error::config(
-                "missing_base_url",
+            Error::new(
+                Reason::MissingBaseUrl,
                 "the client has no base URL for relative paths",
             )
         })?;
@@ -593,25 +559,34 @@ impl TokenClient {
     }
 }
 
+/// An error body as any OAuth peer may send it: `error` and maybe `error_description`
+/// (RFC 6749 §5.2); this suite's servers add `reason`, `help`, `retry_after` and `scope`
+/// ([`crate::protocol::ErrorBody`]), read leniently here so that third-party bodies parse too.
 #[derive(Deserialize)]
-struct OAuthErrorBody {
+struct PeerErrorBody {
     error: String,
     #[serde(default)]
     error_description: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    retry_after: Option<u64>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 /// Turns a token endpoint answer into a token or the endpoint's OAuth error.
 pub fn parse_token_response(resp: &HttpResponse) -> Result<TokenResponse> {
     if resp.status == 200 {
         let token: TokenResponse = serde_json::from_slice(&resp.body).map_err(|_| {
-            Error::upstream(
-                "bad_token_response",
+            Error::new(
+                Reason::BadTokenResponse,
                 "the token endpoint answered with an invalid token response",
             )
         })?;
         if !token.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(Error::upstream(
-                "bad_token_response",
+            return Err(Error::new(
+                Reason::BadTokenResponse,
                 format!("unsupported token type {}", quote(&token.token_type)),
             ));
         }
@@ -621,17 +596,12 @@ pub fn parse_token_response(resp: &HttpResponse) -> Result<TokenResponse> {
 }
 
 fn oauth_error(resp: &HttpResponse, who: &str) -> Error {
-    match serde_json::from_slice::<OAuthErrorBody>(&resp.body) {
+    match serde_json::from_slice::<PeerErrorBody>(&resp.body) {
         Ok(body) => {
             let code = ErrorCode::from_wire(&body.error);
-            let mut e = Error::new(
+            let mut e = Error::from_peer(
                 code,
-                &body
-                    .error
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .take(40)
-                    .collect::<String>(),
+                body.reason.as_deref(),
                 format!(
                     "{who} answered {} (HTTP {})",
                     quote(&body.error),
@@ -641,9 +611,14 @@ fn oauth_error(resp: &HttpResponse, who: &str) -> Error {
             if let Some(d) = body.error_description {
                 e = e.with_help(quote(&d));
             }
+            e.retry_after = body.retry_after;
+            e.scope = body.scope;
             e
         }
-        Err(_) => Error::upstream("http_error", format!("{who} answered HTTP {}", resp.status)),
+        Err(_) => Error::new(
+            Reason::HttpError,
+            format!("{who} answered HTTP {}", resp.status),
+        ),
     }
 }
 
@@ -652,34 +627,35 @@ fn check_proxy_response(resp: HttpResponse) -> Result<HttpResponse> {
         401 => {
             let mut e = oauth_error(&resp, "the proxy");
             if e.code == ErrorCode::Upstream {
-                e = Error::invalid_token("unauthorized", "the proxy refused the token (HTTP 401)");
+                e = Error::new(
+                    Reason::Unauthorized,
+                    "the proxy refused the token (HTTP 401)",
+                );
             }
             Err(e)
         }
         403 => {
             let mut e = oauth_error(&resp, "the proxy");
             if e.code == ErrorCode::Upstream {
-                e = Error::new(
-                    ErrorCode::AccessDenied,
-                    "forbidden",
-                    "the proxy denied the request (HTTP 403)",
-                );
+                e = Error::new(Reason::Forbidden, "the proxy denied the request (HTTP 403)");
             }
             Err(e)
         }
         429 => {
-            let mut e = Error::new(
-                ErrorCode::RateLimited,
-                "rate_limited",
-                "too many requests (HTTP 429)",
-            );
-            e.retry_after = resp
+            let mut e = oauth_error(&resp, "the proxy");
+            if e.code != ErrorCode::RateLimited {
+                e = Error::new(Reason::RateLimited, "too many requests (HTTP 429)");
+            }
+            if let Some(secs) = resp
                 .header("retry-after")
-                .and_then(|v| v.trim().parse().ok());
+                .and_then(|v| v.trim().parse().ok())
+            {
+                e.retry_after = Some(secs);
+            }
             Err(e)
         }
-        s if s >= 500 => Err(Error::upstream(
-            "http_error",
+        s if s >= 500 => Err(Error::new(
+            Reason::HttpError,
             format!("the proxy answered HTTP {s}"),
         )),
         _ => Ok(resp),

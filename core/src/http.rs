@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::error::Reason;
 use crate::error::{Error, Result};
 
 /// A boxed future, as transports return.
@@ -169,7 +170,10 @@ impl ReqwestTransport {
             .user_agent(concat!("oauth4os/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
-                Error::config("http_client", format!("cannot build the HTTP client: {e}"))
+                Error::new(
+                    Reason::HttpClient,
+                    format!("cannot build the HTTP client: {e}"),
+                )
             })?;
         Ok(Self { client })
     }
@@ -177,7 +181,7 @@ impl ReqwestTransport {
     async fn send_inner(&self, request: HttpRequest) -> Result<HttpResponse> {
         let limit = request.max_response.unwrap_or(MAX_RESPONSE_LEN);
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| Error::invalid_request("bad_method", "invalid HTTP method"))?;
+            .map_err(|_| Error::new(Reason::BadMethod, "invalid HTTP method"))?;
         let mut builder = self.client.request(method, &request.url);
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
@@ -201,8 +205,8 @@ impl ReqwestTransport {
             Error::network(format!("reading the response failed: {}", e.without_url()))
         })? {
             if body.len() + chunk.len() > limit {
-                return Err(Error::upstream(
-                    "response_too_large",
+                return Err(Error::new(
+                    Reason::ResponseTooLarge,
                     "the response is too large",
                 ));
             }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 use crate::jws::{Algorithm, MAX_KID_LEN};
 
@@ -41,8 +42,8 @@ impl VerifyingKey {
     /// Verifies `signature_b64` over `message` with `alg`, which must be one of this key's.
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature_b64: &str) -> Result<()> {
         if !self.algorithms.contains(&alg) {
-            return Err(Error::invalid_token(
-                "key_mismatch",
+            return Err(Error::new(
+                Reason::KeyMismatch,
                 format!(
                     "the token's algorithm {} does not match its key",
                     alg.as_str()
@@ -52,8 +53,8 @@ impl VerifyingKey {
         match jsonwebtoken::crypto::verify(signature_b64, message, &self.key, alg.to_jsonwebtoken())
         {
             Ok(true) => Ok(()),
-            Ok(false) | Err(_) => Err(Error::invalid_token(
-                "bad_signature",
+            Ok(false) | Err(_) => Err(Error::new(
+                Reason::BadSignature,
                 "the token's signature does not verify",
             )),
         }
@@ -142,7 +143,7 @@ impl VerifyingKey {
 }
 
 fn bad_jwk(why: &str) -> Error {
-    Error::upstream("bad_jwk", format!("unusable JWK: {why}"))
+    Error::new(Reason::BadJwk, format!("unusable JWK: {why}"))
 }
 
 #[derive(Deserialize)]
@@ -179,8 +180,8 @@ impl KeySet {
     /// key at all, or that is not a JWKS, is an error.
     pub fn from_jwks(doc: &[u8], allowed: &[Algorithm]) -> Result<Self> {
         if doc.len() > MAX_JWKS_LEN {
-            return Err(Error::upstream(
-                "bad_jwks",
+            return Err(Error::new(
+                Reason::BadJwks,
                 "the JWKS document is too large",
             ));
         }
@@ -189,7 +190,7 @@ impl KeySet {
             keys: Vec<serde_json::Value>,
         }
         let doc: Doc = serde_json::from_slice(doc)
-            .map_err(|_| Error::upstream("bad_jwks", "the JWKS document has no `keys` array"))?;
+            .map_err(|_| Error::new(Reason::BadJwks, "the JWKS document has no `keys` array"))?;
         let mut set = KeySet::default();
         for jwk in doc.keys.iter().take(MAX_KEYS) {
             if let Ok(key) = VerifyingKey::from_jwk(jwk, allowed) {
@@ -197,8 +198,8 @@ impl KeySet {
             }
         }
         if set.is_empty() {
-            return Err(Error::upstream(
-                "bad_jwks",
+            return Err(Error::new(
+                Reason::BadJwks,
                 "the JWKS has no usable signing key",
             ));
         }

@@ -11,8 +11,8 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 
+use crate::error::Reason;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpTransport};
 use crate::jwk::{KeySet, VerifyingKey};
@@ -58,29 +58,12 @@ pub fn metadata_urls(issuer: &str) -> Vec<String> {
     urls
 }
 
-/// The parts of RFC 8414 / OIDC metadata the core uses.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProviderMetadata {
-    /// The issuer identifier.
-    pub issuer: String,
-    /// The JWKS URL.
-    pub jwks_uri: Option<String>,
-    /// The token endpoint.
-    pub token_endpoint: Option<String>,
-    /// The authorization endpoint (for the code flow).
-    #[serde(default)]
-    pub authorization_endpoint: Option<String>,
-    /// The introspection endpoint.
-    #[serde(default)]
-    pub introspection_endpoint: Option<String>,
-    /// The revocation endpoint.
-    #[serde(default)]
-    pub revocation_endpoint: Option<String>,
-}
+/// RFC 8414 / OpenID Connect discovery metadata: the protocol type shared with the server.
+pub type ProviderMetadata = crate::protocol::AuthorizationServerMetadata;
 
 /// Fetches and validates the metadata of `issuer`.
 pub async fn discover(transport: &dyn HttpTransport, issuer: &str) -> Result<ProviderMetadata> {
-    let mut last = Error::upstream("discovery_failed", "the issuer publishes no metadata");
+    let mut last = Error::new(Reason::DiscoveryFailed, "the issuer publishes no metadata");
     for url in metadata_urls(issuer) {
         let resp = match transport.send(HttpRequest::get(&url)).await {
             Ok(r) => r,
@@ -90,21 +73,21 @@ pub async fn discover(transport: &dyn HttpTransport, issuer: &str) -> Result<Pro
             }
         };
         if resp.status != 200 {
-            last = Error::upstream(
-                "discovery_failed",
+            last = Error::new(
+                Reason::DiscoveryFailed,
                 format!("metadata request answered HTTP {}", resp.status),
             );
             continue;
         }
         let meta: ProviderMetadata = serde_json::from_slice(&resp.body).map_err(|_| {
-            Error::upstream(
-                "discovery_failed",
+            Error::new(
+                Reason::DiscoveryFailed,
                 "the issuer's metadata is not valid JSON metadata",
             )
         })?;
         if meta.issuer != issuer {
-            return Err(Error::upstream(
-                "issuer_mismatch",
+            return Err(Error::new(
+                Reason::IssuerMismatch,
                 "the metadata's `issuer` differs from the configured issuer",
             )
             .with_help("configure the issuer exactly as the provider spells it"));
@@ -202,9 +185,8 @@ impl JwksCache {
         }
         // Unknown kid: maybe the provider rotated. Refresh at most once per interval.
         let keys = self.refresh(false).await.unwrap_or(keys);
-        lookup(&keys, kid, alg).ok_or_else(|| {
-            Error::invalid_token("unknown_kid", "no key of the issuer matches the token")
-        })
+        lookup(&keys, kid, alg)
+            .ok_or_else(|| Error::new(Reason::UnknownKid, "no key of the issuer matches the token"))
     }
 
     /// Fetches the JWKS now unless a fetch happened within the minimum interval
@@ -218,8 +200,8 @@ impl JwksCache {
         if last_attempt.is_some_and(|t| t.elapsed() < self.policy.min_refresh_interval) {
             let too_old = fetched_at.is_none_or(|t| t.elapsed() >= self.policy.max_stale);
             return if keys.is_empty() || too_old {
-                Err(Error::upstream(
-                    "jwks_unavailable",
+                Err(Error::new(
+                    Reason::JwksUnavailable,
                     "the issuer's keys could not be fetched recently",
                 ))
             } else {
@@ -253,8 +235,8 @@ impl JwksCache {
             None => {
                 let meta = discover(self.transport.as_ref(), &self.issuer).await?;
                 let uri = meta.jwks_uri.ok_or_else(|| {
-                    Error::upstream(
-                        "discovery_failed",
+                    Error::new(
+                        Reason::DiscoveryFailed,
                         "the issuer's metadata has no `jwks_uri`",
                     )
                 })?;
@@ -264,8 +246,8 @@ impl JwksCache {
         };
         let resp = self.transport.send(HttpRequest::get(&uri)).await?;
         if resp.status != 200 {
-            return Err(Error::upstream(
-                "jwks_unavailable",
+            return Err(Error::new(
+                Reason::JwksUnavailable,
                 format!("the JWKS request answered HTTP {}", resp.status),
             ));
         }

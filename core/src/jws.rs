@@ -9,7 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result, quote};
+use crate::error::{Error, Reason, Result, quote};
 
 /// Largest token accepted, in bytes. Checked before any parsing.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
@@ -57,17 +57,17 @@ impl Algorithm {
             "PS256" => Ok(Algorithm::PS256),
             "ES256" => Ok(Algorithm::ES256),
             "EdDSA" => Ok(Algorithm::EdDSA),
-            a if a.eq_ignore_ascii_case("none") => Err(Error::invalid_token(
-                "alg_none",
+            a if a.eq_ignore_ascii_case("none") => Err(Error::new(
+                Reason::AlgNone,
                 "unsigned tokens (`alg: none`) are never accepted",
             )),
-            "HS256" | "HS384" | "HS512" => Err(Error::invalid_token(
-                "alg_not_allowed",
+            "HS256" | "HS384" | "HS512" => Err(Error::new(
+                Reason::AlgNotAllowed,
                 format!("symmetric algorithm {} is not accepted", quote(alg)),
             )
             .with_help("access tokens must be signed with the issuer's private key")),
-            other => Err(Error::invalid_token(
-                "unsupported_alg",
+            other => Err(Error::new(
+                Reason::UnsupportedAlg,
                 format!("algorithm {} is not supported", quote(other)),
             )
             .with_help("supported algorithms are RS256, PS256, ES256 and EdDSA")),
@@ -129,8 +129,8 @@ pub struct CompactJws<'a> {
 
 fn decode_segment(seg: &str, what: &str) -> Result<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(seg).map_err(|_| {
-        Error::invalid_token(
-            "bad_base64",
+        Error::new(
+            Reason::BadBase64,
             format!("the token's {what} is not base64url without padding"),
         )
     })
@@ -139,8 +139,8 @@ fn decode_segment(seg: &str, what: &str) -> Result<Vec<u8>> {
 /// Parses a compact JWS strictly. Does no cryptography.
 pub fn parse(token: &str) -> Result<CompactJws<'_>> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(Error::invalid_token(
-            "token_too_large",
+        return Err(Error::new(
+            Reason::TokenTooLarge,
             format!("the token is larger than {MAX_TOKEN_LEN} bytes"),
         ));
     }
@@ -148,20 +148,20 @@ pub fn parse(token: &str) -> Result<CompactJws<'_>> {
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Error::invalid_token(
-            "malformed",
+        return Err(Error::new(
+            Reason::Malformed,
             "the token is not a compact JWS of exactly three segments",
         ));
     };
     if h.is_empty() || p.is_empty() || s.is_empty() {
-        return Err(Error::invalid_token(
-            "malformed",
+        return Err(Error::new(
+            Reason::Malformed,
             "the token has an empty segment",
         ));
     }
     if h.len() > MAX_HEADER_LEN {
-        return Err(Error::invalid_token(
-            "header_too_large",
+        return Err(Error::new(
+            Reason::HeaderTooLarge,
             format!("the token header is larger than {MAX_HEADER_LEN} bytes"),
         ));
     }
@@ -181,8 +181,23 @@ pub fn parse(token: &str) -> Result<CompactJws<'_>> {
     })
 }
 
+/// The `iss` of a token, read WITHOUT verification: only to pick which verifier (tenant) must
+/// verify it, which then checks `iss` again. Never trust anything else this returns.
+/// Only `iss` is decoded; no map of every claim is built.
+pub fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Iss<'a> {
+        #[serde(borrow)]
+        iss: Option<std::borrow::Cow<'a, str>>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let v: Iss<'_> = serde_json::from_slice(&bytes).ok()?;
+    v.iss.map(std::borrow::Cow::into_owned)
+}
+
 fn parse_header(bytes: &[u8]) -> Result<Header> {
-    let bad = |m: &str| Error::invalid_token("bad_header", m.to_owned());
+    let bad = |m: &str| Error::new(Reason::BadHeader, m.to_owned());
     let raw: RawHeader = serde_json::from_slice(bytes)
         .map_err(|_| bad("the token header is not a JSON object with an `alg`"))?;
     let serde_json::Value::String(alg) = raw.alg else {
@@ -190,8 +205,8 @@ fn parse_header(bytes: &[u8]) -> Result<Header> {
     };
     let alg = Algorithm::from_jose(&alg)?;
     if raw.crit.is_some() {
-        return Err(Error::invalid_token(
-            "crit_unsupported",
+        return Err(Error::new(
+            Reason::CritUnsupported,
             "the token header has critical extensions (`crit`) this verifier does not understand",
         ));
     }
@@ -215,6 +230,29 @@ fn parse_header(bytes: &[u8]) -> Result<Header> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unverified_issuer_is_read_from_the_payload_only() {
+        let enc = |v: &str| URL_SAFE_NO_PAD.encode(v);
+        let token = format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"ES256"}"#),
+            enc(r#"{"iss":"https://a.example","sub":"x"}"#)
+        );
+        assert_eq!(
+            unverified_issuer(&token).as_deref(),
+            Some("https://a.example")
+        );
+        for bad in [
+            "",
+            "a",
+            "a.!!!.c",
+            &format!("h.{}.s", enc("[1]")),
+            &format!("h.{}.s", enc("{}")),
+        ] {
+            assert_eq!(unverified_issuer(bad), None, "{bad}");
+        }
+    }
     use proptest::prelude::*;
 
     fn b64(s: &str) -> String {

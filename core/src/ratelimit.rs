@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, ErrorCode, Result, quote};
+use crate::error::Reason;
+use crate::error::{Error, Result, quote};
 
 /// The longest period a rate may have.
 pub const MAX_PERIOD: Duration = Duration::from_secs(86_400);
@@ -47,7 +48,7 @@ impl Rate {
     /// the period a whole number of milliseconds, at most [`MAX_PERIOD`].
     pub fn new(requests: u32, period: Duration, burst: u32) -> Result<Self> {
         let bad = |why: &str| {
-            Error::config("invalid_rate", format!("invalid rate: {why}")).with_help(RATE_HELP)
+            Error::new(Reason::InvalidRate, format!("invalid rate: {why}")).with_help(RATE_HELP)
         };
         if requests == 0 {
             return Err(bad("the number of requests must be at least 1"));
@@ -138,8 +139,11 @@ impl FromStr for Rate {
 
     fn from_str(s: &str) -> Result<Self> {
         let bad = |why: &str| {
-            Error::config("invalid_rate", format!("invalid rate {}: {why}", quote(s)))
-                .with_help(RATE_HELP)
+            Error::new(
+                Reason::InvalidRate,
+                format!("invalid rate {}: {why}", quote(s)),
+            )
+            .with_help(RATE_HELP)
         };
         let count = |text: &str, what: &str| -> Result<u32> {
             let text = text.trim();
@@ -240,19 +244,18 @@ impl RateLimited {
         let secs = self.retry_after_secs();
         let (reason, message) = match &self.scope {
             None => (
-                "client_rate_limit",
+                Reason::ClientRateLimit,
                 "too many requests from this client".to_owned(),
             ),
             Some(scope) => (
-                "scope_rate_limit",
+                Reason::ScopeRateLimit,
                 format!("too many requests with scope {}", quote(scope)),
             ),
         };
         let unit = if secs == 1 { "second" } else { "seconds" };
-        let mut error = Error::new(ErrorCode::RateLimited, reason, message)
-            .with_help(format!("retry in {secs} {unit}"));
-        error.retry_after = Some(secs);
-        error
+        Error::new(reason, message)
+            .with_help(format!("retry in {secs} {unit}"))
+            .with_retry_after(secs)
     }
 }
 
@@ -562,6 +565,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
     use proptest::prelude::*;
 
     fn rate(s: &str) -> Rate {

@@ -18,7 +18,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, ErrorCode, Result, quote};
+use crate::error::Reason;
+use crate::error::{Error, Result, quote};
 
 /// Maximum length of an index pattern, as for OpenSearch index names.
 pub const MAX_PATTERN_LEN: usize = 255;
@@ -83,8 +84,7 @@ impl FromStr for Action {
             .find(|a| a.as_str() == s)
             .ok_or_else(|| {
                 Error::new(
-                    ErrorCode::InvalidScope,
-                    "unknown_action",
+                    Reason::UnknownAction,
                     format!("unknown scope action {}", quote(s)),
                 )
                 .with_help("actions are read, write, manage, monitor and admin")
@@ -101,8 +101,7 @@ impl IndexPattern {
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |why: &str| {
             Error::new(
-                ErrorCode::InvalidScope,
-                "invalid_pattern",
+                Reason::InvalidPattern,
                 format!("invalid index pattern {}: {why}", quote(s)),
             )
         };
@@ -210,8 +209,7 @@ impl Scope {
     pub fn parse(s: &str) -> Result<Self> {
         let Some((action, pattern)) = s.split_once(':') else {
             return Err(Error::new(
-                ErrorCode::InvalidScope,
-                "invalid_scope_syntax",
+                Reason::InvalidScopeSyntax,
                 format!(
                     "scope {} is not of the form `<action>:<index-pattern>`",
                     quote(s)
@@ -278,8 +276,7 @@ impl ScopeSet {
         for item in s.split(' ').filter(|i| !i.is_empty()) {
             if out.len() == MAX_SCOPES {
                 return Err(Error::new(
-                    ErrorCode::InvalidScope,
-                    "too_many_scopes",
+                    Reason::TooManyScopes,
                     format!("more than {MAX_SCOPES} scopes requested"),
                 ));
             }
@@ -358,8 +355,7 @@ impl ScopeSet {
         match requested.0.iter().find(|s| !allowed.covers(s)) {
             None => Ok(requested.clone()),
             Some(s) => Err(Error::new(
-                ErrorCode::InvalidScope,
-                "scope_not_allowed",
+                Reason::ScopeNotAllowed,
                 format!(
                     "scope {} exceeds what this client may hold",
                     quote(&s.to_string())
@@ -397,6 +393,7 @@ impl<'de> Deserialize<'de> for ScopeSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn intersection_grants_only_what_both_sets_grant() {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::VerifiedCache;
 use crate::claims::{ClaimRules, Claims};
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 use crate::http::HttpTransport;
 use crate::jwk::{KeySet, VerifyingKey};
@@ -73,21 +74,21 @@ impl VerifierConfig {
     /// Checks the configuration itself.
     pub fn validate(&self) -> Result<()> {
         if self.issuer.is_empty() {
-            return Err(Error::config(
-                "missing_issuer",
+            return Err(Error::new(
+                Reason::MissingIssuer,
                 "the verifier needs an issuer",
             ));
         }
         if self.audiences.iter().all(|a| a.is_empty()) {
             return Err(
-                Error::config("missing_audience", "the verifier needs an audience").with_help(
+                Error::new(Reason::MissingAudience, "the verifier needs an audience").with_help(
                     "tokens without an audience check could be replayed against any service",
                 ),
             );
         }
         if self.algorithms.is_empty() {
-            return Err(Error::config(
-                "missing_algorithms",
+            return Err(Error::new(
+                Reason::MissingAlgorithms,
                 "the verifier needs at least one algorithm",
             ));
         }
@@ -114,8 +115,8 @@ pub fn unix_now() -> i64 {
 /// Header checks that need no key: algorithm allowed, `typ` when required.
 fn check_header(jws: &CompactJws<'_>, cfg: &VerifierConfig) -> Result<()> {
     if !cfg.algorithms.contains(&jws.header.alg) {
-        return Err(Error::invalid_token(
-            "alg_not_allowed",
+        return Err(Error::new(
+            Reason::AlgNotAllowed,
             format!(
                 "algorithm {} is not allowed for this issuer",
                 jws.header.alg.as_str()
@@ -126,8 +127,8 @@ fn check_header(jws: &CompactJws<'_>, cfg: &VerifierConfig) -> Result<()> {
         let got = jws.header.typ.as_deref().unwrap_or("");
         let got = got.strip_prefix("application/").unwrap_or(got);
         if !got.eq_ignore_ascii_case(want) {
-            return Err(Error::invalid_token(
-                "wrong_typ",
+            return Err(Error::new(
+                Reason::WrongTyp,
                 format!(
                     "the token's `typ` is {} but {} is required",
                     quote(got),
@@ -140,7 +141,7 @@ fn check_header(jws: &CompactJws<'_>, cfg: &VerifierConfig) -> Result<()> {
 }
 
 fn check_signature(jws: &CompactJws<'_>, keys: &[VerifyingKey]) -> Result<()> {
-    let mut last = Error::invalid_token("unknown_kid", "no key of the issuer matches the token");
+    let mut last = Error::new(Reason::UnknownKid, "no key of the issuer matches the token");
     for key in keys {
         match key.verify(
             jws.header.alg,

@@ -34,7 +34,7 @@ fn reason(token: &str) -> String {
         !e.message.contains(token) || token.len() < 8,
         "errors never echo the token"
     );
-    e.reason
+    e.reason.as_str().to_owned()
 }
 
 fn es_header() -> serde_json::Value {

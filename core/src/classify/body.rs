@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::lookup::lookups;
 use super::path::index_expr;
 use super::{Accesses, invalid};
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 use crate::scope::Action::{Manage, Read, Write};
 
@@ -111,7 +112,7 @@ pub(super) fn multi_get(
     if uses_default {
         if defaults.is_empty() {
             return Err(invalid(
-                "missing_index",
+                Reason::MissingIndex,
                 format!(
                     "a document in the `{endpoint}` body names no `_index` and the path has none"
                 ),
@@ -133,7 +134,7 @@ pub(super) fn reindex(body: &[u8], acc: &mut Accesses) -> Result<()> {
     let source = object(required(top, "source", "`source`")?, "`source`")?;
     if source.contains_key("remote") {
         return Err(invalid(
-            "cross_cluster",
+            Reason::CrossCluster,
             "reindexing from a remote cluster is not supported".to_owned(),
         ));
     }
@@ -200,7 +201,7 @@ pub(super) fn aliases(body: &[u8], acc: &mut Accesses) -> Result<()> {
         }
         if !has_index {
             return Err(invalid(
-                "missing_index",
+                Reason::MissingIndex,
                 "an alias action names no `index` or `indices`".to_owned(),
             ));
         }
@@ -375,12 +376,12 @@ pub(super) fn is_blank(bytes: &[u8]) -> bool {
 }
 
 pub(super) fn bad_body(message: String) -> Error {
-    invalid("bad_body", message)
+    invalid(Reason::BadBody, message)
 }
 
 pub(super) fn missing_body(endpoint: &str) -> Error {
     invalid(
-        "missing_body",
+        Reason::MissingBody,
         format!("the `{endpoint}` request needs a body"),
     )
 }

@@ -124,7 +124,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::error::{Error, ErrorCode, Result, quote};
+use crate::error::Reason;
+use crate::error::{Error, Result, quote};
 use crate::scope::Action;
 
 /// The parts of an HTTP request the classifier reads.
@@ -288,7 +289,7 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
     let (endpoint, accesses) = route::route(req, &segments, &query, body)?;
     if query.has_index && accesses.0.iter().any(|a| a.action != Action::Admin) {
         return Err(invalid(
-            "bad_query",
+            Reason::BadQuery,
             "the `index` query parameter is not supported".to_owned(),
         )
         .with_help("name the indices in the path"));
@@ -334,6 +335,6 @@ impl Accesses {
     }
 }
 
-fn invalid(reason: &str, message: String) -> Error {
-    Error::new(ErrorCode::InvalidRequest, reason, message)
+fn invalid(reason: Reason, message: String) -> Error {
+    Error::new(reason, message)
 }

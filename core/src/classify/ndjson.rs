@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::body::{bad_body, indices, is_blank, json, missing_body, object};
 use super::lookup::lookups;
 use super::{Accesses, invalid};
+use crate::error::Reason;
 use crate::error::{Error, Result};
 use crate::scope::Action::{Read, Write};
 
@@ -43,7 +44,7 @@ pub(super) fn bulk(body: &[u8], default: Option<&[String]>, acc: &mut Accesses) 
             None if default.is_some() => uses_default = true,
             None => {
                 return Err(invalid(
-                    "missing_index",
+                    Reason::MissingIndex,
                     format!(
                         "the `_bulk` action on line {n} names no `_index` and the path has none"
                     ),

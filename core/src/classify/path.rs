@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use super::invalid;
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 use crate::scope::IndexPattern;
 
@@ -32,7 +33,7 @@ impl Segment<'_> {
 pub(super) fn segments(path: &str) -> Result<Vec<Segment<'_>>> {
     let bad = |why: &str| {
         invalid(
-            "bad_path",
+            Reason::BadPath,
             format!("the path {} is not acceptable: {why}", quote(path)),
         )
     };
@@ -100,7 +101,7 @@ impl Query {
         let Some(query) = query else {
             return Ok(out);
         };
-        let bad = |why: &str| invalid("bad_query", format!("the query string {why}"));
+        let bad = |why: &str| invalid(Reason::BadQuery, format!("the query string {why}"));
         let query = query.split('#').next().unwrap_or_default();
         if query.chars().any(|c| !c.is_ascii_graphic()) {
             return Err(bad("has a character that must be percent-encoded"));
@@ -108,7 +109,7 @@ impl Query {
         fn dec(s: &str) -> Result<Cow<'_, str>> {
             decode(s, true).ok_or_else(|| {
                 invalid(
-                    "bad_query",
+                    Reason::BadQuery,
                     "the query string has a malformed percent-escape".to_owned(),
                 )
             })
@@ -216,7 +217,7 @@ fn index_item(item: &str) -> Result<String> {
     };
     if name.contains(':') {
         return Err(invalid(
-            "cross_cluster",
+            Reason::CrossCluster,
             format!("index {} is on a remote cluster", quote(item)),
         )
         .with_help("cross-cluster requests are not supported"));
@@ -258,5 +259,8 @@ fn date_math(inner: &str) -> Option<String> {
 }
 
 fn bad_index(item: &str, why: &str) -> Error {
-    invalid("bad_index", format!("invalid index {}: {why}", quote(item)))
+    invalid(
+        Reason::BadIndex,
+        format!("invalid index {}: {why}", quote(item)),
+    )
 }

@@ -5,6 +5,7 @@
 
 use super::path::{self, Query, Segment};
 use super::{Accesses, Request, body, invalid, ndjson};
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 use crate::scope::Action::{self, Admin, Manage, Monitor, Read, Write};
 
@@ -45,7 +46,7 @@ struct Route<'r> {
 impl Route<'_> {
     fn unclassified(&self) -> Error {
         invalid(
-            "unclassified",
+            Reason::Unclassified,
             format!(
                 "no known endpoint for {} {}",
                 quote(self.req.method),
@@ -325,7 +326,7 @@ pub(super) fn route(
 
 fn unknown(req: &Request<'_>) -> Error {
     invalid(
-        "unclassified",
+        Reason::Unclassified,
         format!("http method {} is not supported", quote(req.method)),
     )
 }
@@ -384,7 +385,10 @@ fn alias(
                 named = true;
             }
             if !named {
-                return Err(invalid("bad_body", "the request names no alias".to_owned()));
+                return Err(invalid(
+                    Reason::BadBody,
+                    "the request names no alias".to_owned(),
+                ));
             }
             match (&r.index, &from_body.index) {
                 (None, Some(index)) => r.acc.expr(Manage, index)?,

@@ -3,6 +3,7 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 
 use super::*;
+use crate::error::ErrorCode;
 use crate::scope::IndexPattern;
 
 /// What a case expects: an endpoint with its accesses, or an error reason.

@@ -9,6 +9,7 @@ use cedar_policy::ffi::{DetailedError, SourceLabel, SourceLocation};
 use cedar_policy::{Policy, PolicyId, Schema, ValidationMode, Validator};
 
 use super::{SCHEMA, SCOPES_POLICY, SCOPES_POLICY_ID};
+use crate::error::Reason;
 use crate::error::{Error, Result, quote};
 
 const ID_ANNOTATION: &str = "id";
@@ -31,8 +32,8 @@ impl Place {
         }
     }
 
-    fn error(&self, reason: &str, what: &str) -> Error {
-        Error::config(
+    fn error(&self, reason: Reason, what: &str) -> Error {
+        Error::new(
             reason,
             format!(
                 "policy file {} line {}, column {}: {what}",
@@ -86,8 +87,8 @@ fn load_file(
     let parsed = cedar_policy::PolicySet::from_str(text).map_err(|errors| {
         let details: Vec<DetailedError> = errors.iter().map(DetailedError::from).collect();
         match details.first() {
-            Some(first) => located(file, text, first, &details, "policy_syntax"),
-            None => Place::new(file, text, 0).error("policy_syntax", &errors.to_string()),
+            Some(first) => located(file, text, first, &details, Reason::PolicySyntax),
+            None => Place::new(file, text, 0).error(Reason::PolicySyntax, &errors.to_string()),
         }
     })?;
     // Cedar names the statements of a file `policy0`, `policy1`, ... in order.
@@ -96,7 +97,7 @@ fn load_file(
     if let Some(t) = parsed.templates().next() {
         let i = statement_number(t.id()).unwrap_or(0);
         return Err(Place::new(file, text, start_of(i)).error(
-            "policy_template",
+            Reason::PolicyTemplate,
             "policy templates (with `?principal` or `?resource`) are not supported",
         ));
     }
@@ -110,7 +111,7 @@ fn load_file(
         };
         let place = Place::new(file, text, start_of(i));
         let id = match policy.annotation(ID_ANNOTATION) {
-            Some("") => return Err(place.error("invalid_policy_id", "the policy id is empty")),
+            Some("") => return Err(place.error(Reason::InvalidPolicyId, "the policy id is empty")),
             Some(id) => id.to_owned(),
             None => format!("{file}:{}", i + 1),
         };
@@ -118,7 +119,7 @@ fn load_file(
         if let Some(first) = seen.get(&id) {
             return Err(place
                 .error(
-                    "duplicate_policy_id",
+                    Reason::DuplicatePolicyId,
                     &format!("policy id {} is already used by {first}", quote(&id)),
                 )
                 .with_help("policy ids come from `@id(\"...\")` annotations and must be unique"));
@@ -149,7 +150,13 @@ fn load_file(
         })
         .collect();
     if let Some(first) = details.first() {
-        return Err(located(file, text, first, &details, "policy_validation"));
+        return Err(located(
+            file,
+            text,
+            first,
+            &details,
+            Reason::PolicyValidation,
+        ));
     }
     Ok(renamed.policies().cloned().collect())
 }
@@ -166,7 +173,7 @@ fn located(
     text: &str,
     first: &DetailedError,
     all: &[DetailedError],
-    reason: &str,
+    reason: Reason,
 ) -> Error {
     let start = |d: &DetailedError| d.source_locations.first().map_or(0, |l| l.loc.start);
     let offset = start(first);
@@ -253,16 +260,16 @@ fn statement_starts(text: &str) -> Vec<usize> {
 pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>> {
     let shown = || quote(&dir.display().to_string());
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::config(
-            "policy_dir",
+        Error::new(
+            Reason::PolicyDir,
             format!("cannot read policy directory {}: {}", shown(), e.kind()),
         )
     })?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| {
-            Error::config(
-                "policy_dir",
+            Error::new(
+                Reason::PolicyDir,
                 format!("cannot list policy directory {}: {}", shown(), e.kind()),
             )
         })?;
@@ -272,8 +279,8 @@ pub(super) fn read_dir(dir: &Path) -> Result<Vec<(String, String)>> {
         }
         let name = entry.file_name().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            Error::config(
-                "policy_file",
+            Error::new(
+                Reason::PolicyFile,
                 format!("cannot read policy file {}: {}", quote(&name), e.kind()),
             )
         })?;

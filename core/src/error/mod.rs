@@ -9,8 +9,14 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The stable error codes. The OAuth ones follow RFC 6749 §5.2 and RFC 6750 §3.1;
-/// `network`, `upstream`, `config` and `internal` are ours.
+mod reason;
+pub mod render;
+
+pub use reason::{Reason, UnknownReasonError, markdown_table};
+
+/// The stable error codes. The OAuth ones follow RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
+/// RFC 7591 §3.2.2, RFC 8693 and RFC 8707 §2; `rate_limited`, `not_found`, `conflict`, `network`,
+/// `upstream`, `config` and `internal` are ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -33,8 +39,22 @@ pub enum ErrorCode {
     InsufficientScope,
     /// The request is authenticated but a policy denies it.
     AccessDenied,
+    /// The requested resource (audience) is not one the server issues tokens for (RFC 8707).
+    InvalidTarget,
+    /// The token type is not supported (RFC 7009 revocation, RFC 8693 exchange).
+    UnsupportedTokenType,
+    /// The client metadata of a registration request is invalid (RFC 7591).
+    InvalidClientMetadata,
+    /// The server failed (RFC 6749 `server_error`).
+    ServerError,
+    /// The server is overloaded or down for maintenance (RFC 6749 `temporarily_unavailable`).
+    TemporarilyUnavailable,
     /// Too many requests; see `retry_after`.
     RateLimited,
+    /// No such object (admin API).
+    NotFound,
+    /// The object exists already or cannot be changed this way (admin API).
+    Conflict,
     /// A connection could not be made or was cut.
     Network,
     /// A peer (token endpoint, JWKS, OpenSearch) answered with an error or nonsense.
@@ -47,7 +67,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: bindings build their exception classes from this list.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 21] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -57,7 +77,14 @@ impl ErrorCode {
         Self::InvalidToken,
         Self::InsufficientScope,
         Self::AccessDenied,
+        Self::InvalidTarget,
+        Self::UnsupportedTokenType,
+        Self::InvalidClientMetadata,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
         Self::RateLimited,
+        Self::NotFound,
+        Self::Conflict,
         Self::Network,
         Self::Upstream,
         Self::Config,
@@ -76,7 +103,14 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::AccessDenied => "access_denied",
+            Self::InvalidTarget => "invalid_target",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
             Self::Network => "network",
             Self::Upstream => "upstream",
             Self::Config => "config",
@@ -84,8 +118,8 @@ impl ErrorCode {
         }
     }
 
-    /// Parses the wire form of a code a peer sent. Only the OAuth codes and `rate_limited` are
-    /// taken as they are: a peer's `network`, `config` or `internal` (or anything unknown)
+    /// Parses the wire form of a code a peer sent. Only the OAuth codes, `rate_limited`,
+    /// `not_found` and `conflict` are taken as they are: a peer's `network`, `config` or `internal` (or anything unknown)
     /// becomes [`ErrorCode::Upstream`], since those describe this side, not the peer.
     pub fn from_wire(code: &str) -> Self {
         Self::ALL
@@ -103,32 +137,46 @@ impl fmt::Display for ErrorCode {
 }
 
 /// The public error: plain data that crosses every language boundary unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `code` is always `reason.code()`: build errors with [`Error::new`]. A peer's error body is
+/// read with [`Error::from_peer`] (or deserialised), which keeps the peer's reason when this
+/// version knows it under the same code and falls back to the code's generic reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     /// The stable machine code.
     pub code: ErrorCode,
-    /// A stable, finer-grained reason in snake_case (`expired`, `bad_signature`, ...).
-    pub reason: String,
+    /// The stable, finer-grained reason (`expired`, `revoked`, `bad_signature`, ...).
+    pub reason: Reason,
     /// What went wrong, lowercase, no trailing period; user input in backticks.
     pub message: String,
     /// Extra advice, when there is any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
     /// Seconds to wait before retrying, for [`ErrorCode::RateLimited`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The scope that would grant the request, for [`ErrorCode::InsufficientScope`]
+    /// (RFC 6750 §3 `scope`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Error {
-    /// A new error with a code, a stable reason and a message.
-    pub fn new(code: ErrorCode, reason: &str, message: impl Into<String>) -> Self {
+    /// A new error for `reason` (which fixes the code) with a message.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
         Self {
-            code,
-            reason: reason.to_owned(),
+            code: reason.code(),
+            reason,
             message: message.into(),
             help: None,
             retry_after: None,
+            scope: None,
         }
+    }
+
+    /// An error a peer reported as `code` with an optional reason name (see [`Reason::from_peer`]).
+    pub fn from_peer(code: ErrorCode, reason: Option<&str>, message: impl Into<String>) -> Self {
+        Self::new(Reason::from_peer(code, reason), message)
     }
 
     /// Adds advice.
@@ -138,34 +186,61 @@ impl Error {
         self
     }
 
-    /// Shorthand for an `invalid_token` error.
-    pub fn invalid_token(reason: &str, message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidToken, reason, message)
+    /// Names the scope that would grant the request.
+    #[must_use]
+    pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
     }
 
-    /// Shorthand for an `invalid_request` error.
-    pub fn invalid_request(reason: &str, message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidRequest, reason, message)
-    }
-
-    /// Shorthand for a `config` error.
-    pub fn config(reason: &str, message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Config, reason, message)
+    /// Adds the seconds to wait before retrying.
+    #[must_use]
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// Shorthand for a `network` error.
     pub fn network(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Network, "network", message)
-    }
-
-    /// Shorthand for an `upstream` error.
-    pub fn upstream(reason: &str, message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Upstream, reason, message)
+        Self::new(Reason::Network, message)
     }
 
     /// Shorthand for an `internal` error.
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Internal, "internal", message)
+        Self::new(Reason::Internal, message)
+    }
+
+    /// The HTTP status a front answers this error with.
+    pub fn status(&self) -> u16 {
+        self.reason.status()
+    }
+}
+
+impl<'de> Deserialize<'de> for Error {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            code: String,
+            #[serde(default)]
+            reason: Option<String>,
+            message: String,
+            #[serde(default)]
+            help: Option<String>,
+            #[serde(default)]
+            retry_after: Option<u64>,
+            #[serde(default)]
+            scope: Option<String>,
+        }
+        let w = Wire::deserialize(d)?;
+        let code = ErrorCode::ALL
+            .into_iter()
+            .find(|c| c.as_str() == w.code)
+            .unwrap_or(ErrorCode::Upstream);
+        let mut e = Self::from_peer(code, w.reason.as_deref(), w.message);
+        e.help = w.help;
+        e.retry_after = w.retry_after;
+        e.scope = w.scope;
+        Ok(e)
     }
 }
 
@@ -243,6 +318,7 @@ mod tests {
                 code,
                 ErrorCode::Network | ErrorCode::Upstream | ErrorCode::Config | ErrorCode::Internal
             );
+            assert_eq!(Reason::generic(code).code(), code);
             let expected = if peer_may_send {
                 code
             } else {
@@ -263,11 +339,34 @@ mod tests {
 
     #[test]
     fn error_serialises_as_data() {
-        let e = Error::invalid_token("expired", "the token has expired").with_help("get a new one");
+        let e = Error::new(Reason::Expired, "the token has expired").with_help("get a new one");
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["code"], "invalid_token");
         assert_eq!(v["reason"], "expired");
         assert_eq!(v["help"], "get a new one");
         assert!(v.get("retry_after").is_none());
+        let back: Error = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn a_peer_reason_is_kept_only_under_its_own_code() {
+        let e: Error = serde_json::from_str(
+            r#"{"code":"invalid_token","reason":"revoked","message":"the token has been revoked"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.code, e.reason),
+            (ErrorCode::InvalidToken, Reason::Revoked)
+        );
+        let e: Error =
+            serde_json::from_str(r#"{"code":"invalid_grant","reason":"revoked","message":"x"}"#)
+                .unwrap();
+        assert_eq!(
+            (e.code, e.reason),
+            (ErrorCode::InvalidGrant, Reason::InvalidGrant)
+        );
+        let e: Error = serde_json::from_str(r#"{"code":"made_up","message":"x"}"#).unwrap();
+        assert_eq!((e.code, e.reason), (ErrorCode::Upstream, Reason::Upstream));
     }
 }
