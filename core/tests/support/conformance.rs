@@ -428,7 +428,7 @@ fn verification(k: &Keys) -> Vec<Value> {
             let expect = match (&got, want) {
                 (Ok(claims), None) => json!({"ok": true, "claims": claims}),
                 (Err(e), Some(reason)) if e.reason.as_str() == reason => {
-                    json!({"ok": false, "code": e.code, "reason": e.reason})
+                    json!({"ok": false, "code": e.code, "reason": e.reason.as_str()})
                 }
                 other => panic!(
                     "vector `{name}`: expected {want:?}, core says {:?}",
