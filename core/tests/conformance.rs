@@ -10,7 +10,7 @@
 #[path = "support/conformance.rs"]
 mod conformance;
 
-use oauth4os_core::classify::{Request, classify};
+use oauth4os_core::classify::{ENDPOINTS, Request, classify};
 use oauth4os_core::jwk::KeySet;
 use oauth4os_core::{Action, Scope, ScopeSet, Verifier, VerifierConfig};
 use serde_json::{Value, json};
@@ -163,10 +163,12 @@ fn classification_vectors_cover_the_ground() {
     let cases = v["classification"].as_array().unwrap();
     let mut actions = std::collections::BTreeSet::new();
     let mut reasons = std::collections::BTreeSet::new();
+    let mut endpoints = std::collections::BTreeSet::new();
     let mut cluster = false;
     for case in cases {
         let expect = &case["expect"];
         if expect["ok"] == true {
+            endpoints.insert(expect["endpoint"].as_str().unwrap().to_owned());
             for a in expect["accesses"].as_array().unwrap() {
                 actions.insert(a["action"].as_str().unwrap().to_owned());
                 cluster |= a["resource"] == "cluster";
@@ -179,6 +181,9 @@ fn classification_vectors_cover_the_ground() {
         assert!(actions.contains(a.as_str()), "no case needs {a}");
     }
     assert!(cluster, "no case needs the cluster");
+    for e in ENDPOINTS {
+        assert!(endpoints.contains(*e), "no case reaches the endpoint {e}");
+    }
     for r in [
         "unclassified",
         "bad_path",
