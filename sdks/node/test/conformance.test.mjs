@@ -65,11 +65,12 @@ test('a verified token is no longer accepted once it expired, cache or not', () 
   );
 });
 
-// Each scope case: its operation, replayed through the package, and the shape of its answer.
+// How each scope operation of the vectors is replayed through the package.
 const scopeOps = {
   parse: (c) => scopes.normalize(c.input),
   allows: (c) => scopes.allows(c.granted, c.action, c.target),
-  // `covers(granted, scope)` is `isWithin(scope, granted)` for a single scope.
+  // The package has no `covers`; for one valid scope, `covers(granted, scope)` is
+  // `isWithin(scope, granted)`.
   covers: (c) => scopes.isWithin(c.scope, c.granted),
   is_within: (c) => scopes.isWithin(c.scopes, c.ceiling),
   attenuate: (c) => scopes.attenuate(c.requested, c.allowed),
