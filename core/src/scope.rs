@@ -150,10 +150,22 @@ impl IndexPattern {
     ///
     /// For `*`-only globs this holds exactly when `self` matches `other` read literally, with
     /// `other`'s stars as a character no literal of `self` can match: only a star of `self`
-    /// can absorb one of `other`'s stars.
+    /// can absorb one of `other`'s stars. An `other` that is neither a name nor a pattern
+    /// (`logs-a,secret`, `logs-a/../secret`) is covered by nothing: read literally, a star
+    /// would absorb the part that names other indices.
     pub fn covers(&self, other: &str) -> bool {
-        glob_match(self.0.as_bytes(), other.as_bytes())
+        is_valid_pattern(other) && glob_match(self.0.as_bytes(), other.as_bytes())
     }
+}
+
+/// What [`IndexPattern::parse`] accepts, without building an error.
+fn is_valid_pattern(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_PATTERN_LEN
+        && s != "."
+        && s != ".."
+        && !s.starts_with(['-', '_', '+'])
+        && s.chars().all(is_pattern_char)
 }
 
 fn is_pattern_char(c: char) -> bool {
@@ -472,6 +484,24 @@ mod tests {
         assert!(p("*").covers("*"));
         assert!(p("*-*").covers("a-*-b"));
         assert!(!p("a*").covers("*a"));
+    }
+
+    #[test]
+    fn a_target_that_is_no_name_or_pattern_is_allowed_by_nothing() {
+        let read = Scope::parse("read:logs-*").unwrap();
+        // Read literally, the star would absorb `,secret` or `/../secret`.
+        for target in [
+            "logs-a,secret",
+            "logs-a/../secret",
+            "logs-a secret",
+            "logs-A",
+            "",
+        ] {
+            assert!(!read.allows(Action::Read, target), "{target:?}");
+            assert!(!p("*").covers(target), "{target:?}");
+        }
+        assert!(read.allows(Action::Read, "logs-a"));
+        assert!(p("*").covers(".kibana"));
     }
 
     #[test]

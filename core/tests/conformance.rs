@@ -10,7 +10,7 @@
 #[path = "support/conformance.rs"]
 mod conformance;
 
-use oauth4os_core::classify::{Request, classify};
+use oauth4os_core::classify::{ENDPOINTS, Request, classify};
 use oauth4os_core::jwk::KeySet;
 use oauth4os_core::{Action, Scope, ScopeSet, Verifier, VerifierConfig};
 use serde_json::{Value, json};
@@ -42,7 +42,7 @@ async fn verification_vectors_replay() {
         let token = case["token"].as_str().unwrap();
         let got = match verifier.verify_at(token, now).await {
             Ok(c) => json!({"ok": true, "claims": *c}),
-            Err(e) => json!({"ok": false, "code": e.code, "reason": e.reason}),
+            Err(e) => json!({"ok": false, "code": e.code, "reason": e.reason.as_str()}),
         };
         assert_eq!(got, case["expect"], "vector {}", case["name"]);
         // A second verification is served from the cache with the same answer.
@@ -52,53 +52,148 @@ async fn verification_vectors_replay() {
     }
 }
 
+/// `{"ok": true, "value": ..}` or `{"ok": false, "code": .., "reason": ..}`, as the vectors state it.
+fn outcome<T: serde::Serialize>(r: oauth4os_core::Result<T>) -> Value {
+    match r {
+        Ok(v) => json!({"ok": true, "value": v}),
+        Err(e) => json!({"ok": false, "code": e.code, "reason": e.reason.as_str()}),
+    }
+}
+
+fn text<'v>(case: &'v Value, key: &str) -> &'v str {
+    case[key].as_str().unwrap()
+}
+
 #[test]
 fn scope_vectors_replay() {
     let v = vectors();
-    for case in v["scopes"]["parse"].as_array().unwrap() {
-        let got = match ScopeSet::parse(case["input"].as_str().unwrap()) {
-            Ok(s) => json!({"input": case["input"], "ok": true, "normalized": s.to_string()}),
-            Err(e) => {
-                json!({"input": case["input"], "ok": false, "code": e.code, "reason": e.reason})
-            }
-        };
-        assert_eq!(got, *case);
+    let s = &v["scopes"];
+    let mut total = 0;
+    for case in s["parse"].as_array().unwrap() {
+        let got = outcome(ScopeSet::parse(text(case, "input")).map(|s| s.to_string()));
+        assert_eq!(got, case["expect"], "parse {case}");
+        total += 1;
     }
-    for case in v["scopes"]["allows"].as_array().unwrap() {
-        let s = Scope::parse(case["granted"].as_str().unwrap()).unwrap();
-        let a: Action = case["action"].as_str().unwrap().parse().unwrap();
-        assert_eq!(
-            json!(s.allows(a, case["target"].as_str().unwrap())),
-            case["allowed"],
-            "{case}"
-        );
+    for case in s["allows"].as_array().unwrap() {
+        let got = outcome((|| {
+            let granted = ScopeSet::parse(text(case, "granted"))?;
+            let action: Action = text(case, "action").parse()?;
+            Ok(granted.allows(action, text(case, "target")))
+        })());
+        assert_eq!(got, case["expect"], "allows {case}");
+        total += 1;
     }
-    for case in v["scopes"]["attenuate"].as_array().unwrap() {
-        let r = ScopeSet::parse(case["requested"].as_str().unwrap()).unwrap();
-        let a = ScopeSet::parse(case["allowed"].as_str().unwrap()).unwrap();
-        match ScopeSet::attenuate(&r, &a) {
-            Ok(s) => assert_eq!(json!(s.to_string()), case["granted"], "{case}"),
-            Err(e) => assert_eq!(json!(e.reason), case["reason"], "{case}"),
-        }
+    for case in s["covers"].as_array().unwrap() {
+        let got = outcome((|| {
+            let granted = ScopeSet::parse(text(case, "granted"))?;
+            Ok(granted.covers(&Scope::parse(text(case, "scope"))?))
+        })());
+        assert_eq!(got, case["expect"], "covers {case}");
+        total += 1;
     }
+    for case in s["is_within"].as_array().unwrap() {
+        let got = outcome((|| {
+            let scopes = ScopeSet::parse(text(case, "scopes"))?;
+            Ok(scopes.is_within(&ScopeSet::parse(text(case, "ceiling"))?))
+        })());
+        assert_eq!(got, case["expect"], "is_within {case}");
+        total += 1;
+    }
+    for case in s["attenuate"].as_array().unwrap() {
+        let got = outcome((|| {
+            let requested = ScopeSet::parse(text(case, "requested"))?;
+            let allowed = ScopeSet::parse(text(case, "allowed"))?;
+            Ok(ScopeSet::attenuate(&requested, &allowed)?.to_string())
+        })());
+        assert_eq!(got, case["expect"], "attenuate {case}");
+        total += 1;
+    }
+    assert!(total >= 60, "only {total} scope cases");
 }
 
 #[test]
 fn classification_vectors_replay() {
     let v = vectors();
     let cases = v["classification"].as_array().unwrap();
-    assert!(cases.len() >= 30);
+    assert!(
+        cases.len() >= 90,
+        "only {} classification cases",
+        cases.len()
+    );
+    let mut failures = Vec::new();
     for case in cases {
         let req = Request {
-            method: case["method"].as_str().unwrap(),
-            path: case["path"].as_str().unwrap(),
+            method: text(case, "method"),
+            path: text(case, "path"),
             query: case["query"].as_str(),
-            body: case["body"].as_str().unwrap().as_bytes(),
+            body: text(case, "body").as_bytes(),
         };
         let got = match classify(&req) {
             Ok(c) => json!({"ok": true, "endpoint": c.endpoint, "accesses": c.accesses}),
-            Err(e) => json!({"ok": false, "code": e.code, "reason": e.reason}),
+            Err(e) => json!({"ok": false, "code": e.code, "reason": e.reason.as_str()}),
         };
-        assert_eq!(got, case["expect"], "{} {}", case["method"], case["path"]);
+        if got != case["expect"] {
+            failures.push(format!(
+                "{} {}{}\n  want {}\n  got  {}\n  why  {}",
+                case["method"].as_str().unwrap_or_default(),
+                case["path"].as_str().unwrap_or_default(),
+                case["query"]
+                    .as_str()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default(),
+                case["expect"],
+                got,
+                case["why"].as_str().unwrap_or_default(),
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every endpoint, every action and the cluster resource appear in some expected answer, and
+/// every refusal reason of `classify` is exercised.
+#[test]
+fn classification_vectors_cover_the_ground() {
+    let v = vectors();
+    let cases = v["classification"].as_array().unwrap();
+    let mut actions = std::collections::BTreeSet::new();
+    let mut reasons = std::collections::BTreeSet::new();
+    let mut endpoints = std::collections::BTreeSet::new();
+    let mut cluster = false;
+    for case in cases {
+        let expect = &case["expect"];
+        if expect["ok"] == true {
+            endpoints.insert(expect["endpoint"].as_str().unwrap().to_owned());
+            for a in expect["accesses"].as_array().unwrap() {
+                actions.insert(a["action"].as_str().unwrap().to_owned());
+                cluster |= a["resource"] == "cluster";
+            }
+        } else {
+            reasons.insert(expect["reason"].as_str().unwrap().to_owned());
+        }
+    }
+    for a in Action::ALL {
+        assert!(actions.contains(a.as_str()), "no case needs {a}");
+    }
+    assert!(cluster, "no case needs the cluster");
+    for e in ENDPOINTS {
+        assert!(endpoints.contains(*e), "no case reaches the endpoint {e}");
+    }
+    for r in [
+        "unclassified",
+        "bad_path",
+        "bad_query",
+        "bad_index",
+        "cross_cluster",
+        "bad_body",
+        "missing_body",
+        "missing_index",
+    ] {
+        assert!(reasons.contains(r), "no case is refused with {r}");
     }
 }

@@ -287,6 +287,14 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
         _ => req.body,
     };
     let (endpoint, accesses) = route::route(req, &segments, &query, body)?;
+    if accesses.0.is_empty() {
+        // `{"actions": []}`, `{"docs": []}`: OpenSearch refuses them, and a request that needs
+        // no access at all would pass with any token.
+        return Err(invalid(
+            "missing_index",
+            "the request names no index and nothing else it acts on".to_owned(),
+        ));
+    }
     if query.has_index && accesses.0.iter().any(|a| a.action != Action::Admin) {
         return Err(invalid(
             Reason::BadQuery,

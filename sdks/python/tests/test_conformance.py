@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,51 +66,71 @@ def test_a_cached_token_is_still_checked_against_the_clock() -> None:
     assert e.value.reason == "expired"
 
 
-@pytest.mark.parametrize("case", VECTORS["scopes"]["parse"], ids=lambda c: repr(c["input"]))
-def test_scope_parse(case: dict[str, Any]) -> None:
+_SCOPE_OPS = ("parse", "allows", "covers", "is_within", "attenuate")
+
+
+def _outcome(fn: Callable[[], Any]) -> dict[str, Any]:
     try:
-        got: dict[str, Any] = {
-            "input": case["input"],
-            "ok": True,
-            "normalized": " ".join(scopes.parse(case["input"])),
-        }
+        return {"ok": True, "value": fn()}
     except OAuth4osError as e:
-        got = {"input": case["input"], **_error(e)}
-    assert got == case
+        assert type(e) is oauth4os.ERROR_CLASSES[e.code]
+        return _error(e)
+
+
+def _scope_cases(op: str) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("case", VECTORS["scopes"][op], ids=lambda c: c["why"])
+
+
+@_scope_cases("parse")
+def test_scope_parse(case: dict[str, Any]) -> None:
+    got = _outcome(lambda: " ".join(scopes.parse(case["input"])))
+    assert got == case["expect"], case["why"]
+
+
+@_scope_cases("allows")
+def test_scope_allows(case: dict[str, Any]) -> None:
+    got = _outcome(lambda: scopes.allows(case["granted"], case["action"], case["target"]))
+    assert got == case["expect"], case["why"]
+
+
+@_scope_cases("covers")
+def test_scope_covers(case: dict[str, Any]) -> None:
+    got = _outcome(lambda: scopes.covers(case["granted"], case["scope"]))
+    assert got == case["expect"], case["why"]
+
+
+@_scope_cases("is_within")
+def test_scope_is_within(case: dict[str, Any]) -> None:
+    got = _outcome(lambda: scopes.is_within(case["scopes"], case["ceiling"]))
+    assert got == case["expect"], case["why"]
+
+
+@_scope_cases("attenuate")
+def test_scope_attenuate(case: dict[str, Any]) -> None:
+    got = _outcome(lambda: " ".join(scopes.attenuate(case["requested"], case["allowed"])))
+    assert got == case["expect"], case["why"]
 
 
 @pytest.mark.parametrize(
     "case",
-    VECTORS["scopes"]["allows"],
-    ids=lambda c: f"{c['granted']}|{c['action']}|{c['target']}",
-)
-def test_scope_allows(case: dict[str, Any]) -> None:
-    assert scopes.allows(case["granted"], case["action"], case["target"]) is case["allowed"]
-
-
-@pytest.mark.parametrize(
-    "case", VECTORS["scopes"]["attenuate"], ids=lambda c: f"{c['requested']}|{c['allowed']}"
-)
-def test_scope_attenuate(case: dict[str, Any]) -> None:
-    base = {"requested": case["requested"], "allowed": case["allowed"]}
-    try:
-        granted = scopes.attenuate(case["requested"], case["allowed"])
-        got: dict[str, Any] = {**base, "ok": True, "granted": " ".join(granted)}
-    except OAuth4osError as e:
-        got = {**base, **_error(e)}
-    assert got == case
-
-
-@pytest.mark.parametrize(
-    "case", VECTORS["classification"], ids=lambda c: f"{c['method']} {c['path']}"
+    VECTORS["classification"],
+    ids=lambda c: f"{c['method']} {c['path']}{'?' + c['query'] if c['query'] else ''}",
 )
 def test_classification(case: dict[str, Any]) -> None:
     try:
         result = classify(case["method"], case["path"], case["body"], case["query"])
         got: dict[str, Any] = {"ok": True, **result}
     except OAuth4osError as e:
+        assert type(e) is oauth4os.ERROR_CLASSES[e.code]
         got = _error(e)
-    assert got == case["expect"]
+    assert got == case["expect"], case["why"]
+
+
+def test_the_hand_written_vectors_are_all_there() -> None:
+    assert sum(len(VECTORS["scopes"][op]) for op in _SCOPE_OPS) >= 60
+    assert len(VECTORS["classification"]) >= 90
+    every = [c for op in _SCOPE_OPS for c in VECTORS["scopes"][op]] + VECTORS["classification"]
+    assert all(c["why"] for c in every)
 
 
 def test_scope_helpers_beyond_the_vectors() -> None:
