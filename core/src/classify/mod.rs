@@ -291,7 +291,7 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
         // `{"actions": []}`, `{"docs": []}`: OpenSearch refuses them, and a request that needs
         // no access at all would pass with any token.
         return Err(invalid(
-            "missing_index",
+            Reason::MissingIndex,
             "the request names no index and nothing else it acts on".to_owned(),
         ));
     }
