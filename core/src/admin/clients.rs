@@ -68,7 +68,8 @@ impl GrantType {
     }
 }
 
-/// The names [`ClientSpec::grant_types`] accepts: each wire form, and `token_exchange`.
+/// A grant name a client spec accepts: each wire form, and `token_exchange` for the RFC 8693
+/// URN.
 #[derive(JsonSchema)]
 #[schemars(rename = "GrantTypeName")]
 #[expect(

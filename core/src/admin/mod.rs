@@ -78,6 +78,14 @@ impl ErrorBody {
     }
 }
 
+/// Percent-encodes everything but the unreserved characters of RFC 3986: for a path segment
+/// or a query value.
+pub(crate) const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Writes `<redacted>` for a secret in `Debug` output.
 pub(crate) struct Redacted;
 

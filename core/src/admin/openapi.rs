@@ -98,9 +98,7 @@ fn operation(g: &mut Generators, r: &Route) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(r.operation.id()));
     op.insert("summary".into(), json!(r.summary));
-    if let Some(tag) = r.path.split('/').nth(1) {
-        op.insert("tags".into(), json!([tag]));
-    }
+    op.insert("tags".into(), json!([r.tag()]));
     op.insert("security".into(), json!([{ "adminToken": [ADMIN_SCOPE] }]));
     let mut parameters = Vec::new();
     if let Some(what) = r.id {

@@ -3,8 +3,10 @@
 //! builds its router from it, one handler per [`Operation`]: a route added here and not served
 //! there fails to compile (the match over `Operation` is exhaustive).
 
+use percent_encoding::utf8_percent_encode;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
+use super::UNRESERVED_KEPT;
 use super::backup::{BACKUP_MEDIA_TYPE, RestoreSummary};
 use super::clients::{
     Client, ClientList, ClientRevocation, ClientSecret, ClientSpec, ClientWithSecret,
@@ -166,6 +168,24 @@ pub struct Route {
     /// The error statuses the route answers besides 401 (no valid admin token), each with an
     /// [`ErrorBody`](super::ErrorBody).
     pub errors: &'static [u16],
+}
+
+impl Route {
+    /// The path below [`super::PREFIX`] with `{id}` replaced by `id`, percent-encoded as one
+    /// path segment (`/scope-mappings/read%3Alogs-%2A`).
+    pub fn path_with(&self, id: &str) -> String {
+        let segment = utf8_percent_encode(id, UNRESERVED_KEPT).to_string();
+        self.path.replace("{id}", &segment)
+    }
+
+    /// The OpenAPI tag: what the route works on.
+    pub fn tag(&self) -> &'static str {
+        match self.path.split('/').nth(1) {
+            Some("backup" | "restore") => "store",
+            Some("openapi.json") | None => "openapi",
+            Some(first) => first,
+        }
+    }
 }
 
 fn reference<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {

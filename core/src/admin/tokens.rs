@@ -1,10 +1,12 @@
 //! `/admin/families`, `/admin/keys` and `/admin/audit`: refresh-token families, signing keys
 //! and the audit log. Times are seconds since the Unix epoch.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::UNRESERVED_KEPT;
 
 /// The query of `GET /admin/families`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -143,19 +145,15 @@ pub struct AuditList {
     pub events: Vec<AuditEvent>,
 }
 
-/// Everything but the unreserved characters of RFC 3986 is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 fn encode_query(pairs: &[(&str, Option<String>)]) -> String {
     pairs
         .iter()
         .filter_map(|(name, value)| {
             let v = value.as_deref()?;
-            Some(format!("{name}={}", utf8_percent_encode(v, QUERY_VALUE)))
+            Some(format!(
+                "{name}={}",
+                utf8_percent_encode(v, UNRESERVED_KEPT)
+            ))
         })
         .collect::<Vec<_>>()
         .join("&")
