@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
 pub mod authorize;
 pub mod cache;
 pub mod claims;
