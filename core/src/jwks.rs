@@ -11,7 +11,6 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-
 use crate::error::Reason;
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpTransport};

@@ -471,15 +471,19 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
         ),
         (
             "ErrorBody",
-            json!({"error": "invalid_request", "error_description": "invalid body: unknown field `colour`, expected one of `client_id`, `scopes`"}),
+            json!({"error": "invalid_request", "error_description": "invalid body: unknown field `colour`, expected one of `client_id`, `scopes`", "reason": "bad_body"}),
         ),
         (
             "ErrorBody",
-            json!({"error": "not_found", "error_description": "no client `bot-1`"}),
+            json!({"error": "not_found", "error_description": "no client `bot-1`", "reason": "not_found"}),
         ),
         (
             "ErrorBody",
             json!({"error": "invalid_token", "error_description": "the token was revoked", "reason": "revoked"}),
+        ),
+        (
+            "ErrorBody",
+            json!({"error": "rate_limited", "error_description": "too many requests", "reason": "client_rate_limit", "retry_after": 3}),
         ),
     ]
 }
@@ -554,6 +558,9 @@ fn bad_bodies() -> Vec<(&'static str, Value, bool)> {
         ("AuditList", json!({"events": [{"at": 1, "kind": "k", "detail": {}}]}), false),
         ("RestoreSummary", json!({"restored": true, "schema_version": 4, "clients": -1, "signing_keys": 1}), true),
         ("ErrorBody", json!({"error": "not_found"}), true),
+        ("ErrorBody", json!({"error": "not_found", "error_description": "no client `x`"}), true),
+        ("ErrorBody", json!({"error": "not_found", "error_description": "x", "reason": "no_such_reason"}), true),
+        ("ErrorBody", json!({"error": "made_up", "error_description": "x", "reason": "not_found"}), true),
     ]
     .into_iter()
     .chain(std::iter::once(("Client", bad_grant, false)))
@@ -610,7 +617,7 @@ fn grant_types_use_their_wire_forms() {
     }
     assert_eq!(
         GrantType::TokenExchange.as_str(),
-        oauth4os_core::client::TOKEN_EXCHANGE_GRANT
+        "urn:ietf:params:oauth:grant-type:token-exchange"
     );
     let short: GrantType = serde_json::from_value(json!("token_exchange")).unwrap();
     assert_eq!(short, GrantType::TokenExchange);
@@ -639,10 +646,17 @@ fn a_spec_serializes_only_what_it_sets() {
         serde_json::from_value(json!({"scopes": ["read:x"], "tenant": null, "client_id": null}))
             .unwrap();
     assert_eq!(spec, ClientSpec::new(["read:x"]));
-    let e = ErrorBody::new("not_found", "no client `x`");
+    let e = ErrorBody {
+        error: oauth4os_core::ErrorCode::NotFound,
+        error_description: "no client `x`".into(),
+        reason: oauth4os_core::Reason::NotFound,
+        help: None,
+        retry_after: None,
+        scope: None,
+    };
     assert_eq!(
         serde_json::to_value(&e).unwrap(),
-        json!({"error": "not_found", "error_description": "no client `x`"})
+        json!({"error": "not_found", "error_description": "no client `x`", "reason": "not_found"})
     );
 }
 

@@ -28,45 +28,7 @@ impl Source {
     }
 }
 
-/// A grant a client may use, in its wire form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-pub enum GrantType {
-    /// RFC 6749 §4.1 with PKCE S256: a user signs in at the tenant's provider.
-    #[serde(rename = "authorization_code")]
-    AuthorizationCode,
-    /// RFC 6749 §4.4.
-    #[serde(rename = "client_credentials")]
-    ClientCredentials,
-    /// RFC 6749 §6, with rotation and reuse detection.
-    #[serde(rename = "refresh_token")]
-    RefreshToken,
-    /// RFC 8693 token exchange; `token_exchange` is read as a short name for it.
-    #[serde(
-        rename = "urn:ietf:params:oauth:grant-type:token-exchange",
-        alias = "token_exchange"
-    )]
-    TokenExchange,
-}
-
-impl GrantType {
-    /// Every grant.
-    pub const ALL: [GrantType; 4] = [
-        GrantType::AuthorizationCode,
-        GrantType::ClientCredentials,
-        GrantType::RefreshToken,
-        GrantType::TokenExchange,
-    ];
-
-    /// The wire form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::AuthorizationCode => "authorization_code",
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::TokenExchange => crate::client::TOKEN_EXCHANGE_GRANT,
-        }
-    }
-}
+pub use crate::protocol::GrantType;
 
 /// A grant name a client spec accepts: each wire form, and `token_exchange` for the RFC 8693
 /// URN.

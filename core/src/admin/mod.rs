@@ -22,9 +22,6 @@ pub mod policies;
 pub mod routes;
 pub mod tokens;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-
 pub use backup::RestoreSummary;
 pub use clients::{
     Client, ClientList, ClientRevocation, ClientSecret, ClientSpec, ClientWithSecret, GrantType,
@@ -47,36 +44,9 @@ pub const PREFIX: &str = "/admin";
 /// client's credentials).
 pub const ADMIN_SCOPE: &str = "oauth4os:admin";
 
-/// What every failed admin call answers, with a 4xx or 5xx status.
-///
-/// `error` is a machine code (`invalid_request`, `invalid_token`, `not_found`, `conflict`,
-/// `not_implemented`, `server_error`); `error_description` says what went wrong for people and
-/// never carries a secret. `reason` and `help` are added where the server knows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ErrorBody {
-    /// The machine code.
-    pub error: String,
-    /// What went wrong, for people.
-    pub error_description: String,
-    /// The stable reason name (`revoked`, `expired`, ...), when the server gives one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Extra advice, when the server has some.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-}
-
-impl ErrorBody {
-    /// An error body with a code and a description, no reason or help.
-    pub fn new(error: impl Into<String>, error_description: impl Into<String>) -> Self {
-        Self {
-            error: error.into(),
-            error_description: error_description.into(),
-            reason: None,
-            help: None,
-        }
-    }
-}
+/// What every failed admin call answers: the one error body of every front, with the
+/// error's code and stable reason.
+pub use crate::protocol::ErrorBody;
 
 /// Percent-encodes everything but the unreserved characters of RFC 3986: for a path segment
 /// or a query value.

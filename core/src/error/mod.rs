@@ -17,7 +17,7 @@ pub use reason::{Reason, UnknownReasonError, markdown_table};
 /// The stable error codes. The OAuth ones follow RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
 /// RFC 7591 §3.2.2, RFC 8693 and RFC 8707 §2; `rate_limited`, `not_found`, `conflict`, `network`,
 /// `upstream`, `config` and `internal` are ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {

@@ -326,6 +326,21 @@ impl<'de> Deserialize<'de> for Reason {
     }
 }
 
+impl schemars::JsonSchema for Reason {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Reason".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Self::ALL.iter().map(|r| r.as_str()).collect();
+        schemars::json_schema!({
+            "description": "The stable reason of an error (see the README's table).",
+            "type": "string",
+            "enum": names,
+        })
+    }
+}
+
 impl PartialEq<str> for Reason {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other

@@ -111,14 +111,30 @@ impl Serialize for GrantType {
     }
 }
 
+/// Reads the wire form or the short name (`token_exchange`).
 impl<'de> Deserialize<'de> for GrantType {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
-        Self::parse(&s).ok_or_else(|| {
+        Self::parse_name(&s).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "unsupported grant type {}",
                 crate::error::quote(&s)
             ))
+        })
+    }
+}
+
+impl schemars::JsonSchema for GrantType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GrantType".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Self::ALL.iter().map(|g| g.as_str()).collect();
+        schemars::json_schema!({
+            "description": "A grant type in its wire form (RFC 6749, RFC 8693).",
+            "type": "string",
+            "enum": names,
         })
     }
 }
@@ -157,8 +173,8 @@ impl fmt::Debug for TokenResponse {
 }
 
 /// An error body (RFC 6749 §5.2, RFC 6750 §3) with this suite's additions: every HTTP error
-/// of every front has this shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// of every front (resource side, OAuth endpoints, admin API, MCP) has this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The OAuth (or oauth4os) code.
     pub error: ErrorCode,
@@ -257,6 +273,8 @@ mod tests {
             Some(GrantType::ClientCredentials)
         );
         assert!(serde_json::from_value::<GrantType>("implicit".into()).is_err());
+        let short: GrantType = serde_json::from_value("token_exchange".into()).unwrap();
+        assert_eq!(short, GrantType::TokenExchange);
     }
 
     #[test]
