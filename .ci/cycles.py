@@ -409,8 +409,10 @@ def check(root: Path, layers_file: Path | None, verbose: bool = False, out=sys.s
         crate_dir = entry.parent.parent
         crate_key = str(crate_dir.relative_to(root))
         if verbose:
-            edges = len({(e.src, e.dst) for e in raw})
-            print(f"{label}: {len(graph)} modules, {edges} imports", file=out)
+            pairs = sorted({(e.src, e.dst) for e in raw})
+            print(f"{label}: {len(graph)} modules, {len(pairs)} imports", file=out)
+            for src, dst in pairs:
+                print(f"    {show(src)} -> {show(dst)}", file=out)
         for comp in strongly_connected(graph):
             problems += 1
             circle = cycle_through(graph, comp)
@@ -548,7 +550,7 @@ def main() -> int:
     here = Path(__file__).resolve().parent
     ap.add_argument("--root", type=Path, default=here.parent)
     ap.add_argument("--layers", type=Path, default=here / "layers.toml")
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="also list every import between modules")
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args()
     if args.self_test:
