@@ -1,19 +1,21 @@
 //! `oauth4os-proxy`: the reference proxy in front of OpenSearch — the built-in OAuth 2.0
 //! authorization server and the resource side (verify → classify → scopes → Cedar → rate limit
 //! → forward), one router, one configuration file.
+//!
+//! Three layers; a module imports only from its own layer or the ones below it, and no two
+//! modules import each other (`.ci/cycles.py` checks both, `.ci/layers.toml` lists the layers):
+//!
+//! ```text
+//! edge       listeners, TLS, workers, the router, operations routes, wiring (App)
+//! features   resource (the OpenSearch proxy) · authz (the authorization server) · admin (/admin API)
+//! services   config, store, keys, secrets, metrics, upstream client, live policies, HTTP helpers
+//! ```
 
-pub mod app;
-pub mod auth;
-pub mod config;
-pub mod forwarded;
-pub mod metrics;
-pub mod ops;
-pub mod pipeline;
-pub mod policies;
-pub mod server;
-pub mod tls;
-pub mod upstream;
-pub mod workers;
+pub mod admin;
+pub mod authz;
+pub mod edge;
+pub mod resource;
+pub mod services;
 
-pub use app::{App, router, serve};
-pub use config::Loaded;
+pub use edge::{App, router, serve};
+pub use services::config::Loaded;

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use base64::Engine as _;
-use oauth4os_proxy::auth::parse_key_encryption_key;
+use oauth4os_proxy::authz::parse_key_encryption_key;
 use oauth4os_proxy::{App, Loaded};
 
 // The request path allocates small, short-lived buffers on two threads; mimalloc's per-thread
@@ -98,7 +98,7 @@ async fn main() -> ExitCode {
                     return usage();
                 }
                 let secret = secret.trim_end_matches(['\n', '\r']);
-                return match oauth4os_proxy::auth::AuthServer::hash_secret(secret) {
+                return match oauth4os_proxy::authz::AuthServer::hash_secret(secret) {
                     Ok(h) => {
                         println!("{h}");
                         ExitCode::SUCCESS
@@ -125,7 +125,7 @@ async fn main() -> ExitCode {
         }
     };
     let tls = match &loaded.config.tls {
-        Some(t) => match oauth4os_proxy::tls::acceptor(&loaded, t) {
+        Some(t) => match oauth4os_proxy::edge::tls::acceptor(&loaded, t) {
             Ok(a) => Some(a),
             Err(e) => {
                 eprintln!("error: {}", e.message);
@@ -135,7 +135,7 @@ async fn main() -> ExitCode {
         None => None,
     };
     if check_only {
-        if let Err(e) = oauth4os_proxy::app::check_policies(&loaded) {
+        if let Err(e) = oauth4os_proxy::edge::check_policies(&loaded) {
             eprintln!("error: {}", e.message);
             return ExitCode::from(2);
         }
@@ -192,7 +192,8 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down: draining in-flight requests");
     };
-    let served = oauth4os_proxy::workers::serve_workers(app, addr, workers, tls, shutdown).await;
+    let served =
+        oauth4os_proxy::edge::workers::serve_workers(app, addr, workers, tls, shutdown).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

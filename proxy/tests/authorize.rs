@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use idp::Idp;
-use oauth4os_proxy::auth::AuthServer;
+use oauth4os_proxy::authz::AuthServer;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::Value;
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use oauth4os_proxy::Loaded;
-use oauth4os_proxy::app::check_policies;
+use oauth4os_proxy::edge::check_policies;
 
 #[test]
 fn the_commented_example_is_valid() {
@@ -26,7 +26,7 @@ fn a_schema_invalid_policy_file_is_named_with_its_line() {
     let text = Loaded::embedded().unwrap();
     let toml = format!(
         "policies = [\"bad.cedar\"]\n{}",
-        oauth4os_proxy::config::EMBEDDED_DEFAULTS
+        oauth4os_proxy::services::config::EMBEDDED_DEFAULTS
     );
     let loaded = Loaded::from_str(&toml, "t.toml", dir.path().to_path_buf()).unwrap();
     let e = check_policies(&loaded).unwrap_err();
@@ -38,7 +38,7 @@ fn a_schema_invalid_policy_file_is_named_with_its_line() {
 fn a_missing_policy_file_names_the_config_line() {
     let toml = format!(
         "policies = [\"nope.cedar\"]\n{}",
-        oauth4os_proxy::config::EMBEDDED_DEFAULTS
+        oauth4os_proxy::services::config::EMBEDDED_DEFAULTS
     );
     let loaded = Loaded::from_str(&toml, "t.toml", ".".into()).unwrap();
     let e = check_policies(&loaded).unwrap_err();

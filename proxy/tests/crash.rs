@@ -86,7 +86,7 @@ async fn kill_9_loses_nothing_that_was_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("agent-secret").unwrap();
+    let hash = oauth4os_proxy::authz::AuthServer::hash_secret("agent-secret").unwrap();
     let config = dir.path().join("oauth4os.toml");
     std::fs::write(
         &config,

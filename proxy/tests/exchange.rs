@@ -16,7 +16,7 @@ mod idp;
 use std::sync::Arc;
 
 use idp::Idp;
-use oauth4os_proxy::auth::AuthServer;
+use oauth4os_proxy::authz::AuthServer;
 use oauth4os_proxy::{App, Loaded};
 use serde_json::Value;
 use support::JsonExt as _;

@@ -418,7 +418,7 @@ async fn smuggled_identity_headers_never_reach_the_upstream() {
 #[tokio::test]
 async fn own_tokens_token_search_revoke_then_401() {
     seed().await;
-    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("s3cret").unwrap();
+    let hash = oauth4os_proxy::authz::AuthServer::hash_secret("s3cret").unwrap();
     let clients = format!(
         "[[authorization_server.clients]]\nid = \"my-agent\"\nsecret_hash = \"{hash}\"\nscopes = \"read:xp-logs-*\"\n"
     );
@@ -481,8 +481,8 @@ async fn own_tokens_token_search_revoke_then_401() {
 
 /// A client `my-agent` / `s3cret` allowed `read:xp-*`, and the admin client.
 fn agent_and_admin() -> String {
-    let hash = oauth4os_proxy::auth::AuthServer::hash_secret("s3cret").unwrap();
-    let admin = oauth4os_proxy::auth::AuthServer::hash_secret("admin-secret-0123456789").unwrap();
+    let hash = oauth4os_proxy::authz::AuthServer::hash_secret("s3cret").unwrap();
+    let admin = oauth4os_proxy::authz::AuthServer::hash_secret("admin-secret-0123456789").unwrap();
     format!(
         "[[authorization_server.clients]]\nid = \"my-agent\"\nsecret_hash = \"{hash}\"\nscopes = \"read:xp-*\"\n\n[authorization_server.admin]\nsecret_hash = \"{admin}\"\n"
     )

@@ -48,9 +48,9 @@ async fn https_listener_serves_with_the_configured_certificate() {
     )
     .unwrap();
     let acceptor =
-        oauth4os_proxy::tls::acceptor(&loaded, loaded.config.tls.as_ref().unwrap()).unwrap();
+        oauth4os_proxy::edge::tls::acceptor(&loaded, loaded.config.tls.as_ref().unwrap()).unwrap();
     let app = App::build(loaded, [5u8; 32]).unwrap();
-    tokio::spawn(oauth4os_proxy::tls::serve_tls(
+    tokio::spawn(oauth4os_proxy::edge::tls::serve_tls(
         app,
         listener,
         acceptor,
@@ -96,7 +96,8 @@ async fn a_key_that_is_not_pem_is_named_in_the_error() {
         dir.path().to_path_buf(),
     )
     .unwrap();
-    let Err(e) = oauth4os_proxy::tls::acceptor(&loaded, loaded.config.tls.as_ref().unwrap()) else {
+    let Err(e) = oauth4os_proxy::edge::tls::acceptor(&loaded, loaded.config.tls.as_ref().unwrap())
+    else {
         panic!("a key that is not PEM was accepted");
     };
     assert!(

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+pub(super) use super::lookup::bad_body;
 use super::lookup::lookups;
 use super::path::index_expr;
 use super::{Accesses, invalid};
@@ -373,10 +374,6 @@ pub(super) fn is_blank(bytes: &[u8]) -> bool {
     bytes
         .iter()
         .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-}
-
-pub(super) fn bad_body(message: String) -> Error {
-    invalid(Reason::BadBody, message)
 }
 
 pub(super) fn missing_body(endpoint: &str) -> Error {

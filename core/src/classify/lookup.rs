@@ -6,9 +6,8 @@
 
 use serde_json::{Map, Value};
 
-use super::Accesses;
-use super::body::bad_body;
-use crate::error::Result;
+use super::{Accesses, invalid};
+use crate::error::{Error, Reason, Result};
 use crate::scope::Action::Read;
 
 /// Adds read accesses for every query in `value` that reads another index. See the module
@@ -88,4 +87,8 @@ fn lookup_index(index: Option<&Value>, acc: &mut Accesses) -> Result<()> {
         // OpenSearch rejects any other shape.
         _ => Ok(()),
     }
+}
+
+pub(super) fn bad_body(message: String) -> Error {
+    invalid(Reason::BadBody, message)
 }

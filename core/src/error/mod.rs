@@ -10,7 +10,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 mod reason;
-pub mod render;
 
 pub use reason::{Reason, UnknownReasonError, markdown_table};
 

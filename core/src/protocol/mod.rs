@@ -4,6 +4,7 @@
 //! RFC 8414 / RFC 9728 metadata documents.
 
 mod metadata;
+pub mod render;
 
 use std::fmt;
 

@@ -27,7 +27,7 @@ pub fn one_client_config(
     upstream_url: &str,
     upstream_extra: &str,
 ) -> String {
-    let hash = oauth4os_proxy::auth::AuthServer::hash_secret(CLIENT_SECRET).unwrap();
+    let hash = oauth4os_proxy::authz::AuthServer::hash_secret(CLIENT_SECRET).unwrap();
     format!(
         r#"
 listen = "{addr}"

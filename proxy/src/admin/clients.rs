@@ -1,0 +1,300 @@
+//! `/admin/clients`: create (the secret is answered once, stored as SHA-256), list, get,
+//! replace, rotate the secret, revoke every token, delete. Clients declared in the
+//! configuration file can be read and have their tokens revoked, but not changed (409).
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse as _;
+use oauth4os_core::error::quote;
+use oauth4os_core::verify::unix_now;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{AdminResult, Caller, body, fail, from_core, json, not_found_item};
+use crate::authz::{AuthServer, generate_secret};
+use crate::services::config::authz::ClientFields;
+use crate::services::secrets::random_id;
+use crate::services::store::{AuditEvent, ClientRecord, ClientSource};
+
+/// The body of create and replace.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClientSpec {
+    /// Chosen by the server when absent (create); must equal the path's id when present (replace).
+    #[serde(default)]
+    client_id: Option<String>,
+    /// The scopes the client may hold, one per element.
+    scopes: Vec<String>,
+    /// `client_credentials` (default) and/or `refresh_token`.
+    #[serde(default)]
+    grant_types: Vec<String>,
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default)]
+    access_token_ttl: Option<u64>,
+    /// Exact redirect URIs, for `authorization_code`.
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    /// Its own request rate (`"20/s"`, `"100/min burst 20"`); the default rate when absent.
+    #[serde(default)]
+    rate_limit: Option<String>,
+}
+
+impl ClientSpec {
+    fn record(
+        &self,
+        id: &str,
+        secret_hash: String,
+    ) -> Result<ClientRecord, axum::response::Response> {
+        if let Some(bad) = self
+            .scopes
+            .iter()
+            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
+            return Err(fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!(
+                    "`scopes` element {} must be one scope, without spaces",
+                    quote(bad)
+                ),
+            ));
+        }
+        let scopes = self.scopes.join(" ");
+        ClientFields {
+            id,
+            scopes: &scopes,
+            grant_types: &self.grant_types,
+            tenant: self.tenant.as_deref(),
+            access_token_ttl: self.access_token_ttl,
+            redirect_uris: &self.redirect_uris,
+            rate_limit: self.rate_limit.as_deref(),
+        }
+        .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
+        .map_err(from_core)
+    }
+}
+
+/// The public view of a client: never its secret or hash.
+pub(super) fn view(c: &ClientRecord) -> Value {
+    json!({
+        "client_id": c.id,
+        "scopes": c.scopes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "tenant": c.tenant,
+        "access_token_ttl": c.access_token_ttl,
+        "redirect_uris": c.redirect_uris,
+        "rate_limit": c.rate_limit,
+        "source": c.source.as_str(),
+    })
+}
+
+fn read_only(id: &str) -> axum::response::Response {
+    fail(
+        StatusCode::CONFLICT,
+        "conflict",
+        &format!(
+            "client {} is declared in the configuration file; change it there",
+            quote(id)
+        ),
+    )
+}
+
+async fn existing(server: &AuthServer, id: &str) -> Result<ClientRecord, axum::response::Response> {
+    server
+        .store()
+        .client(id)
+        .await
+        .map_err(from_core)?
+        .ok_or_else(|| not_found_item("client", id))
+}
+
+async fn audit(
+    server: &AuthServer,
+    kind: &str,
+    id: &str,
+    by: &Caller,
+    extra: Value,
+) -> Result<(), axum::response::Response> {
+    let mut detail = json!({ "by": by.0 });
+    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
+        d.extend(e.clone());
+    }
+    server
+        .store()
+        .audit(AuditEvent::new(unix_now(), kind, Some(id), detail))
+        .await
+        .map_err(from_core)
+}
+
+pub(super) async fn list(State(server): State<Arc<AuthServer>>) -> AdminResult {
+    let clients = server.store().clients().await.map_err(from_core)?;
+    let list: Vec<Value> = clients.iter().map(view).collect();
+    Ok(json(StatusCode::OK, &json!({ "clients": list })))
+}
+
+pub(super) async fn show(
+    State(server): State<Arc<AuthServer>>,
+    Path(id): Path<String>,
+) -> AdminResult {
+    Ok(json(StatusCode::OK, &view(&existing(&server, &id).await?)))
+}
+
+pub(super) async fn create(
+    State(server): State<Arc<AuthServer>>,
+    Extension(by): Extension<Caller>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> AdminResult {
+    let spec: ClientSpec = body(&headers, &bytes)?;
+    let id = match &spec.client_id {
+        Some(id) => id.clone(),
+        None => random_id().map_err(from_core)?,
+    };
+    let (secret, stored) = generate_secret().map_err(from_core)?;
+    let record = spec.record(&id, stored)?;
+    let taken = || {
+        fail(
+            StatusCode::CONFLICT,
+            "conflict",
+            &format!("client {} already exists", quote(&id)),
+        )
+    };
+    if server.admin_client(&id).is_some() {
+        return Err(taken());
+    }
+    if !server
+        .store()
+        .insert_client(record.clone(), unix_now())
+        .await
+        .map_err(from_core)?
+    {
+        return Err(taken());
+    }
+    server.apply_client_rate(&record);
+    audit(&server, "client_created", &id, &by, json!({})).await?;
+    let mut answer = view(&record);
+    if let Some(map) = answer.as_object_mut() {
+        map.insert("client_secret".into(), secret.into());
+    }
+    let mut resp = json(StatusCode::CREATED, &answer);
+    if let Ok(loc) = HeaderValue::from_str(&format!("{}/clients/{id}", super::PREFIX)) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(resp)
+}
+
+pub(super) async fn update(
+    State(server): State<Arc<AuthServer>>,
+    Extension(by): Extension<Caller>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> AdminResult {
+    let spec: ClientSpec = body(&headers, &bytes)?;
+    if spec.client_id.as_deref().is_some_and(|c| c != id) {
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "`client_id` in the body differs from the one in the path",
+        ));
+    }
+    let old = existing(&server, &id).await?;
+    if old.source == ClientSource::Config {
+        return Err(read_only(&id));
+    }
+    let record = spec.record(&id, old.secret_hash.clone())?;
+    if !server
+        .store()
+        .update_client(record.clone(), unix_now())
+        .await
+        .map_err(from_core)?
+    {
+        return Err(not_found_item("client", &id));
+    }
+    server.apply_client_rate(&record);
+    audit(
+        &server,
+        "client_updated",
+        &id,
+        &by,
+        json!({ "scopes": record.scopes.to_string() }),
+    )
+    .await?;
+    Ok(json(StatusCode::OK, &view(&record)))
+}
+
+pub(super) async fn rotate_secret(
+    State(server): State<Arc<AuthServer>>,
+    Extension(by): Extension<Caller>,
+    Path(id): Path<String>,
+) -> AdminResult {
+    let old = existing(&server, &id).await?;
+    if old.source == ClientSource::Config {
+        return Err(read_only(&id));
+    }
+    let (secret, stored) = generate_secret().map_err(from_core)?;
+    let record = ClientRecord {
+        secret_hash: stored,
+        ..old
+    };
+    if !server
+        .store()
+        .update_client(record, unix_now())
+        .await
+        .map_err(from_core)?
+    {
+        return Err(not_found_item("client", &id));
+    }
+    audit(&server, "client_secret_rotated", &id, &by, json!({})).await?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "client_id": id, "client_secret": secret }),
+    ))
+}
+
+pub(super) async fn revoke_tokens(
+    State(server): State<Arc<AuthServer>>,
+    Extension(by): Extension<Caller>,
+    Path(id): Path<String>,
+) -> AdminResult {
+    existing(&server, &id).await?;
+    let n = server
+        .revoke_client_tokens(&id, &by.0)
+        .await
+        .map_err(from_core)?;
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "client_id": id, "revoked": true, "refresh_family_access_tokens": n }),
+    ))
+}
+
+pub(super) async fn remove(
+    State(server): State<Arc<AuthServer>>,
+    Extension(by): Extension<Caller>,
+    Path(id): Path<String>,
+) -> AdminResult {
+    let old = existing(&server, &id).await?;
+    if old.source == ClientSource::Config {
+        return Err(read_only(&id));
+    }
+    // Tokens die first: a crash between the two leaves a client without valid tokens, never
+    // tokens without a client record to explain them.
+    server
+        .revoke_client_tokens(&id, &by.0)
+        .await
+        .map_err(from_core)?;
+    if !server.store().delete_client(&id).await.map_err(from_core)? {
+        return Err(not_found_item("client", &id));
+    }
+    server.apply_client_rate(&ClientRecord {
+        rate_limit: None,
+        ..old
+    });
+    audit(&server, "client_deleted", &id, &by, json!({})).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

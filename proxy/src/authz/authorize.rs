@@ -1,0 +1,476 @@
+//! The authorization-code flow: `GET /oauth/authorize` (PKCE S256 only), login delegated to
+//! the client's tenant's OpenID provider (the proxy is its OIDC client: `GET /oauth/callback`),
+//! a consent page (`POST /oauth/consent`, CSRF-protected, every value HTML-escaped), and the
+//! redirect back with the code, `state` and the RFC 9207 `iss`.
+//!
+//! ```text
+//! client ─▶ /oauth/authorize ──302──▶ IdP /authorize (code + PKCE, state = request id, nonce)
+//!        user signs in at the IdP ──▶ /oauth/callback: code → IdP token endpoint → ID token
+//!        verified (iss, aud = our client id, nonce) ──▶ consent page (skipped when remembered)
+//!        ──▶ POST /oauth/consent ──303──▶ redirect_uri?code&state&iss
+//! ```
+//!
+//! Until the redirect URI is known to be the client's (exact match), errors are shown as a
+//! page and never redirected. Pending requests live in memory for ten minutes; codes live in
+//! the store for one minute and are single use.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth4os_core::error::quote;
+use oauth4os_core::verify::unix_now;
+use oauth4os_core::{Error, ScopeSet};
+
+use super::AuthServer;
+use super::login::LoginProvider;
+use super::pages::{
+    consent_page, cookie_value, error_page, origin_of, redirect, security_headers, with_params,
+};
+pub use super::pending::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH};
+pub(crate) use super::pending::{AuthzRequest, PendingSet};
+use super::pending::{PENDING_TTL, Pending, Stage};
+use crate::services::config::authz::GrantType;
+use crate::services::secrets::{random_bytes, sha256};
+use crate::services::store::{AuthorizationCode, ClientRecord};
+use crate::services::web::form::Form;
+
+/// Lifetime of an authorization code, seconds.
+pub(crate) const CODE_TTL: i64 = 60;
+const CSRF_COOKIE: &str = "oauth4os_consent";
+
+fn random_token() -> Result<String, Error> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}
+
+/// BASE64URL(SHA-256(verifier)), the S256 transform (RFC 7636 §4.2).
+pub(crate) fn s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()))
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
+pub(crate) fn valid_verifier(v: &str) -> bool {
+    (43..=128).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+fn valid_challenge(c: &str) -> bool {
+    c.len() == 43
+        && c.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+}
+
+impl AuthServer {
+    /// An error answered to the client at its (verified) redirect URI, with `state` and `iss`.
+    fn redirect_error(
+        &self,
+        req_uri: &str,
+        state: Option<&str>,
+        code: &str,
+        description: &str,
+    ) -> Response {
+        let mut p = vec![("error", code), ("error_description", description)];
+        if let Some(s) = state {
+            p.push(("state", s));
+        }
+        p.push(("iss", &self.cfg.issuer));
+        redirect(&with_params(req_uri, &p))
+    }
+
+    async fn authorize(&self, raw: Option<&str>) -> Response {
+        let form = match Form::from_encoded(raw.unwrap_or("")) {
+            Ok(f) => f,
+            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.description),
+        };
+        // The client and its redirect URI first: until both check out, nothing is redirected.
+        let Some(client_id) = form.get("client_id") else {
+            return error_page(StatusCode::BAD_REQUEST, "the request has no `client_id`");
+        };
+        let client = match self.store.client(client_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    &format!("unknown client {}", quote(client_id)),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "authorize: store error");
+                return error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server could not handle the request",
+                );
+            }
+        };
+        let redirect_uri = match form.get("redirect_uri") {
+            Some(u) if client.redirect_uris.iter().any(|r| r == u) => u.to_owned(),
+            None if client.redirect_uris.len() == 1 => {
+                client.redirect_uris.first().cloned().unwrap_or_default()
+            }
+            Some(_) => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "the `redirect_uri` is not one registered for this client (they are compared exactly)",
+                );
+            }
+            None => {
+                return error_page(StatusCode::BAD_REQUEST, "the request has no `redirect_uri`");
+            }
+        };
+        let state = form.get("state");
+        let fail = |code: &str, d: &str| self.redirect_error(&redirect_uri, state, code, d);
+        if form.get("response_type") != Some("code") {
+            return fail(
+                "unsupported_response_type",
+                "only `response_type=code` is supported",
+            );
+        }
+        if !client.allows(GrantType::AuthorizationCode) {
+            return fail(
+                "unauthorized_client",
+                "this client may not use the authorization code grant",
+            );
+        }
+        match form.get("code_challenge_method") {
+            Some("S256") => {}
+            Some(_) => return fail("invalid_request", "only the `S256` PKCE method is accepted"),
+            None => {
+                return fail(
+                    "invalid_request",
+                    "PKCE is required: send `code_challenge` with `code_challenge_method=S256`",
+                );
+            }
+        }
+        let Some(challenge) = form.get("code_challenge").filter(|c| valid_challenge(c)) else {
+            return fail(
+                "invalid_request",
+                "`code_challenge` must be the 43-character S256 value",
+            );
+        };
+        let requested = match ScopeSet::parse(form.get("scope").unwrap_or("")) {
+            Ok(s) => s,
+            Err(e) => return fail("invalid_scope", &e.message),
+        };
+        let scope = match ScopeSet::attenuate(&requested, &client.scopes) {
+            Ok(s) => s.to_string(),
+            Err(e) => return fail("invalid_scope", &e.message),
+        };
+        let audience = match self.audience(&form) {
+            Ok(a) => a,
+            Err(e) => return fail(e.code, &e.description),
+        };
+        let Some(login) = self.login_for(&client.tenant) else {
+            return fail(
+                "server_error",
+                "no sign-in provider is configured for this client's tenant",
+            );
+        };
+        let req = AuthzRequest {
+            client_id: client.id.clone(),
+            redirect_uri: redirect_uri.clone(),
+            scope,
+            state: state.map(str::to_owned),
+            code_challenge: challenge.to_owned(),
+            audience,
+        };
+        match self.start_login(&login, req).await {
+            Ok(location) => redirect(&location),
+            Err(e) => {
+                tracing::warn!(error = %e, "authorize: the sign-in provider is unavailable");
+                fail(
+                    "temporarily_unavailable",
+                    "the sign-in provider is unavailable",
+                )
+            }
+        }
+    }
+
+    async fn start_login(&self, login: &LoginProvider, req: AuthzRequest) -> Result<String, Error> {
+        let meta = login.metadata().await?;
+        let endpoint = meta.authorization_endpoint.clone().ok_or_else(|| {
+            Error::upstream(
+                "discovery_failed",
+                "the provider publishes no authorization endpoint",
+            )
+        })?;
+        let (id, nonce, verifier) = (random_token()?, random_token()?, random_token()?);
+        let callback = self.cfg.endpoint(CALLBACK_PATH);
+        let challenge = s256(&verifier);
+        let location = with_params(
+            &endpoint,
+            &[
+                ("response_type", "code"),
+                ("client_id", &login.client_id),
+                ("redirect_uri", &callback),
+                ("scope", &login.scopes),
+                ("state", &id),
+                ("nonce", &nonce),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let stage = Stage::Login { nonce, verifier };
+        self.pending.insert(
+            id,
+            Pending {
+                req,
+                stage,
+                created: unix_now(),
+            },
+        );
+        Ok(location)
+    }
+
+    async fn callback(&self, raw: Option<&str>) -> Response {
+        let Ok(form) = Form::from_encoded(raw.unwrap_or("")) else {
+            return error_page(StatusCode::BAD_REQUEST, "the sign-in answer is malformed");
+        };
+        let Some(id) = form.get("state") else {
+            return error_page(StatusCode::BAD_REQUEST, "the sign-in answer has no `state`");
+        };
+        let Some(p) = self
+            .pending
+            .take_if(id, |p| matches!(p.stage, Stage::Login { .. }))
+        else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in is unknown or has expired; start again",
+            );
+        };
+        let Stage::Login { nonce, verifier } = &p.stage else {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "this sign-in is in the wrong state",
+            );
+        };
+        let req = p.req.clone();
+        let state = req.state.as_deref();
+        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+            return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
+        };
+        let Some(login) = self.login_for(&client.tenant) else {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "server_error",
+                "the sign-in provider is gone",
+            );
+        };
+        if form.get("error").is_some() {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the user did not sign in",
+            );
+        }
+        // RFC 9207: an `iss` that names another provider is a mix-up attack.
+        if form.get("iss").is_some_and(|i| i != login.issuer) {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the sign-in answer came from the wrong provider",
+            );
+        }
+        let Some(code) = form.get("code") else {
+            return self.redirect_error(
+                &req.redirect_uri,
+                state,
+                "access_denied",
+                "the sign-in answer has no code",
+            );
+        };
+        let callback = self.cfg.endpoint(CALLBACK_PATH);
+        let subject = match login.sign_in(code, verifier, nonce, &callback).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(reason = %e.reason, "authorize: sign-in failed");
+                return self.redirect_error(
+                    &req.redirect_uri,
+                    state,
+                    "access_denied",
+                    "the sign-in could not be verified",
+                );
+            }
+        };
+        let remembered = self
+            .store
+            .has_consent(subject.clone(), client.id.clone(), req.scope.clone())
+            .await
+            .unwrap_or(false);
+        if remembered {
+            return self.issue_code(&client, &req, &subject).await;
+        }
+        let csrf = match random_token() {
+            Ok(t) => t,
+            Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+        };
+        let page = consent_page(id, &csrf, &client, &req, &subject);
+        let origin = origin_of(&req.redirect_uri).to_owned();
+        let secure = if self.cfg.issuer.starts_with("https://") {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{CSRF_COOKIE}={csrf}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age={PENDING_TTL}{secure}"
+        );
+        self.pending.put_back(
+            id.to_owned(),
+            Pending {
+                req,
+                stage: Stage::Consent { subject, csrf },
+                created: p.created,
+            },
+        );
+        let mut resp = (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
+        security_headers(&mut resp, &origin);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        resp
+    }
+
+    async fn consent(&self, headers: &HeaderMap, body: &[u8]) -> Response {
+        let Ok(form) = Form::parse(headers, body) else {
+            return error_page(StatusCode::BAD_REQUEST, "the consent form is malformed");
+        };
+        let (Some(id), Some(token)) = (form.get("request"), form.get("csrf")) else {
+            return error_page(StatusCode::BAD_REQUEST, "the consent form is incomplete");
+        };
+        let cookie = cookie_value(headers, CSRF_COOKIE).unwrap_or_default();
+        let same = crate::services::secrets::same_secret;
+        // The form's token, the cookie and the pending request must all agree; a forged post
+        // leaves the request for the real user.
+        let Some(p) = self.pending.take_if(id, |p| match &p.stage {
+            Stage::Consent { csrf, .. } => same(csrf, token) && same(csrf, &cookie),
+            Stage::Login { .. } => false,
+        }) else {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "this consent is unknown, expired or not from this browser",
+            );
+        };
+        let Stage::Consent { subject, .. } = &p.stage else {
+            return error_page(StatusCode::FORBIDDEN, "this consent is in the wrong state");
+        };
+        let req = &p.req;
+        if form.get("decision") != Some("approve") {
+            return self.redirect_error(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                "access_denied",
+                "the user denied the request",
+            );
+        }
+        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+            return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
+        };
+        if let Err(e) = self
+            .store
+            .record_consent(
+                subject.clone(),
+                client.id.clone(),
+                req.scope.clone(),
+                unix_now(),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "consent: store error");
+        }
+        self.issue_code(&client, req, subject).await
+    }
+
+    async fn issue_code(
+        &self,
+        client: &ClientRecord,
+        req: &AuthzRequest,
+        subject: &str,
+    ) -> Response {
+        let code = match random_token() {
+            Ok(c) => c,
+            Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "no randomness"),
+        };
+        let stored = AuthorizationCode {
+            hash: sha256(code.as_bytes()),
+            client_id: client.id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.clone(),
+            audience: req.audience.clone(),
+            code_challenge: req.code_challenge.clone(),
+            subject: subject.to_owned(),
+            expires_at: unix_now().saturating_add(CODE_TTL),
+        };
+        if let Err(e) = self.store.put_authorization_code(stored).await {
+            tracing::error!(error = %e, "authorize: cannot store the code");
+            return self.redirect_error(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                "server_error",
+                "the code could not be issued",
+            );
+        }
+        let mut p = vec![("code", code.as_str())];
+        if let Some(s) = &req.state {
+            p.push(("state", s));
+        }
+        p.push(("iss", &self.cfg.issuer));
+        redirect(&with_params(&req.redirect_uri, &p))
+    }
+}
+
+/// `GET /oauth/authorize`.
+pub(crate) async fn handle_authorize(
+    State(server): State<Arc<AuthServer>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    server.authorize(raw.as_deref()).await
+}
+
+/// `GET /oauth/callback`.
+pub(crate) async fn handle_callback(
+    State(server): State<Arc<AuthServer>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    server.callback(raw.as_deref()).await
+}
+
+/// `POST /oauth/consent`.
+pub(crate) async fn handle_consent(
+    State(server): State<Arc<AuthServer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    server.consent(&headers, &body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(valid_verifier(verifier));
+        assert_eq!(
+            s256(verifier),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert!(valid_challenge(&s256(verifier)));
+        assert!(!valid_verifier("short"));
+        assert!(!valid_verifier(&"a".repeat(129)));
+        assert!(!valid_verifier(&format!("{}+", "a".repeat(43))));
+        assert!(!valid_challenge(verifier.get(..42).unwrap()));
+    }
+}

@@ -1,0 +1,144 @@
+//! RFC 7591 dynamic registration: off by default; the initial access token; the scope ceiling.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use super::{Harness, Reply, form, send};
+use crate::services::config::authz::RegistrationConfig;
+use crate::services::secrets::test_hash;
+
+const IAT: &str = "initial-access-token-0123456789abcdef";
+
+fn open_registration() -> Harness {
+    Harness::with(|cfg| {
+        cfg.registration = Some(RegistrationConfig {
+            enabled: true,
+            initial_access_token_hash: test_hash(IAT),
+            scope_ceiling: "read:logs-* monitor:*".into(),
+            tenant: Some("acme".into()),
+        });
+    })
+}
+
+async fn register(h: &Harness, token: Option<&str>, body: &Value) -> Reply {
+    let mut req = Request::post("/oauth/register").header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    send(&h.router, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn registration_is_off_by_default_and_not_advertised() {
+    let h = Harness::new();
+    let r = register(&h, Some(IAT), &json!({"scope": "read:logs-a"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let meta = h.get("/.well-known/oauth-authorization-server").await;
+    assert!(meta.body.get("registration_endpoint").is_none());
+    assert!(
+        h.server
+            .store
+            .audit_events(10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != "client_created")
+    );
+}
+
+#[tokio::test]
+async fn a_registered_client_gets_tokens_within_the_ceiling() {
+    let h = open_registration();
+    let meta = h.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(
+        meta.body["registration_endpoint"],
+        format!("{}/oauth/register", super::ISSUER)
+    );
+    let r = register(
+        &h,
+        Some(IAT),
+        &json!({"client_name": "agent <b>", "scope": "read:logs-app", "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "client_secret_post", "software_id": "ignored"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    let id = r.body["client_id"].as_str().unwrap().to_owned();
+    let secret = r.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(r.body["client_secret_expires_at"], 0);
+    assert_eq!(r.body["scope"], "read:logs-app");
+    let stored = h.server.store.client(&id).await.unwrap().unwrap();
+    assert_eq!(stored.tenant, "acme");
+    assert!(!stored.secret_hash.contains(&secret));
+    let t = h
+        .post(
+            "/oauth/token",
+            &form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ]),
+            None,
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+    assert_eq!(t.body["scope"], "read:logs-app");
+    let events = h.server.store.audit_events(10).await.unwrap();
+    let created: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "client_created")
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].detail["by"], "registration");
+    // No scope asked: the whole ceiling.
+    let r = register(&h, Some(IAT), &json!({})).await;
+    assert_eq!(r.body["scope"], "read:logs-* monitor:*");
+}
+
+#[tokio::test]
+async fn registrations_above_the_ceiling_or_without_the_token_are_refused() {
+    let h = open_registration();
+    let before = h.server.store.clients().await.unwrap().len();
+    for token in [None, Some("wrong-token"), Some("")] {
+        let r = register(&h, token, &json!({"scope": "read:logs-a"})).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(r.error(), "invalid_token");
+    }
+    let cases = [
+        (json!({"scope": "read:*"}), "invalid_client_metadata"),
+        (json!({"scope": "admin:logs-*"}), "invalid_client_metadata"),
+        (
+            json!({"scope": "read:logs-* write:logs-a"}),
+            "invalid_client_metadata",
+        ),
+        (json!({"scope": "nonsense"}), "invalid_client_metadata"),
+        (
+            json!({"grant_types": ["authorization_code"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"token_endpoint_auth_method": "none"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": ["https://evil.example/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (json!({"scope": 5}), "invalid_request"),
+    ];
+    for (body, code) in cases {
+        let r = register(&h, Some(IAT), &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.error(), code, "{body}");
+    }
+    assert_eq!(
+        h.server.store.clients().await.unwrap().len(),
+        before,
+        "nothing was registered"
+    );
+}

@@ -1,0 +1,387 @@
+//! `POST /oauth/token`: the `client_credentials` and `refresh_token` grants, and the RFC 9068
+//! access tokens they issue.
+//!
+//! Refresh tokens rotate: every refresh answers a new refresh token and retires the presented
+//! one, in one compare-and-swap transaction. A retired token presented again (reuse, or the
+//! loser of two concurrent refreshes) revokes its whole family, access tokens included.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth4os_core::claims::normalize_audience;
+use oauth4os_core::error::quote;
+use oauth4os_core::verify::unix_now;
+use oauth4os_core::{Error, ScopeSet};
+use serde::Serialize;
+use serde_json::json;
+
+use super::AuthServer;
+use crate::services::config::authz::{ADMIN_SCOPE, GrantType};
+use crate::services::secrets::{random_bytes, random_id, sha256};
+use crate::services::store::{
+    AuditEvent, ClientRecord, NewRefreshToken, RefreshFamily, RefreshView,
+};
+use crate::services::web::error::{OAuthError, OAuthResult, no_store_json};
+use crate::services::web::form::Form;
+
+/// The claims of an access token (RFC 9068 §2.2).
+#[derive(Debug, Serialize)]
+struct AccessClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+    jti: &'a str,
+    iat: i64,
+    exp: i64,
+    tenant: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Actor>,
+}
+
+/// The acting party of an exchanged token (RFC 8693 §4.1).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Actor {
+    pub sub: String,
+}
+
+/// A signed access token.
+#[derive(Debug)]
+pub(crate) struct Minted {
+    pub token: String,
+    pub jti: String,
+    pub exp: i64,
+    pub expires_in: u64,
+}
+
+/// A new refresh token (256 random bits, base64url) and the SHA-256 that is stored.
+pub(crate) fn new_refresh_token() -> Result<(String, [u8; 32]), Error> {
+    let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
+    let hash = sha256(token.as_bytes());
+    Ok((token, hash))
+}
+
+fn invalid_refresh() -> OAuthError {
+    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+}
+
+/// The handler.
+pub(crate) async fn handle(
+    State(server): State<Arc<AuthServer>>,
+    super::client_auth::Peer(peer): super::client_auth::Peer,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    crate::services::web::form::respond(body, async |b| server.token(&headers, peer, b).await).await
+}
+
+impl AuthServer {
+    async fn token(
+        &self,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+        body: &[u8],
+    ) -> OAuthResult {
+        let form = Form::parse(headers, body)?;
+        let grant_name = form.require("grant_type")?;
+        let client = self.require_client(headers, &form, peer).await?;
+        let grant = GrantType::parse(grant_name).ok_or_else(|| {
+            OAuthError::unsupported_grant_type(format!(
+                "grant type {} is not supported (use `client_credentials`, `refresh_token` or token exchange)",
+                quote(grant_name)
+            ))
+        })?;
+        if !client.allows(grant) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "this client may not use the {} grant",
+                quote(grant.as_str())
+            )));
+        }
+        let (minted, scope, refresh) = match grant {
+            _ if self.admin_client(&client.id).is_some() => {
+                self.admin_token(&client, &form).await?
+            }
+            GrantType::ClientCredentials => self.client_credentials(&client, &form).await?,
+            GrantType::RefreshToken => self.refresh(&client, &form).await?,
+            GrantType::TokenExchange => self.exchange(&client, &form).await?,
+            GrantType::AuthorizationCode => self.authorization_code(&client, &form).await?,
+        };
+        tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
+        let mut body = json!({
+            "access_token": minted.token,
+            "token_type": "Bearer",
+            "expires_in": minted.expires_in,
+            "scope": scope,
+        });
+        if grant == GrantType::TokenExchange
+            && let Some(map) = body.as_object_mut()
+        {
+            map.insert(
+                "issued_token_type".to_owned(),
+                oauth4os_core::client::ACCESS_TOKEN_TYPE.into(),
+            );
+        }
+        if let (Some(rt), Some(map)) = (refresh, body.as_object_mut()) {
+            map.insert("refresh_token".to_owned(), rt.into());
+            self.maybe_purge();
+        }
+        Ok(no_store_json(StatusCode::OK, &body))
+    }
+
+    /// The audience for the request's `resource` (RFC 8707): one of the configured audiences,
+    /// the first when absent.
+    pub(crate) fn audience(&self, form: &Form) -> OAuthResult<String> {
+        match form.all("resource").as_slice() {
+            [] => self
+                .cfg
+                .audiences
+                .first()
+                .cloned()
+                .ok_or_else(OAuthError::server_error),
+            [one] => self
+                .cfg
+                .audiences
+                .iter()
+                .find(|a| normalize_audience(a) == normalize_audience(one))
+                .cloned()
+                .ok_or_else(|| {
+                    OAuthError::invalid_target(format!(
+                        "resource {} is not served by this authorization server",
+                        quote(one)
+                    ))
+                }),
+            _ => Err(OAuthError::invalid_target(
+                "request one `resource` per token",
+            )),
+        }
+    }
+
+    /// Signs an access token for `client`, acting for itself.
+    pub(crate) fn mint(
+        &self,
+        client: &ClientRecord,
+        scope: &str,
+        aud: &str,
+        now: i64,
+    ) -> OAuthResult<Minted> {
+        self.mint_for(client, &client.id, None, &client.tenant, scope, aud, now)
+    }
+
+    /// Signs an access token issued to `client` for subject `sub`.
+    #[allow(clippy::too_many_arguments, reason = "each is one claim of the token")]
+    pub(crate) fn mint_for(
+        &self,
+        client: &ClientRecord,
+        sub: &str,
+        act: Option<Actor>,
+        tenant: &str,
+        scope: &str,
+        aud: &str,
+        now: i64,
+    ) -> OAuthResult<Minted> {
+        let expires_in = client.access_token_ttl.unwrap_or(self.cfg.access_token_ttl);
+        // A token must outlive a revocation cut-off of its client made in the same second.
+        let now = match self.client_cutoff(&client.id) {
+            Some(cutoff) if cutoff >= now => cutoff.saturating_add(1),
+            _ => now,
+        };
+        let exp = now.saturating_add(i64::try_from(expires_in).unwrap_or(i64::MAX));
+        let jti = random_id()?;
+        let claims = AccessClaims {
+            iss: &self.cfg.issuer,
+            sub,
+            aud,
+            client_id: &client.id,
+            scope,
+            jti: &jti,
+            iat: now,
+            exp,
+            tenant,
+            act,
+        };
+        let token = self.key_ring().current.sign(&claims)?;
+        Ok(Minted {
+            token,
+            jti,
+            exp,
+            expires_in,
+        })
+    }
+
+    /// The admin client's `client_credentials` grant: scope `oauth4os:admin` only, for the
+    /// admin audience only, 15 minutes, never a refresh token.
+    async fn admin_token(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+    ) -> OAuthResult<(Minted, String, Option<String>)> {
+        match form.get("scope") {
+            None | Some(ADMIN_SCOPE) => {}
+            Some(other) => {
+                return Err(OAuthError::invalid_scope(format!(
+                    "the admin client may request only {}, not {}",
+                    quote(ADMIN_SCOPE),
+                    quote(other)
+                )));
+            }
+        }
+        let aud = self.cfg.admin_audience();
+        match form.all("resource").as_slice() {
+            [] => {}
+            [one] if normalize_audience(one) == aud => {}
+            _ => {
+                return Err(OAuthError::invalid_target(format!(
+                    "admin tokens are issued for {} only",
+                    quote(&aud)
+                )));
+            }
+        }
+        let minted = self.mint(client, ADMIN_SCOPE, &aud, unix_now())?;
+        let detail = json!({ "jti": minted.jti });
+        let event = AuditEvent::new(unix_now(), "admin_token_issued", Some(&client.id), detail);
+        self.store.audit(event).await?;
+        Ok((minted, ADMIN_SCOPE.to_owned(), None))
+    }
+
+    async fn client_credentials(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+    ) -> OAuthResult<(Minted, String, Option<String>)> {
+        let requested = ScopeSet::parse(form.get("scope").unwrap_or(""))?;
+        let granted = ScopeSet::attenuate(&requested, &client.scopes)?.to_string();
+        let aud = self.audience(form)?;
+        let now = unix_now();
+        let minted = self.mint(client, &granted, &aud, now)?;
+        if !client.allows(GrantType::RefreshToken) {
+            return Ok((minted, granted, None));
+        }
+        let (refresh, hash) = new_refresh_token()?;
+        let family = RefreshFamily {
+            id: random_id()?,
+            client_id: client.id.clone(),
+            scope: granted.clone(),
+            audience: aud,
+            created_at: now,
+            subject: None,
+        };
+        let first = NewRefreshToken {
+            hash,
+            family_id: family.id.clone(),
+            issued_at: now,
+            expires_at: self.refresh_expiry(now),
+            access_jti: minted.jti.clone(),
+            access_exp: minted.exp,
+        };
+        self.store.create_refresh_family(family, first).await?;
+        Ok((minted, granted, Some(refresh)))
+    }
+
+    pub(crate) fn refresh_expiry(&self, now: i64) -> i64 {
+        now.saturating_add(i64::try_from(self.cfg.refresh_token_ttl).unwrap_or(i64::MAX))
+    }
+
+    async fn refresh(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+    ) -> OAuthResult<(Minted, String, Option<String>)> {
+        let presented = form.require("refresh_token")?;
+        let hash = sha256(presented.as_bytes());
+        let now = unix_now();
+        let view = self
+            .store
+            .refresh_token(&hash)
+            .await?
+            .ok_or_else(invalid_refresh)?;
+        if view.family.client_id != client.id {
+            tracing::warn!(client_id = %client.id, "refresh token of another client presented");
+            return Err(invalid_refresh());
+        }
+        if view.family_revoked_at.is_some() {
+            return Err(invalid_refresh());
+        }
+        if view.used_at.is_some() {
+            self.reuse_detected(&view).await?;
+            return Err(invalid_refresh());
+        }
+        if view.expires_at <= now {
+            return Err(invalid_refresh());
+        }
+        let original = ScopeSet::parse(&view.family.scope)
+            .map_err(|_| Error::internal("a stored refresh family has a corrupt scope"))?;
+        let requested = ScopeSet::parse(form.get("scope").unwrap_or(""))?;
+        let granted = ScopeSet::attenuate(&requested, &original)?;
+        if !granted.is_within(&client.scopes) {
+            return Err(OAuthError::invalid_scope(
+                "the client is no longer allowed the scope of this refresh token; request less",
+            ));
+        }
+        let granted = granted.to_string();
+        if let Some(aud) = form
+            .get("resource")
+            .map(|_| self.audience(form))
+            .transpose()?
+            && aud != view.family.audience
+        {
+            return Err(OAuthError::invalid_target(
+                "a refresh keeps the resource of the original grant",
+            ));
+        }
+        let subject = view.family.subject.as_deref().unwrap_or(&client.id);
+        let minted = self.mint_for(
+            client,
+            subject,
+            None,
+            &client.tenant,
+            &granted,
+            &view.family.audience,
+            now,
+        )?;
+        let (refresh, next_hash) = new_refresh_token()?;
+        let next = NewRefreshToken {
+            hash: next_hash,
+            family_id: view.family.id.clone(),
+            issued_at: now,
+            expires_at: self.refresh_expiry(now),
+            access_jti: minted.jti.clone(),
+            access_exp: minted.exp,
+        };
+        if !self.store.rotate_refresh_token(&hash, next, now).await? {
+            // Lost the swap: the token was used concurrently (reuse), or its family revoked.
+            if let Some(again) = self.store.refresh_token(&hash).await?
+                && again.family_revoked_at.is_none()
+                && again.used_at.is_some()
+            {
+                self.reuse_detected(&again).await?;
+            }
+            return Err(invalid_refresh());
+        }
+        Ok((minted, granted, Some(refresh)))
+    }
+
+    /// A retired refresh token was presented: revoke its family and remember why.
+    async fn reuse_detected(&self, view: &RefreshView) -> OAuthResult<()> {
+        let family = &view.family;
+        tracing::warn!(
+            client_id = %family.client_id,
+            family_id = %family.id,
+            "refresh token reuse detected; the whole family is revoked"
+        );
+        let event = AuditEvent::new(
+            unix_now(),
+            "refresh_token_reused",
+            Some(&family.client_id),
+            json!({ "family_id": family.id, "used_at": view.used_at }),
+        );
+        self.revoke_family(&family.id, "reuse", event).await?;
+        Ok(())
+    }
+}

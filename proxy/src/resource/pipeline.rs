@@ -1,0 +1,486 @@
+//! The resource side: bearer token → verification → classification → authorization of every
+//! index (scopes, then Cedar) → per-client rate limit → forward to OpenSearch, streaming back.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oauth4os_core::authorize::{
+    Principal, Resolved, authorize, resolve_path, resolved_names, wildcards_to_resolve,
+};
+use oauth4os_core::classify::{Request as OsRequest, classify};
+use oauth4os_core::policy::PolicySet;
+use oauth4os_core::{Claims, Error, ErrorCode, ScopeSet};
+use serde_json::json;
+
+use super::{ResourceProxy, TenantRuntime};
+use crate::services::forwarded::Origin;
+use crate::services::policies::DEFAULT_TENANT;
+use crate::services::web::{bearer, unverified_issuer};
+
+/// Headers never forwarded in either direction (RFC 9110 §7.6.1), and the framing headers the
+/// proxy sets itself.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+/// Never forwarded to OpenSearch: identity headers only the proxy sets, the client's cookies,
+/// and `Expect` (the body has already been read).
+const IDENTITY: &[&str] = &[
+    "expect",
+    "authorization",
+    "x-proxy-user",
+    "x-proxy-roles",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-by",
+    "x-real-ip",
+    "forwarded",
+    "cookie",
+];
+
+/// A JSON error response `{"error","error_description"}`.
+pub fn error_response(status: StatusCode, code: &str, description: &str) -> Response {
+    let mut r = (
+        status,
+        axum::Json(json!({"error": code, "error_description": description})),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn www_authenticate(
+    app: &ResourceProxy,
+    error: Option<(&str, &str)>,
+    scope: Option<&str>,
+) -> HeaderValue {
+    let mut v = format!("Bearer resource_metadata=\"{}\"", app.resource_metadata_url);
+    if let Some((code, desc)) = error {
+        v.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{}\"",
+            desc.replace(['"', '\\'], "'")
+        ));
+    }
+    if let Some(s) = scope {
+        v.push_str(&format!(", scope=\"{s}\""));
+    }
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+fn unauthorized(app: &ResourceProxy, err: Option<&Error>) -> Response {
+    // RFC 6750 §3.1: no error code in the challenge when the request carried no token.
+    let (code, desc) = match err {
+        Some(e) => ("invalid_token", e.message.as_str()),
+        None => ("invalid_request", "a bearer token is required"),
+    };
+    let mut r = error_response(StatusCode::UNAUTHORIZED, code, desc);
+    let hv = www_authenticate(app, err.map(|_| (code, desc)), None);
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, hv);
+    r
+}
+
+/// Where a token comes from, with its claims when its verifier's cache already holds them.
+enum Source<'a> {
+    Builtin(Option<Arc<Claims>>),
+    Tenant(&'a TenantRuntime, Option<Arc<Claims>>),
+    Unknown,
+}
+
+/// Picks the verifier for `token`. A token seen before is in its verifier's cache and needs
+/// no decoding; any other is routed by its unverified `iss`, which the chosen verifier checks.
+fn source<'a>(app: &'a ResourceProxy, token: &str) -> Source<'a> {
+    let now = oauth4os_core::verify::unix_now();
+    for t in &app.tenants {
+        if let Some(claims) = t.verifier.cached(token, now) {
+            return Source::Tenant(t, Some(claims));
+        }
+    }
+    if let Some(claims) = app.auth.verified(token, now) {
+        return Source::Builtin(Some(claims));
+    }
+    match unverified_issuer(token).as_deref() {
+        None => Source::Builtin(None),
+        Some(iss) if iss == app.auth.issuer() => Source::Builtin(None),
+        Some(iss) => app
+            .tenants
+            .iter()
+            .find(|t| t.issuer == iss)
+            .map_or(Source::Unknown, |t| Source::Tenant(t, None)),
+    }
+}
+
+/// Verifies with the built-in server or the tenant whose issuer the token names; the tenant
+/// and the policies its requests are decided with (a snapshot: admin changes apply to the next
+/// request). A cached token is answered without waiting; the others' verification (which may
+/// fetch keys) is boxed, so that the request's future stays small.
+async fn verify<'a>(
+    app: &'a ResourceProxy,
+    token: &str,
+) -> Result<(Arc<Claims>, &'a str, Arc<PolicySet>), Error> {
+    let (claims, tenant) = match source(app, token) {
+        Source::Builtin(Some(claims)) => (app.auth.verify_cached(claims)?, DEFAULT_TENANT),
+        Source::Builtin(None) => (Box::pin(app.auth.verify(token)).await?, DEFAULT_TENANT),
+        Source::Tenant(t, cached) => {
+            let claims = match cached {
+                Some(claims) => claims,
+                None => Box::pin(t.verifier.verify(token)).await?,
+            };
+            app.auth.refuse_revoked_tenant_token(&t.name, &claims)?;
+            (claims, t.name.as_str())
+        }
+        Source::Unknown => {
+            return Err(Error::invalid_token(
+                "unknown_issuer",
+                "the token's issuer is not trusted here",
+            ));
+        }
+    };
+    let policies = app
+        .live
+        .snapshot()
+        .set_for(tenant)
+        .ok_or_else(|| Error::internal("a tenant has no policy set"))?;
+    Ok((claims, tenant, policies))
+}
+
+fn status_for(e: &Error) -> StatusCode {
+    if e.reason == "upstream_timeout" {
+        return StatusCode::GATEWAY_TIMEOUT;
+    }
+    match e.code {
+        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::InsufficientScope | ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Network => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Upstream => StatusCode::BAD_GATEWAY,
+        ErrorCode::Internal | ErrorCode::Config => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Asks OpenSearch which concrete indices a pattern names right now.
+async fn resolve(app: &ResourceProxy, pattern: &str) -> Result<Vec<String>, Error> {
+    let (status, body) = app.upstream.get(&resolve_path(pattern)).await?;
+    resolved_names(status, &body)
+}
+
+/// The fallback handler: every request that is not an OAuth, well-known or ops route.
+pub async fn proxy(State(app): State<Arc<ResourceProxy>>, req: Request) -> Response {
+    let origin = req.extensions().get::<Origin>().cloned();
+    respond(&app, origin, req).await
+}
+
+/// The pipeline for one request from `origin`, errors turned into their JSON answers.
+pub async fn respond(app: &Arc<ResourceProxy>, origin: Option<Origin>, req: Request) -> Response {
+    match handle(app, origin, req).await {
+        Ok(r) => r,
+        Err(e) => {
+            let status = status_for(&e);
+            app.metrics.auth_failure(&e);
+            match status {
+                StatusCode::UNAUTHORIZED => unauthorized(app, Some(&e)),
+                StatusCode::FORBIDDEN => {
+                    let mut r = error_response(status, e.code.as_str(), &e.message);
+                    let needed = e.help.as_deref().and_then(|h| h.split('`').nth(1));
+                    let hv = www_authenticate(app, Some((e.code.as_str(), &e.message)), needed);
+                    r.headers_mut().insert(header::WWW_AUTHENTICATE, hv);
+                    r
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let mut r = error_response(status, "rate_limited", &e.message);
+                    let secs = e.retry_after.unwrap_or(1).to_string();
+                    if let Ok(v) = HeaderValue::from_str(&secs) {
+                        r.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
+                    r
+                }
+                _ => error_response(status, e.code.as_str(), &e.message),
+            }
+        }
+    }
+}
+
+async fn handle(
+    app: &Arc<ResourceProxy>,
+    origin: Option<Origin>,
+    req: Request,
+) -> Result<Response, Error> {
+    let (parts, body) = req.into_parts();
+    let Some(token) = bearer(&parts.headers) else {
+        return Ok(unauthorized(app, None));
+    };
+    let (claims, tenant, policies) = verify(app, token).await?;
+    let body = to_bytes(body, app.max_body_bytes).await.map_err(|_| {
+        Error::invalid_request(
+            "body_too_large",
+            format!("the request body exceeds {} bytes", app.max_body_bytes),
+        )
+    })?;
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let query = parts.uri.query();
+    let classified = classify(&OsRequest {
+        method,
+        path,
+        query,
+        body: &body,
+    })?;
+    let scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
+    let client_id = claims
+        .client_id
+        .as_deref()
+        .or(claims.sub.as_deref())
+        .unwrap_or("unknown");
+    let mut resolved = Resolved::new();
+    for pattern in wildcards_to_resolve(&classified, &policies) {
+        resolved.insert(pattern.to_owned(), Box::pin(resolve(app, pattern)).await?);
+    }
+    let who = Principal {
+        client_id,
+        tenant,
+        scopes: &scopes,
+    };
+    let decision = authorize(&classified, &who, &policies, method, &resolved);
+    app.metrics.decision(decision.is_ok());
+    decision?;
+    let scope_names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+    let scope_refs: Vec<&str> = scope_names.iter().map(String::as_str).collect();
+    if let Err(limited) = app.limiter.check(client_id, &scope_refs, Instant::now()) {
+        app.metrics.rate_limited();
+        return Err(limited.into());
+    }
+    forward(
+        app,
+        parts,
+        body,
+        client_id,
+        &scopes,
+        origin,
+        classified.endpoint,
+    )
+    .await
+}
+
+/// OpenSearch accepts only JSON (or NDJSON) bodies, but `curl -d` sends a form content type: a
+/// body labelled as a form (or not labelled) is relabelled for the endpoint.
+fn content_type_for(headers: &HeaderMap, endpoint: &str, has_body: bool) -> Option<HeaderValue> {
+    let current = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_form = current.is_empty() || current.starts_with("application/x-www-form-urlencoded");
+    if !has_body || !is_form {
+        return None;
+    }
+    let ndjson = matches!(endpoint, "bulk" | "msearch" | "msearch_template");
+    Some(HeaderValue::from_static(if ndjson {
+        "application/x-ndjson"
+    } else {
+        "application/json"
+    }))
+}
+
+async fn forward(
+    app: &ResourceProxy,
+    parts: axum::http::request::Parts,
+    body: bytes::Bytes,
+    user: &str,
+    scopes: &ScopeSet,
+    origin: Option<Origin>,
+    endpoint: &str,
+) -> Result<Response, Error> {
+    let axum::http::request::Parts {
+        method,
+        uri,
+        mut headers,
+        ..
+    } = parts;
+    let is_head = method == axum::http::Method::HEAD;
+    let root = axum::http::uri::PathAndQuery::from_static("/");
+    let target = app.upstream.uri(uri.path_and_query().unwrap_or(&root))?;
+    let content_type = content_type_for(&headers, endpoint, !body.is_empty());
+    strip_headers(&mut headers, true);
+    if let Some(ct) = content_type {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    let roles = app.roles_for(scopes).join(",");
+    let set = |h: &mut HeaderMap, n: &'static str, v: &str| {
+        if let Ok(v) = HeaderValue::from_str(v) {
+            h.insert(HeaderName::from_static(n), v);
+        }
+    };
+    set(&mut headers, "x-proxy-user", user);
+    set(&mut headers, "x-proxy-roles", &roles);
+    if let Some(o) = &origin {
+        set(&mut headers, "x-forwarded-for", &o.forwarded_for);
+    }
+    if let Some(a) = app.upstream.authorization() {
+        headers.insert(header::AUTHORIZATION, a.clone());
+    }
+    let mut req = axum::http::Request::new(http_body_util::Full::new(body));
+    *req.method_mut() = method;
+    *req.uri_mut() = target;
+    *req.headers_mut() = headers;
+    let started = Instant::now();
+    let resp = app.upstream.send(req).await;
+    app.metrics.upstream_latency(started.elapsed());
+    let (mut head, incoming) = resp?.into_parts();
+    // The length of a HEAD answer is that of the body it does not carry: kept as sent.
+    let head_length = is_head
+        .then(|| head.headers.get(header::CONTENT_LENGTH).cloned())
+        .flatten();
+    strip_headers(&mut head.headers, false);
+    if let Some(length) = head_length {
+        head.headers.insert(header::CONTENT_LENGTH, length);
+    }
+    Ok(Response::from_parts(head, Body::new(incoming)))
+}
+
+/// Removes the hop-by-hop headers, those the `Connection` header names and, with `identity`,
+/// the identity headers only the proxy may set. One pass over what is there: the usual
+/// request has none of them but `Authorization`, `Host` and `Content-Length`.
+fn strip_headers(headers: &mut HeaderMap, identity: bool) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
+        .collect();
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| {
+            let n = k.as_str();
+            HOP_BY_HOP.contains(&n) || (identity && IDENTITY.contains(&n)) || named.contains(k)
+        })
+        .cloned()
+        .collect();
+    for name in doomed {
+        headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_bearer_extractor_refuses_what_is_ambiguous() {
+        let h = |values: &[&str]| {
+            let mut m = HeaderMap::new();
+            for v in values {
+                m.append(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            }
+            m
+        };
+        assert_eq!(bearer(&h(&["Bearer abc"])), Some("abc"));
+        assert_eq!(bearer(&h(&["bearer  abc "])), Some("abc"));
+        for bad in [
+            &[][..],
+            &["Basic abc"],
+            &["Bearer"],
+            &["Bearer "],
+            &["Bearer a", "Bearer b"],
+        ] {
+            assert_eq!(bearer(&h(bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_stripped() {
+        let mut h = HeaderMap::new();
+        for (n, v) in [
+            ("connection", "keep-alive, X-Secret-Hop"),
+            ("x-secret-hop", "1"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("te", "trailers"),
+            ("upgrade", "h2c"),
+            ("content-type", "application/json"),
+            ("x-opaque-id", "abc"),
+        ] {
+            h.append(n, HeaderValue::from_static(v));
+        }
+        let mut with_identity = h.clone();
+        for n in IDENTITY {
+            with_identity.append(*n, HeaderValue::from_static("smuggled"));
+        }
+        strip_headers(&mut h, false);
+        let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-opaque-id"]);
+        // Towards OpenSearch, every identity header a client sent goes too.
+        strip_headers(&mut with_identity, true);
+        let mut left: Vec<&str> = with_identity.keys().map(HeaderName::as_str).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["content-type", "x-opaque-id"]);
+    }
+
+    #[test]
+    fn errors_map_to_their_http_status() {
+        let cases = [
+            (Error::invalid_token("expired", "x"), 401),
+            (
+                Error::new(ErrorCode::InsufficientScope, "insufficient_scope", "x"),
+                403,
+            ),
+            (
+                Error::new(ErrorCode::AccessDenied, "policy_denied", "x"),
+                403,
+            ),
+            (Error::new(ErrorCode::RateLimited, "rate_limited", "x"), 429),
+            (Error::network("x"), 503),
+            (
+                Error::new(ErrorCode::Upstream, "upstream_timeout", "x"),
+                504,
+            ),
+            (Error::upstream("upstream_failed", "x"), 502),
+            (Error::invalid_request("unclassified", "x"), 400),
+        ];
+        for (e, want) in cases {
+            assert_eq!(status_for(&e).as_u16(), want, "{}", e.reason);
+        }
+    }
+
+    #[test]
+    fn form_bodies_are_relabelled_for_opensearch() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        assert_eq!(
+            content_type_for(&h, "search", true).unwrap(),
+            "application/json"
+        );
+        assert_eq!(
+            content_type_for(&h, "bulk", true).unwrap(),
+            "application/x-ndjson"
+        );
+        assert!(content_type_for(&h, "search", false).is_none());
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(content_type_for(&h, "search", true).is_none());
+        assert_eq!(
+            content_type_for(&HeaderMap::new(), "count", true).unwrap(),
+            "application/json"
+        );
+    }
+}

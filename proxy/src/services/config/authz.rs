@@ -1,0 +1,556 @@
+//! The `auth` section of the proxy configuration: the issuer, its audiences, token lifetimes,
+//! the store and the clients declared in the file. [`AuthConfig::validate`] names the bad key.
+
+use std::path::PathBuf;
+
+use oauth4os_core::error::quote;
+use oauth4os_core::{Error, Result, ScopeSet};
+use serde::Deserialize;
+
+use crate::services::secrets::SecretHash;
+pub use crate::services::store::GrantType;
+use crate::services::store::{ClientRecord, ClientSource};
+
+/// Default access-token lifetime: one hour.
+pub const DEFAULT_ACCESS_TOKEN_TTL: u64 = 3600;
+/// Default refresh-token lifetime: 30 days (sliding: every rotation starts a new period).
+pub const DEFAULT_REFRESH_TOKEN_TTL: u64 = 30 * 24 * 3600;
+/// Longest lifetime accepted for any token: one year.
+pub const MAX_TTL: u64 = 365 * 24 * 3600;
+/// The tenant of clients that do not name one.
+pub const DEFAULT_TENANT: &str = "default";
+/// Lifetime of admin tokens: 15 minutes.
+pub const ADMIN_TOKEN_TTL: u64 = 900;
+/// The one scope of admin tokens.
+pub const ADMIN_SCOPE: &str = "oauth4os:admin";
+/// Longest client id accepted.
+pub const MAX_CLIENT_ID_LEN: usize = 128;
+
+/// The authorization server's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The issuer identifier (`iss` of the tokens it issues): `http(s)://host[:port]`, no path.
+    pub issuer: String,
+    /// The resources it issues tokens for. An RFC 8707 `resource` must be one of them; tokens
+    /// requested without one are for the first.
+    pub audiences: Vec<String>,
+    /// Access-token lifetime in seconds.
+    #[serde(default = "default_access_token_ttl")]
+    pub access_token_ttl: u64,
+    /// Refresh-token lifetime in seconds.
+    #[serde(default = "default_refresh_token_ttl")]
+    pub refresh_token_ttl: u64,
+    /// The SQLite file, created on first run.
+    pub store_path: PathBuf,
+    /// Clients declared in the configuration file.
+    #[serde(default)]
+    pub clients: Vec<ClientEntry>,
+    /// The admin client, the only one that can obtain tokens for the admin API. Without it
+    /// (and without `OAUTH4OS_ADMIN_CLIENT_SECRET`) every admin route answers 401.
+    #[serde(default)]
+    pub admin: Option<AdminConfig>,
+    /// RFC 7591 dynamic client registration; off when absent.
+    #[serde(default)]
+    pub registration: Option<RegistrationConfig>,
+    /// Rotate the signing key when the current one is this many seconds old (checked every
+    /// minute, and at start); no scheduled rotation when absent.
+    #[serde(default)]
+    pub signing_key_rotation_secs: Option<u64>,
+    /// How many slow (argon2id) secret checks one source address may start, e.g. `30/min`
+    /// (an IPv6 address counts by its /64). Past it, client authentication answers 429 before
+    /// any argon2 work; a client whose secret was checked once is answered from the cache and
+    /// never counts.
+    #[serde(default = "default_secret_checks_per_ip")]
+    pub secret_checks_per_ip: String,
+}
+
+fn default_secret_checks_per_ip() -> String {
+    "30/min".to_owned()
+}
+
+/// `[authorization_server.registration]`: RFC 7591 dynamic registration.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// Off unless `true`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The hash of the initial access token registrations must present as a bearer token: an
+    /// argon2id PHC string (`oauth4os-proxy --hash-secret`).
+    pub initial_access_token_hash: String,
+    /// The most a registered client may be allowed, space separated; a registration asking
+    /// for more is refused with `invalid_client_metadata`.
+    pub scope_ceiling: String,
+    /// The tenant of registered clients; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+impl std::fmt::Debug for RegistrationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationConfig")
+            .field("enabled", &self.enabled)
+            .field("scope_ceiling", &self.scope_ceiling)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default id of the admin client.
+pub const DEFAULT_ADMIN_CLIENT_ID: &str = "oauth4os-admin";
+/// Shortest admin secret accepted from the environment.
+pub const MIN_ADMIN_SECRET_LEN: usize = 16;
+
+/// The admin client of `[authorization_server.admin]`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Its client id, `oauth4os-admin` by default.
+    #[serde(default = "default_admin_id")]
+    pub client_id: String,
+    /// The argon2id PHC string of its secret; or set `OAUTH4OS_ADMIN_CLIENT_SECRET`.
+    #[serde(default)]
+    pub secret_hash: Option<String>,
+}
+
+fn default_admin_id() -> String {
+    DEFAULT_ADMIN_CLIENT_ID.to_owned()
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_access_token_ttl() -> u64 {
+    DEFAULT_ACCESS_TOKEN_TTL
+}
+
+fn default_refresh_token_ttl() -> u64 {
+    DEFAULT_REFRESH_TOKEN_TTL
+}
+
+/// A client declared in the configuration file.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientEntry {
+    /// The client id (`A-Z a-z 0-9 . _ ~ -`, at most 128 characters).
+    pub id: String,
+    /// The argon2id PHC string of its secret (see [`crate::authz::AuthServer::hash_secret`]).
+    pub secret_hash: String,
+    /// The scopes it may hold, space separated (`read:logs-* write:logs-app`).
+    pub scopes: String,
+    /// The grants it may use; `client_credentials` when empty.
+    #[serde(default)]
+    pub grant_types: Vec<String>,
+    /// Its tenant; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Its access-token lifetime in seconds, overriding the server's.
+    #[serde(default)]
+    pub access_token_ttl: Option<u64>,
+    /// Exact redirect URIs (for `authorization_code`): `https://...`, or `http://` on a
+    /// loopback host (RFC 8252 §7.3).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Its request rate at the proxy (`"20/s"`, `"100/min burst 20"`), replacing the default.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
+}
+
+impl std::fmt::Debug for ClientEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientEntry")
+            .field("id", &self.id)
+            .field("secret_hash", &"***")
+            .field("scopes", &self.scopes)
+            .field("grant_types", &self.grant_types)
+            .field("tenant", &self.tenant)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// A configuration with the defaults and no clients.
+    pub fn new(issuer: &str, audience: &str, store_path: impl Into<PathBuf>) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            audiences: vec![audience.to_owned()],
+            access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
+            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            store_path: store_path.into(),
+            clients: Vec::new(),
+            admin: None,
+            registration: None,
+            signing_key_rotation_secs: None,
+            secret_checks_per_ip: default_secret_checks_per_ip(),
+        }
+    }
+
+    /// The parsed `secret_checks_per_ip`.
+    pub fn secret_check_rate(&self) -> Result<oauth4os_core::ratelimit::Rate> {
+        self.secret_checks_per_ip.parse().map_err(|e: Error| {
+            Error::config(
+                "invalid_rate",
+                format!("`secret_checks_per_ip`: {}", e.message),
+            )
+            .with_help("e.g. `30/min` or `5/s burst 20`")
+        })
+    }
+
+    /// Checks every key; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        validate_issuer(&self.issuer)?;
+        if self.audiences.is_empty() {
+            return Err(Error::config(
+                "missing_audience",
+                "`audiences` is empty: the server needs at least one resource to issue tokens for",
+            ));
+        }
+        for (i, aud) in self.audiences.iter().enumerate() {
+            if aud.trim().is_empty() || aud.chars().any(char::is_control) {
+                return Err(Error::config(
+                    "invalid_audience",
+                    format!("`audiences[{i}]` is empty or contains control characters"),
+                ));
+            }
+        }
+        validate_ttl("access_token_ttl", self.access_token_ttl)?;
+        validate_ttl("refresh_token_ttl", self.refresh_token_ttl)?;
+        self.secret_check_rate()?;
+        if let Some(secs) = self.signing_key_rotation_secs
+            && !(60..=MAX_TTL).contains(&secs)
+        {
+            return Err(Error::config(
+                "invalid_rotation",
+                format!("`signing_key_rotation_secs` must be between 60 and {MAX_TTL}, not {secs}"),
+            ));
+        }
+        if let Some(r) = &self.registration {
+            if SecretHash::parse(&r.initial_access_token_hash).is_none() {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    "`registration.initial_access_token_hash` is not an argon2id PHC string",
+                )
+                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+            }
+            let ceiling = ScopeSet::parse(&r.scope_ceiling).map_err(|e| {
+                Error::config(
+                    "invalid_scopes",
+                    format!("`registration.scope_ceiling`: {}", e.message),
+                )
+            })?;
+            if ceiling.is_empty() {
+                return Err(Error::config(
+                    "invalid_scopes",
+                    "`registration.scope_ceiling` is empty: registered clients would be allowed nothing",
+                ));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(admin) = &self.admin {
+            if !valid_client_id(&admin.client_id) {
+                return Err(Error::config(
+                    "invalid_client_id",
+                    format!(
+                        "`admin.client_id` {} is not a valid client id",
+                        quote(&admin.client_id)
+                    ),
+                ));
+            }
+            if let Some(h) = &admin.secret_hash
+                && SecretHash::parse(h).is_none()
+            {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    "`admin.secret_hash` is not an argon2id PHC string",
+                )
+                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+            }
+            seen.insert(admin.client_id.as_str());
+        }
+        for (i, c) in self.clients.iter().enumerate() {
+            c.to_record(i)?;
+            if !seen.insert(c.id.as_str()) {
+                return Err(Error::config(
+                    "duplicate_client",
+                    format!("`clients[{i}].id` {} is declared twice", quote(&c.id)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL of an endpoint of this server.
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// The longest access-token lifetime any client can get.
+    pub(crate) fn max_access_token_ttl(&self) -> u64 {
+        let admin = if self.admin.is_some() {
+            ADMIN_TOKEN_TTL
+        } else {
+            0
+        };
+        self.clients
+            .iter()
+            .filter_map(|c| c.access_token_ttl)
+            .fold(self.access_token_ttl.max(admin), u64::max)
+    }
+
+    /// The audience of admin tokens: `<issuer>/admin`, never a resource audience.
+    pub fn admin_audience(&self) -> String {
+        format!("{}/admin", self.issuer)
+    }
+}
+
+fn validate_issuer(issuer: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Error::config(
+            "invalid_issuer",
+            format!("`issuer` {}: {why}", quote(issuer)),
+        )
+        .with_help(
+            "use the origin clients reach the proxy at, e.g. `https://auth.example.com:8443`",
+        )
+    };
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://"))
+        .ok_or_else(|| bad("it must start with `https://` or `http://`"))?;
+    if rest.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err(bad(
+            "it must be an origin without path, query, fragment or trailing slash",
+        ));
+    }
+    if rest.contains('@') || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("it must not contain credentials or whitespace"));
+    }
+    Ok(())
+}
+
+fn validate_ttl(key: &str, ttl: u64) -> Result<()> {
+    if ttl == 0 || ttl > MAX_TTL {
+        return Err(Error::config(
+            "invalid_ttl",
+            format!("`{key}` must be between 1 and {MAX_TTL} seconds, not {ttl}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Most redirect URIs one client may register.
+pub const MAX_REDIRECT_URIS: usize = 10;
+
+/// Redirect URIs are compared exactly, so they must be exact: absolute, no fragment, HTTPS or
+/// loopback HTTP; and they exist only with the `authorization_code` grant, which needs one.
+fn validate_redirect_uris(uris: &[String], grants: &[GrantType], key: &str) -> Result<()> {
+    let code = grants.contains(&GrantType::AuthorizationCode);
+    if code && uris.is_empty() {
+        return Err(Error::config(
+            "missing_redirect_uri",
+            format!("`{key}` is empty: the `authorization_code` grant needs a redirect URI"),
+        ));
+    }
+    if !code && !uris.is_empty() {
+        return Err(Error::config(
+            "unexpected_redirect_uri",
+            format!("`{key}` is set but the client may not use `authorization_code`"),
+        ));
+    }
+    if uris.len() > MAX_REDIRECT_URIS {
+        return Err(Error::config(
+            "too_many_redirect_uris",
+            format!("`{key}` has more than {MAX_REDIRECT_URIS} entries"),
+        ));
+    }
+    for (i, uri) in uris.iter().enumerate() {
+        let bad = |why: &str| {
+            Error::config(
+                "invalid_redirect_uri",
+                format!("`{key}[{i}]` {}: {why}", quote(uri)),
+            )
+        };
+        if uri.len() > 2048 || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("it is too long or contains whitespace"));
+        }
+        if uri.contains('#') {
+            return Err(bad("a redirect URI has no fragment"));
+        }
+        let loopback = ["http://127.0.0.1", "http://[::1]", "http://localhost"]
+            .iter()
+            .any(|p| {
+                uri.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/', '?']))
+            });
+        let https = uri
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?']));
+        if !https && !loopback {
+            return Err(bad("use `https://`, or `http://` on a loopback host"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `id` is an acceptable client id.
+pub(crate) fn valid_client_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
+/// Parses grant type names; an empty list means `client_credentials`.
+pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<GrantType>> {
+    if names.is_empty() {
+        return Ok(vec![GrantType::ClientCredentials]);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (j, name) in names.iter().enumerate() {
+        // `token_exchange` is accepted as a short name for the RFC 8693 URN.
+        let wire = if name == "token_exchange" {
+            oauth4os_core::client::TOKEN_EXCHANGE_GRANT
+        } else {
+            name.as_str()
+        };
+        let g = GrantType::parse(wire).ok_or_else(|| {
+            Error::config(
+                "invalid_grant_type",
+                format!("`{key}[{j}]` {} is not a supported grant type", quote(name)),
+            )
+            .with_help(
+                "supported grant types are `client_credentials`, `refresh_token` and `token_exchange`",
+            )
+        })?;
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The fields of a client as declared (configuration file or admin API), validated into a
+/// record. `key` names a field in errors (`clients[0].scopes`, `scopes`).
+pub(crate) struct ClientFields<'a> {
+    pub id: &'a str,
+    pub scopes: &'a str,
+    pub grant_types: &'a [String],
+    pub tenant: Option<&'a str>,
+    pub access_token_ttl: Option<u64>,
+    pub redirect_uris: &'a [String],
+    pub rate_limit: Option<&'a str>,
+}
+
+impl ClientFields<'_> {
+    pub(crate) fn validate(
+        &self,
+        key: impl Fn(&str) -> String,
+        secret_hash: String,
+        source: ClientSource,
+    ) -> Result<ClientRecord> {
+        if !valid_client_id(self.id) {
+            return Err(Error::config(
+                "invalid_client_id",
+                format!(
+                    "`{}` {} is not a valid client id",
+                    key("id"),
+                    quote(self.id)
+                ),
+            )
+            .with_help("use 1 to 128 characters among `A-Z a-z 0-9 . _ ~ -`"));
+        }
+        let scopes = ScopeSet::parse(self.scopes).map_err(|e| {
+            Error::config(
+                "invalid_scopes",
+                format!("`{}`: {}", key("scopes"), e.message),
+            )
+        })?;
+        if scopes.is_empty() {
+            return Err(Error::config(
+                "invalid_scopes",
+                format!(
+                    "`{}` is empty: a client must be allowed some scope",
+                    key("scopes")
+                ),
+            ));
+        }
+        let grant_types = parse_grant_types(self.grant_types, &key("grant_types"))?;
+        let tenant = match self.tenant {
+            None => DEFAULT_TENANT.to_owned(),
+            Some(t) if !t.is_empty() && t.len() <= 128 && !t.chars().any(char::is_control) => {
+                t.to_owned()
+            }
+            Some(t) => {
+                return Err(Error::config(
+                    "invalid_tenant",
+                    format!("`{}` {} is not a valid tenant", key("tenant"), quote(t)),
+                ));
+            }
+        };
+        if let Some(ttl) = self.access_token_ttl {
+            validate_ttl(&key("access_token_ttl"), ttl)?;
+        }
+        validate_redirect_uris(self.redirect_uris, &grant_types, &key("redirect_uris"))?;
+        if let Some(r) = self.rate_limit {
+            r.parse::<oauth4os_core::ratelimit::Rate>().map_err(|e| {
+                Error::config(
+                    "invalid_rate",
+                    format!("`{}`: {}", key("rate_limit"), e.message),
+                )
+            })?;
+        }
+        Ok(ClientRecord {
+            rate_limit: self.rate_limit.map(str::to_owned),
+            redirect_uris: self.redirect_uris.to_vec(),
+            id: self.id.to_owned(),
+            secret_hash,
+            scopes,
+            grant_types,
+            tenant,
+            access_token_ttl: self.access_token_ttl,
+            source,
+        })
+    }
+}
+
+impl ClientEntry {
+    /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
+    pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
+        let key = |field: &str| format!("clients[{i}].{field}");
+        match SecretHash::parse(&self.secret_hash) {
+            Some(SecretHash::Argon2id(_)) => {}
+            _ => {
+                return Err(Error::config(
+                    "invalid_secret_hash",
+                    format!("`{}` is not an argon2id PHC string", key("secret_hash")),
+                )
+                .with_help(
+                    "generate one with `oauth4os-proxy --hash-secret`; it starts with `$argon2id$`",
+                ));
+            }
+        }
+        ClientFields {
+            id: &self.id,
+            scopes: &self.scopes,
+            grant_types: &self.grant_types,
+            tenant: self.tenant.as_deref(),
+            access_token_ttl: self.access_token_ttl,
+            redirect_uris: &self.redirect_uris,
+            rate_limit: self.rate_limit.as_deref(),
+        }
+        .validate(key, self.secret_hash.clone(), ClientSource::Config)
+    }
+}

@@ -1,0 +1,459 @@
+//! The proxy's configuration: one TOML file (or the embedded demo defaults), validated at start.
+//!
+//! Every error names the file, the line and the key. Secrets never sit in the file itself:
+//! the upstream password comes from an environment variable or a file, client secrets are
+//! argon2id PHC strings.
+
+use std::path::{Path, PathBuf};
+
+use oauth4os_core::ratelimit::Rate;
+use oauth4os_core::{Algorithm, Error, Result, ScopeSet};
+use serde::Deserialize;
+use toml::Spanned;
+
+pub mod authz;
+
+use authz::AuthConfig;
+
+/// The configuration used when no file is given: a demo in front of `127.0.0.1:9200`.
+pub const EMBEDDED_DEFAULTS: &str = include_str!("../../defaults.toml");
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Listen address (`0.0.0.0:8443` by default).
+    #[serde(default = "default_listen")]
+    pub listen: Spanned<String>,
+    /// The proxy's public base URL: the RFC 9728 `resource` and the default token issuer.
+    pub public_url: Spanned<String>,
+    /// Serving threads, each with its own single-threaded runtime and its own listening socket
+    /// (`SO_REUSEPORT`) and upstream connections; default: one per CPU.
+    #[serde(default)]
+    pub workers: Option<Spanned<usize>>,
+    /// Largest request body buffered for classification, in bytes (default 10 MiB).
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Reverse proxies in front of this one (addresses or ranges, `10.0.0.0/8`): from them, the
+    /// client is the last untrusted address of `X-Forwarded-For`. Empty (the default): the TCP
+    /// peer, and a client's `X-Forwarded-For` is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<Spanned<String>>,
+    /// The OpenSearch cluster.
+    pub upstream: Upstream,
+    /// TLS for the listener (plain HTTP when absent).
+    #[serde(default)]
+    pub tls: Option<ListenerTls>,
+    /// RFC 9728 protected resource metadata.
+    #[serde(default)]
+    pub protected_resource: ProtectedResource,
+    /// The built-in authorization server.
+    pub authorization_server: AuthConfig,
+    /// External OpenID providers whose tokens are accepted.
+    #[serde(default)]
+    pub tenants: Vec<Tenant>,
+    /// Scope patterns → OpenSearch roles sent in `x-proxy-roles`.
+    #[serde(default)]
+    pub scope_mappings: Vec<ScopeMapping>,
+    /// Rate limits.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+    /// Cedar policy files for the proxy's own tokens (tenants have their own).
+    #[serde(default)]
+    pub policies: Vec<Spanned<PathBuf>>,
+}
+
+fn default_listen() -> Spanned<String> {
+    Spanned::new(0..0, "0.0.0.0:8443".to_owned())
+}
+
+fn default_max_body() -> usize {
+    10 * 1024 * 1024
+}
+
+/// The upstream OpenSearch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// Base URL, e.g. `https://opensearch:9200`.
+    pub url: Spanned<String>,
+    /// Basic-auth user name (the password from `password_env` or `password_file`).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// PEM file with the client certificate and key, for certificate authentication.
+    #[serde(default)]
+    pub client_identity_pem: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust, besides the system's roots.
+    #[serde(default)]
+    pub ca_pem: Option<PathBuf>,
+    /// Disables TLS certificate verification of the upstream. Never in production.
+    #[serde(default)]
+    pub danger_accept_invalid_certs: bool,
+    /// Seconds to wait for the upstream's response headers (default 30).
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// TLS for the proxy's own listener (rustls; TLS 1.2 and 1.3).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerTls {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert_pem: Spanned<PathBuf>,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_pem: Spanned<PathBuf>,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// RFC 9728 metadata; empty fields get sensible values from the rest of the configuration.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectedResource {
+    /// The resource identifier (default: `public_url`).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// Authorization servers (default: the built-in one and every tenant issuer).
+    #[serde(default)]
+    pub authorization_servers: Vec<String>,
+    /// Scopes to advertise (default: every scope of every configured client).
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// Human documentation.
+    #[serde(default)]
+    pub resource_documentation: Option<String>,
+}
+
+/// An external OpenID provider.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// Tenant name (the Cedar `Tenant` entity).
+    pub name: String,
+    /// Exact issuer.
+    pub issuer: Spanned<String>,
+    /// Accepted audiences (default: the protected resource).
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// Allowed algorithms (default: RS256, PS256, ES256, EdDSA).
+    #[serde(default)]
+    pub algorithms: Vec<Spanned<String>>,
+    /// Clock skew in seconds (default 60).
+    #[serde(default)]
+    pub leeway: Option<u64>,
+    /// Required `typ` (e.g. `at+jwt`).
+    #[serde(default)]
+    pub required_typ: Option<String>,
+    /// JWKS URL, skipping discovery.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Cedar policy files for this tenant.
+    #[serde(default)]
+    pub policies: Vec<Spanned<PathBuf>>,
+    /// Least seconds between two JWKS refreshes caused by unknown key ids (default 30).
+    #[serde(default)]
+    pub jwks_min_refresh_secs: Option<u64>,
+    /// The proxy's own registration at this provider, to sign users in for the
+    /// authorization-code flow of this tenant's clients.
+    #[serde(default)]
+    pub login: Option<TenantLogin>,
+}
+
+/// `[tenants.login]`: the proxy as an OpenID Connect client of the tenant's provider. Its
+/// redirect URI there is `<issuer>/oauth/callback`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantLogin {
+    /// Our client id at the provider.
+    pub client_id: String,
+    /// Environment variable holding our client secret.
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// File holding our client secret.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// Scopes asked of the provider (default `openid`).
+    #[serde(default)]
+    pub scopes: Option<String>,
+}
+
+/// Maps a scope pattern to OpenSearch backend roles.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeMapping {
+    /// A scope such as `read:logs-*`; a token scope it covers gets the roles.
+    pub scope: Spanned<String>,
+    /// Roles for `x-proxy-roles`.
+    pub roles: Vec<String>,
+}
+
+/// Rate limits: per client (default and overrides) and per scope.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Applies to every client without its own limit.
+    #[serde(default)]
+    pub default: Option<Spanned<String>>,
+    /// Client id → rate.
+    #[serde(default)]
+    pub clients: std::collections::BTreeMap<String, Spanned<String>>,
+    /// Scope → rate, shared per client.
+    #[serde(default)]
+    pub scopes: std::collections::BTreeMap<String, Spanned<String>>,
+}
+
+/// A loaded configuration with where it came from, for error messages.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// The file name, or `<embedded defaults>`.
+    pub source: String,
+    text: String,
+    /// Directory relative paths are resolved against.
+    pub base_dir: PathBuf,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+impl Loaded {
+    /// Reads and validates a file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::config(
+                "config_unreadable",
+                format!("cannot read config file `{}`: {e}", path.display()),
+            )
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Self::from_str(&text, &path.display().to_string(), base)
+    }
+
+    /// The embedded demo defaults.
+    pub fn embedded() -> Result<Self> {
+        Self::from_str(EMBEDDED_DEFAULTS, "<embedded defaults>", PathBuf::from("."))
+    }
+
+    /// Parses and validates `text`, naming `source` in errors.
+    pub fn from_str(text: &str, source: &str, base_dir: PathBuf) -> Result<Self> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            Error::config(
+                "config_invalid",
+                format!(
+                    "{source} line {line}, column {col}: {}",
+                    e.message().trim_end_matches('.')
+                ),
+            )
+        })?;
+        let loaded = Self {
+            config,
+            source: source.to_owned(),
+            text: text.to_owned(),
+            base_dir,
+        };
+        loaded.validate()?;
+        Ok(loaded)
+    }
+
+    /// An error at a spanned value, naming file, line and key.
+    pub fn error_at<T>(&self, at: &Spanned<T>, key: &str, msg: &str) -> Error {
+        let (line, col) = line_col(&self.text, at.span().start);
+        Error::config(
+            "config_invalid",
+            format!(
+                "{} line {line}, column {col}: key `{key}`: {msg}",
+                self.source
+            ),
+        )
+    }
+
+    /// The parsed `trusted_proxies`.
+    pub fn trusted_proxies(&self) -> Result<crate::services::forwarded::TrustedProxies> {
+        let ranges = self
+            .config
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.get_ref()
+                    .parse()
+                    .map_err(|e: String| self.error_at(r, &format!("trusted_proxies[{i}]"), &e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::services::forwarded::TrustedProxies::new(ranges))
+    }
+
+    fn validate(&self) -> Result<()> {
+        let c = &self.config;
+        c.authorization_server.validate().map_err(|mut e| {
+            let line = self
+                .text
+                .lines()
+                .position(|l| l.trim() == "[authorization_server]")
+                .map_or(0, |i| i + 1);
+            e.message = format!(
+                "{} line {line}: in `[authorization_server]`: {}",
+                self.source, e.message
+            );
+            e
+        })?;
+        if let Some(w) = &c.workers
+            && !(1..=256).contains(w.get_ref())
+        {
+            return Err(self.error_at(w, "workers", "must be between 1 and 256"));
+        }
+        if c.listen.get_ref().parse::<std::net::SocketAddr>().is_err() {
+            return Err(self.error_at(
+                &c.listen,
+                "listen",
+                "not an address such as `0.0.0.0:8443`",
+            ));
+        }
+        check_url(self, &c.public_url, "public_url")?;
+        check_url(self, &c.upstream.url, "upstream.url")?;
+        self.trusted_proxies()?;
+        if c.upstream.password_env.is_some() && c.upstream.password_file.is_some() {
+            return Err(self.error_at(
+                &c.upstream.url,
+                "upstream",
+                "set `password_env` or `password_file`, not both",
+            ));
+        }
+        if c.upstream.username.is_none()
+            != (c.upstream.password_env.is_none() && c.upstream.password_file.is_none())
+        {
+            return Err(self.error_at(
+                &c.upstream.url,
+                "upstream",
+                "`username` needs `password_env` or `password_file`, and they need `username`",
+            ));
+        }
+        for (i, t) in c.tenants.iter().enumerate() {
+            check_url(self, &t.issuer, &format!("tenants[{i}].issuer"))?;
+            for a in &t.algorithms {
+                Algorithm::from_jose(a.get_ref()).map_err(|e| {
+                    self.error_at(a, &format!("tenants[{i}].algorithms"), &e.message)
+                })?;
+            }
+        }
+        for (i, m) in c.scope_mappings.iter().enumerate() {
+            ScopeSet::parse(m.scope.get_ref()).map_err(|e| {
+                self.error_at(&m.scope, &format!("scope_mappings[{i}].scope"), &e.message)
+            })?;
+        }
+        let rates = c
+            .rate_limits
+            .default
+            .iter()
+            .map(|r| ("rate_limits.default".to_owned(), r));
+        let rates = rates
+            .chain(
+                c.rate_limits
+                    .clients
+                    .iter()
+                    .map(|(k, r)| (format!("rate_limits.clients.{k}"), r)),
+            )
+            .chain(
+                c.rate_limits
+                    .scopes
+                    .iter()
+                    .map(|(k, r)| (format!("rate_limits.scopes.{k}"), r)),
+            );
+        for (key, r) in rates {
+            r.get_ref()
+                .parse::<Rate>()
+                .map_err(|e| self.error_at(r, &key, &e.message))?;
+        }
+        for (k, r) in &c.rate_limits.scopes {
+            oauth4os_core::Scope::parse(k)
+                .map_err(|e| self.error_at(r, &format!("rate_limits.scopes.{k}"), &e.message))?;
+        }
+        Ok(())
+    }
+
+    /// Resolves a path from the file against the file's directory.
+    pub fn path(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+fn check_url(l: &Loaded, v: &Spanned<String>, key: &str) -> Result<()> {
+    let s = v.get_ref();
+    let ok = (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len();
+    if ok {
+        Ok(())
+    } else {
+        Err(l.error_at(v, key, "not an http:// or https:// URL"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Loaded> {
+        Loaded::from_str(text, "test.toml", PathBuf::from("."))
+    }
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let l = Loaded::embedded().unwrap();
+        assert_eq!(l.config.listen.get_ref(), "0.0.0.0:8443");
+        assert_eq!(l.config.upstream.url.get_ref(), "http://127.0.0.1:9200");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let base = EMBEDDED_DEFAULTS;
+        let bad = base.replace("url = \"http://127.0.0.1:9200\"", "url = \"ftp://x\"");
+        let e = load(&bad).unwrap_err();
+        let line = bad.lines().position(|l| l.contains("ftp://x")).unwrap() + 1;
+        assert!(
+            e.message.contains(&format!("test.toml line {line}")),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("upstream.url"), "{}", e.message);
+
+        let unknown = format!("{base}\nlisten_addr = \"x\"\n");
+        let e = load(&unknown).unwrap_err();
+        assert!(e.message.contains("test.toml line"), "{}", e.message);
+        assert!(e.message.contains("listen_addr"), "{}", e.message);
+
+        let bad_rate = base.replace("default = \"100/s burst 200\"", "default = \"lots\"");
+        let e = load(&bad_rate).unwrap_err();
+        assert!(e.message.contains("rate_limits.default"), "{}", e.message);
+
+        let bad_scope =
+            format!("{base}\n[[scope_mappings]]\nscope = \"read:Logs\"\nroles = [\"r\"]\n");
+        let e = load(&bad_scope).unwrap_err();
+        assert!(
+            e.message.contains("scope_mappings[1].scope"),
+            "{}",
+            e.message
+        );
+    }
+}
