@@ -96,6 +96,8 @@ pub struct Decision {
     /// For an allowed request: the Cedar permits that allowed it (`oauth4os/scopes` is the
     /// built-in one that permits what the scopes grant).
     pub policies: Vec<String>,
+    /// The token's scopes, as the decision read them.
+    pub scopes: ScopeSet,
     /// For a denied request: why, as the error the front answers (`insufficient_scope` with the
     /// scope needed, `access_denied` naming the policies, `invalid_request` for what cannot be
     /// classified, `rate_limited` with `retry_after`, `invalid_token` for a revoked token).
@@ -103,12 +105,13 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn deny(endpoint: Option<&'static str>, error: Error) -> Self {
+    fn deny(endpoint: Option<&'static str>, scopes: ScopeSet, error: Error) -> Self {
         Self {
             decision: Effect::Deny,
             endpoint,
             accesses: Vec::new(),
             policies: Vec::new(),
+            scopes,
             error: Some(error),
         }
     }
@@ -135,15 +138,15 @@ pub async fn decide<L: Lookup + ?Sized>(
     lookup: &L,
     limiter: Option<(&RateLimiter, Instant)>,
 ) -> Decision {
+    let scopes = ScopeSet::parse_claim(subject.claims.scope.as_deref().unwrap_or(""));
     if let Err(e) = lookup.check_revoked(subject.claims, subject.tenant) {
-        return Decision::deny(None, e);
+        return Decision::deny(None, scopes, e);
     }
     let classified = match classify(request) {
         Ok(c) => c,
-        Err(e) => return Decision::deny(None, e),
+        Err(e) => return Decision::deny(None, scopes, e),
     };
     let endpoint = Some(classified.endpoint);
-    let scopes = ScopeSet::parse_claim(subject.claims.scope.as_deref().unwrap_or(""));
     let client_id = subject.client_id();
     let mut resolved = Resolved::new();
     for pattern in wildcards_to_resolve(&classified, subject.policies) {
@@ -151,7 +154,7 @@ pub async fn decide<L: Lookup + ?Sized>(
             Ok(names) => {
                 resolved.insert(pattern.to_owned(), names);
             }
-            Err(e) => return Decision::deny(endpoint, e),
+            Err(e) => return Decision::deny(endpoint, scopes, e),
         }
     }
     let who = Principal {
@@ -167,13 +170,13 @@ pub async fn decide<L: Lookup + ?Sized>(
         &resolved,
     ) {
         Ok(d) => d,
-        Err(e) => return Decision::deny(endpoint, e),
+        Err(e) => return Decision::deny(endpoint, scopes, e),
     };
     if let Some((limiter, now)) = limiter {
         let names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         if let Err(limited) = limiter.check(client_id, &refs, now) {
-            return Decision::deny(endpoint, limited.into());
+            return Decision::deny(endpoint, scopes, limited.into());
         }
     }
     let accesses = classified
@@ -201,6 +204,7 @@ pub async fn decide<L: Lookup + ?Sized>(
         endpoint,
         accesses,
         policies: allowed.policies,
+        scopes,
         error: None,
     }
 }

@@ -44,6 +44,10 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// The client metadata of a registration request is invalid (RFC 7591).
     InvalidClientMetadata,
+    /// A redirect URI of a registration request is refused (RFC 7591).
+    InvalidRedirectUri,
+    /// The authorization endpoint does not support the response type (RFC 6749 §4.1.2.1).
+    UnsupportedResponseType,
     /// The server failed (RFC 6749 `server_error`).
     ServerError,
     /// The server is overloaded or down for maintenance (RFC 6749 `temporarily_unavailable`).
@@ -66,7 +70,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in declaration order: bindings build their exception classes from this list.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 23] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -79,6 +83,8 @@ impl ErrorCode {
         Self::InvalidTarget,
         Self::UnsupportedTokenType,
         Self::InvalidClientMetadata,
+        Self::InvalidRedirectUri,
+        Self::UnsupportedResponseType,
         Self::ServerError,
         Self::TemporarilyUnavailable,
         Self::RateLimited,
@@ -105,6 +111,8 @@ impl ErrorCode {
             Self::InvalidTarget => "invalid_target",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidClientMetadata => "invalid_client_metadata",
+            Self::InvalidRedirectUri => "invalid_redirect_uri",
+            Self::UnsupportedResponseType => "unsupported_response_type",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::RateLimited => "rate_limited",

@@ -30,7 +30,7 @@ pub enum Surface<'a> {
 /// The challenge sent with `invalid_client` at the OAuth endpoints.
 pub const BASIC_CHALLENGE: &str = r#"Basic realm="oauth4os""#;
 /// The challenge of the admin API.
-pub const ADMIN_CHALLENGE: &str = r#"Bearer realm="oauth4os-admin""#;
+pub const ADMIN_CHALLENGE: &str = r#"Bearer realm="oauth4os-admin", error="invalid_token""#;
 
 /// An error ready to be sent: copy `status`, `headers` and `body` (JSON) into the response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +174,7 @@ mod tests {
             header(&h, "www-authenticate"),
             Some(format!("Bearer resource_metadata=\"{RM}\"").as_str())
         );
-        assert_eq!(h.body.error, ErrorCode::InvalidRequest);
+        assert_eq!(h.body.error, ErrorCode::InvalidToken);
         assert_eq!(h.body.reason, Reason::MissingToken);
     }
 

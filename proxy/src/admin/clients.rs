@@ -2,6 +2,7 @@
 //! replace, rotate the secret, revoke every token, delete. Clients declared in the
 //! configuration file can be read and have their tokens revoked, but not changed (409).
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -56,8 +57,7 @@ impl ClientSpec {
             .find(|s| s.is_empty() || s.contains(char::is_whitespace))
         {
             return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
+                Reason::InvalidRequest,
                 &format!(
                     "`scopes` element {} must be one scope, without spaces",
                     quote(bad)
@@ -95,8 +95,7 @@ pub(super) fn view(c: &ClientRecord) -> Value {
 
 fn read_only(id: &str) -> axum::response::Response {
     fail(
-        StatusCode::CONFLICT,
-        "conflict",
+        Reason::Conflict,
         &format!(
             "client {} is declared in the configuration file; change it there",
             quote(id)
@@ -159,8 +158,7 @@ pub(super) async fn create(
     let record = spec.record(&id, stored)?;
     let taken = || {
         fail(
-            StatusCode::CONFLICT,
-            "conflict",
+            Reason::Conflict,
             &format!("client {} already exists", quote(&id)),
         )
     };
@@ -198,8 +196,7 @@ pub(super) async fn update(
     let spec: ClientSpec = body(&headers, &bytes)?;
     if spec.client_id.as_deref().is_some_and(|c| c != id) {
         return Err(fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+            Reason::InvalidRequest,
             "`client_id` in the body differs from the one in the path",
         ));
     }

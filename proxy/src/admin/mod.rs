@@ -21,11 +21,12 @@ mod openapi;
 mod policies;
 mod tokens;
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
@@ -38,8 +39,6 @@ pub(crate) use crate::services::web::json::{body, fail, from_core, json, query};
 
 /// Where the admin API is mounted.
 pub const PREFIX: &str = "/admin";
-/// The challenge sent with a 401 from the admin API.
-const CHALLENGE: &str = r#"Bearer realm="oauth4os-admin", error="invalid_token""#;
 
 /// One admin route: what the router serves and what the OpenAPI document says of it.
 pub struct Route {
@@ -157,22 +156,16 @@ async fn guard(State(server): State<Arc<AuthServer>>, mut req: Request, next: Ne
 
 fn bearer(headers: &HeaderMap) -> Result<&str, Error> {
     crate::services::web::bearer(headers)
-        .ok_or_else(|| Error::invalid_token("missing_token", "an admin bearer token is required"))
+        .ok_or_else(|| Error::new(Reason::MissingToken, "an admin bearer token is required"))
 }
 
 fn unauthorized(e: &Error) -> Response {
-    let mut resp = fail(StatusCode::UNAUTHORIZED, "invalid_token", &e.message);
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static(CHALLENGE),
-    );
-    resp
+    from_core(e.clone())
 }
 
 async fn not_found() -> Response {
     fail(
-        StatusCode::NOT_FOUND,
-        "not_found",
+        Reason::NotFound,
         "no such admin route; see /admin/openapi.json",
     )
 }
@@ -181,11 +174,7 @@ async fn not_found() -> Response {
 pub(crate) type AdminResult = Result<Response, Response>;
 
 pub(crate) fn not_found_item(what: &str, id: &str) -> Response {
-    fail(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        &format!("no {what} {}", quote(id)),
-    )
+    fail(Reason::NotFound, &format!("no {what} {}", quote(id)))
 }
 
 #[cfg(test)]

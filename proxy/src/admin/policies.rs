@@ -1,6 +1,7 @@
 //! `/admin/policies`, `/admin/scope-mappings` and `/admin/tenants`: Cedar policies and scope
 //! mappings that take effect on the next request, validated before anything is stored.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -38,8 +39,7 @@ pub(super) struct MappingSpec {
 fn live(server: &AuthServer) -> Result<Arc<LivePolicies>, Response> {
     server.live_policies().ok_or_else(|| {
         fail(
-            StatusCode::NOT_IMPLEMENTED,
-            "not_implemented",
+            Reason::PoliciesNotManaged,
             "this server has no policies to manage",
         )
     })

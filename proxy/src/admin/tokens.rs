@@ -1,5 +1,6 @@
 //! `/admin/families`, `/admin/keys` and `/admin/audit`.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -69,12 +70,8 @@ pub(super) async fn revoke_family(
         .revoke_family(&id, "admin", event)
         .await
         .map_err(|e| {
-            tracing::error!(error = %e.description, "admin API: family revocation failed");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the family could not be revoked",
-            )
+            tracing::error!(error = %e.0, "admin API: family revocation failed");
+            fail(Reason::ServerError, "the family could not be revoked")
         })?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -127,8 +124,7 @@ pub(super) async fn audit(
         let number = || {
             value.parse::<i64>().map_err(|_| {
                 fail(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
+                    Reason::InvalidRequest,
                     &format!("`{name}` must be a whole number, not {}", quote(&value)),
                 )
             })
@@ -144,8 +140,7 @@ pub(super) async fn audit(
                     .filter(|n| (1..=AUDIT_MAX).contains(n))
                     .ok_or_else(|| {
                         fail(
-                            StatusCode::BAD_REQUEST,
-                            "invalid_request",
+                            Reason::InvalidRequest,
                             &format!("`limit` must be between 1 and {AUDIT_MAX}"),
                         )
                     })?;

@@ -14,6 +14,7 @@
 //! page and never redirected. Pending requests live in memory for ten minutes; codes live in
 //! the store for one minute and are single use.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -67,14 +68,11 @@ fn valid_challenge(c: &str) -> bool {
 
 impl AuthServer {
     /// An error answered to the client at its (verified) redirect URI, with `state` and `iss`.
-    fn redirect_error(
-        &self,
-        req_uri: &str,
-        state: Option<&str>,
-        code: &str,
-        description: &str,
-    ) -> Response {
-        let mut p = vec![("error", code), ("error_description", description)];
+    fn redirect_error(&self, req_uri: &str, state: Option<&str>, error: &Error) -> Response {
+        let mut p = vec![
+            ("error", error.code.as_str()),
+            ("error_description", error.message.as_str()),
+        ];
         if let Some(s) = state {
             p.push(("state", s));
         }
@@ -85,7 +83,7 @@ impl AuthServer {
     async fn authorize(&self, raw: Option<&str>) -> Response {
         let form = match Form::from_encoded(raw.unwrap_or("")) {
             Ok(f) => f,
-            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.description),
+            Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.0.message),
         };
         // The client and its redirect URI first: until both check out, nothing is redirected.
         let Some(client_id) = form.get("client_id") else {
@@ -123,50 +121,52 @@ impl AuthServer {
             }
         };
         let state = form.get("state");
-        let fail = |code: &str, d: &str| self.redirect_error(&redirect_uri, state, code, d);
+        let fail = |reason: Reason, d: &str| {
+            self.redirect_error(&redirect_uri, state, &Error::new(reason, d))
+        };
         if form.get("response_type") != Some("code") {
             return fail(
-                "unsupported_response_type",
+                Reason::UnsupportedResponseType,
                 "only `response_type=code` is supported",
             );
         }
         if !client.allows(GrantType::AuthorizationCode) {
             return fail(
-                "unauthorized_client",
+                Reason::GrantNotAllowed,
                 "this client may not use the authorization code grant",
             );
         }
         match form.get("code_challenge_method") {
             Some("S256") => {}
-            Some(_) => return fail("invalid_request", "only the `S256` PKCE method is accepted"),
+            Some(_) => return fail(Reason::BadPkce, "only the `S256` PKCE method is accepted"),
             None => {
                 return fail(
-                    "invalid_request",
+                    Reason::BadPkce,
                     "PKCE is required: send `code_challenge` with `code_challenge_method=S256`",
                 );
             }
         }
         let Some(challenge) = form.get("code_challenge").filter(|c| valid_challenge(c)) else {
             return fail(
-                "invalid_request",
+                Reason::BadPkce,
                 "`code_challenge` must be the 43-character S256 value",
             );
         };
         let requested = match ScopeSet::parse(form.get("scope").unwrap_or("")) {
             Ok(s) => s,
-            Err(e) => return fail("invalid_scope", &e.message),
+            Err(e) => return self.redirect_error(&redirect_uri, state, &e),
         };
         let scope = match ScopeSet::attenuate(&requested, &client.scopes) {
             Ok(s) => s.to_string(),
-            Err(e) => return fail("invalid_scope", &e.message),
+            Err(e) => return self.redirect_error(&redirect_uri, state, &e),
         };
         let audience = match self.audience(&form) {
             Ok(a) => a,
-            Err(e) => return fail(e.code, &e.description),
+            Err(e) => return self.redirect_error(&redirect_uri, state, &e.0),
         };
         let Some(login) = self.login_for(&client.tenant) else {
             return fail(
-                "server_error",
+                Reason::NoLoginProvider,
                 "no sign-in provider is configured for this client's tenant",
             );
         };
@@ -183,7 +183,7 @@ impl AuthServer {
             Err(e) => {
                 tracing::warn!(error = %e, "authorize: the sign-in provider is unavailable");
                 fail(
-                    "temporarily_unavailable",
+                    Reason::LoginUnavailable,
                     "the sign-in provider is unavailable",
                 )
             }
@@ -193,8 +193,8 @@ impl AuthServer {
     async fn start_login(&self, login: &LoginProvider, req: AuthzRequest) -> Result<String, Error> {
         let meta = login.metadata().await?;
         let endpoint = meta.authorization_endpoint.clone().ok_or_else(|| {
-            Error::upstream(
-                "discovery_failed",
+            Error::new(
+                Reason::DiscoveryFailed,
                 "the provider publishes no authorization endpoint",
             )
         })?;
@@ -257,16 +257,14 @@ impl AuthServer {
             return self.redirect_error(
                 &req.redirect_uri,
                 state,
-                "server_error",
-                "the sign-in provider is gone",
+                &Error::new(Reason::NoLoginProvider, "the sign-in provider is gone"),
             );
         };
         if form.get("error").is_some() {
             return self.redirect_error(
                 &req.redirect_uri,
                 state,
-                "access_denied",
-                "the user did not sign in",
+                &Error::new(Reason::SignInFailed, "the user did not sign in"),
             );
         }
         // RFC 9207: an `iss` that names another provider is a mix-up attack.
@@ -274,16 +272,17 @@ impl AuthServer {
             return self.redirect_error(
                 &req.redirect_uri,
                 state,
-                "access_denied",
-                "the sign-in answer came from the wrong provider",
+                &Error::new(
+                    Reason::SignInFailed,
+                    "the sign-in answer came from the wrong provider",
+                ),
             );
         }
         let Some(code) = form.get("code") else {
             return self.redirect_error(
                 &req.redirect_uri,
                 state,
-                "access_denied",
-                "the sign-in answer has no code",
+                &Error::new(Reason::SignInFailed, "the sign-in answer has no code"),
             );
         };
         let callback = self.cfg.endpoint(CALLBACK_PATH);
@@ -294,8 +293,7 @@ impl AuthServer {
                 return self.redirect_error(
                     &req.redirect_uri,
                     state,
-                    "access_denied",
-                    "the sign-in could not be verified",
+                    &Error::new(Reason::SignInFailed, "the sign-in could not be verified"),
                 );
             }
         };
@@ -370,8 +368,7 @@ impl AuthServer {
             return self.redirect_error(
                 &req.redirect_uri,
                 req.state.as_deref(),
-                "access_denied",
-                "the user denied the request",
+                &Error::new(Reason::ConsentDenied, "the user denied the request"),
             );
         }
         let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
@@ -417,8 +414,7 @@ impl AuthServer {
             return self.redirect_error(
                 &req.redirect_uri,
                 req.state.as_deref(),
-                "server_error",
-                "the code could not be issued",
+                &Error::new(Reason::ServerError, "the code could not be issued"),
             );
         }
         let mut p = vec![("code", code.as_str())];

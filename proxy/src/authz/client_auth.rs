@@ -4,6 +4,7 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use oauth4os_core::Reason;
 use oauth4os_core::Secret;
 use oauth4os_core::error::quote;
 
@@ -23,13 +24,17 @@ pub struct Credentials {
 }
 
 fn bad_basic() -> OAuthError {
-    OAuthError::invalid_client("the `Authorization` header is not valid HTTP Basic credentials")
+    OAuthError::new(
+        Reason::BadClientAuth,
+        "the `Authorization` header is not valid HTTP Basic credentials",
+    )
 }
 
 fn parse_basic(value: &str) -> OAuthResult<Credentials> {
     let (scheme, rest) = value.split_once(' ').ok_or_else(bad_basic)?;
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::invalid_client(
+        return Err(OAuthError::new(
+            Reason::BadClientAuth,
             "client authentication uses HTTP Basic or form parameters, not this scheme",
         ));
     }
@@ -56,7 +61,8 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
         (None, _) => None,
         (Some(v), None) => Some(parse_basic(v.to_str().map_err(|_| bad_basic())?)?),
         (Some(_), Some(_)) => {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::AmbiguousClientAuth,
                 "the request has more than one `Authorization` header",
             ));
         }
@@ -64,12 +70,14 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
     let (form_id, form_secret) = (form.get("client_id"), form.get("client_secret"));
     let creds = match (basic, form_id, form_secret) {
         (Some(_), _, Some(_)) => {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::AmbiguousClientAuth,
                 "the client authenticated twice: use HTTP Basic or form credentials, not both",
             ));
         }
         (Some(b), Some(id), None) if id != b.id => {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::AmbiguousClientAuth,
                 "the `client_id` parameter differs from the HTTP Basic client id",
             ));
         }
@@ -79,12 +87,14 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
             secret: Secret::new(secret),
         }),
         (None, None, Some(_)) => {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::AmbiguousClientAuth,
                 "the request has a `client_secret` but no `client_id`",
             ));
         }
         (None, Some(_), None) => {
-            return Err(OAuthError::invalid_client(
+            return Err(OAuthError::new(
+                Reason::BadClientAuth,
                 "public clients are not supported: authenticate with the client secret",
             ));
         }
@@ -122,7 +132,7 @@ impl AuthServer {
         creds: &Credentials,
         peer: Option<std::net::IpAddr>,
     ) -> OAuthResult<ClientRecord> {
-        let failed = || OAuthError::invalid_client("client authentication failed");
+        let failed = || OAuthError::new(Reason::ClientAuthFailed, "client authentication failed");
         let secret = creds.secret.expose();
         if secret.len() > MAX_SECRET_LEN || creds.id.len() > 1024 {
             return Err(failed());
@@ -153,7 +163,8 @@ impl AuthServer {
     ) -> OAuthResult<ClientRecord> {
         match presented(headers, form)? {
             Some(creds) => self.authenticate(&creds, peer).await,
-            None => Err(OAuthError::invalid_client(
+            None => Err(OAuthError::new(
+                Reason::BadClientAuth,
                 "client authentication is required (HTTP Basic or `client_id` and `client_secret`)",
             )),
         }
@@ -186,7 +197,7 @@ mod tests {
         assert!(!format!("{c:?}").contains("p@ss"));
         for bad in ["Basic", "Basic !!!", "Basic Zm9v", "Bearer abc"] {
             assert_eq!(
-                parse_basic(bad).unwrap_err().code,
+                parse_basic(bad).unwrap_err().0.code.as_str(),
                 "invalid_client",
                 "{bad}"
             );

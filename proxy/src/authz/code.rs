@@ -4,6 +4,7 @@
 //! revokes what the first one produced (§4.1.2). The exact redirect URI of the request and
 //! the PKCE verifier (S256 only) must match; a failed check still burns the code.
 
+use oauth4os_core::Reason;
 use oauth4os_core::verify::unix_now;
 use serde_json::json;
 
@@ -20,7 +21,10 @@ use crate::services::web::error::{OAuthError, OAuthResult};
 use crate::services::web::form::Form;
 
 fn invalid_code() -> OAuthError {
-    OAuthError::invalid_grant("the authorization code is invalid, expired or already used")
+    OAuthError::new(
+        Reason::CodeInvalid,
+        "the authorization code is invalid, expired or already used",
+    )
 }
 
 impl AuthServer {
@@ -32,12 +36,14 @@ impl AuthServer {
         let code = form.require("code")?;
         let redirect_uri = form.require("redirect_uri")?;
         let Some(verifier) = form.get("code_verifier") else {
-            return Err(OAuthError::invalid_grant(
+            return Err(OAuthError::new(
+                Reason::CodeVerifierInvalid,
                 "the `code_verifier` is missing: this server requires PKCE (S256)",
             ));
         };
         if !valid_verifier(verifier) {
-            return Err(OAuthError::invalid_grant(
+            return Err(OAuthError::new(
+                Reason::CodeVerifierInvalid,
                 "the `code_verifier` must be 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`",
             ));
         }
@@ -61,12 +67,14 @@ impl AuthServer {
             return Err(invalid_code());
         }
         if stored.redirect_uri != redirect_uri {
-            return Err(OAuthError::invalid_grant(
+            return Err(OAuthError::new(
+                Reason::InvalidGrant,
                 "the `redirect_uri` differs from the one of the authorization request",
             ));
         }
         if !same(&s256(verifier), &stored.code_challenge) {
-            return Err(OAuthError::invalid_grant(
+            return Err(OAuthError::new(
+                Reason::CodeVerifierMismatch,
                 "the `code_verifier` does not match the `code_challenge`",
             ));
         }

@@ -9,6 +9,7 @@
 //! - The token's `sub` is the subject, `act.sub` the client (RFC 8693 §4.1), `tenant` the
 //!   tenant; no refresh token is issued; every exchange is audited.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use oauth4os_core::client::ACCESS_TOKEN_TYPE;
@@ -22,7 +23,7 @@ use super::token::{Actor, Minted};
 use crate::services::store::{AuditEvent, ClientRecord};
 use crate::services::web::error::{OAuthError, OAuthResult};
 use crate::services::web::form::Form;
-use crate::services::web::unverified_issuer;
+use oauth4os_core::jws::unverified_issuer;
 
 /// The JWT token type, also accepted for the subject token.
 pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
@@ -75,9 +76,10 @@ impl AuthServer {
         claims: &oauth4os_core::Claims,
     ) -> oauth4os_core::Result<()> {
         match claims.jti.as_deref() {
-            Some(jti) if self.tenant_token_revoked(tenant, jti) => Err(
-                oauth4os_core::Error::invalid_token("revoked", "the token has been revoked"),
-            ),
+            Some(jti) if self.tenant_token_revoked(tenant, jti) => Err(oauth4os_core::Error::new(
+                Reason::Revoked,
+                "the token has been revoked",
+            )),
             _ => Ok(()),
         }
     }
@@ -100,27 +102,39 @@ impl AuthServer {
         match form.require("subject_token_type")? {
             ACCESS_TOKEN_TYPE | JWT_TOKEN_TYPE => {}
             other => {
-                return Err(OAuthError::invalid_request(format!(
-                    "subject_token_type {} is not supported (use {})",
-                    quote(other),
-                    quote(ACCESS_TOKEN_TYPE)
-                )));
+                return Err(OAuthError::new(
+                    Reason::InvalidRequest,
+                    format!(
+                        "subject_token_type {} is not supported (use {})",
+                        quote(other),
+                        quote(ACCESS_TOKEN_TYPE)
+                    ),
+                ));
             }
         }
         if let Some(t) = form.get("requested_token_type")
             && t != ACCESS_TOKEN_TYPE
         {
-            return Err(OAuthError::invalid_request(format!(
-                "requested_token_type {} is not supported: only access tokens are issued",
-                quote(t)
-            )));
+            return Err(OAuthError::new(
+                Reason::InvalidRequest,
+                format!(
+                    "requested_token_type {} is not supported: only access tokens are issued",
+                    quote(t)
+                ),
+            ));
         }
         if form.get("actor_token").is_some() {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::InvalidRequest,
                 "`actor_token` is not supported: the authenticated client is the actor",
             ));
         }
-        let refused = |why: &str| OAuthError::invalid_grant(format!("the subject token {why}"));
+        let refused = |why: &str| {
+            OAuthError::new(
+                Reason::SubjectTokenInvalid,
+                format!("the subject token {why}"),
+            )
+        };
         let issuer = unverified_issuer(subject_token)
             .and_then(|iss| self.subject_issuer(&iss))
             .ok_or_else(|| refused("is not from a trusted tenant"))?;
@@ -131,11 +145,14 @@ impl AuthServer {
         self.refuse_revoked_tenant_token(&issuer.tenant, &claims)
             .map_err(|_| refused("has been revoked"))?;
         if client.tenant != issuer.tenant {
-            return Err(OAuthError::unauthorized_client(format!(
-                "the subject token is from tenant {} but this client belongs to tenant {}",
-                quote(&issuer.tenant),
-                quote(&client.tenant)
-            )));
+            return Err(OAuthError::new(
+                Reason::WrongTenant,
+                format!(
+                    "the subject token is from tenant {} but this client belongs to tenant {}",
+                    quote(&issuer.tenant),
+                    quote(&client.tenant)
+                ),
+            ));
         }
         let subject = claims
             .sub
@@ -144,14 +161,16 @@ impl AuthServer {
         let subject_scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
         let ceiling = client.scopes.intersection(&subject_scopes);
         if ceiling.is_empty() {
-            return Err(OAuthError::invalid_scope(
+            return Err(OAuthError::new(
+                Reason::InvalidScope,
                 "nothing this client may hold is granted to the subject",
             ));
         }
         let requested = ScopeSet::parse(form.get("scope").unwrap_or(""))?;
         let granted = ScopeSet::attenuate(&requested, &ceiling)
             .map_err(|_| {
-                OAuthError::invalid_scope(
+                OAuthError::new(
+                    Reason::InvalidScope,
                     "the requested scope exceeds what both the client and the subject hold",
                 )
             })?

@@ -2,6 +2,7 @@
 //! in for the authorization-code flow, redeems the provider's code (with PKCE) and verifies the
 //! ID token (issuer, audience = our client id, nonce) before trusting its `sub`.
 
+use oauth4os_core::Reason;
 use std::sync::{Arc, RwLock};
 
 use oauth4os_core::http::{HttpRequest, HttpTransport, basic_auth};
@@ -83,8 +84,8 @@ impl LoginProvider {
     ) -> Result<String, Error> {
         let meta = self.metadata().await?;
         let endpoint = meta.token_endpoint.as_deref().ok_or_else(|| {
-            Error::upstream(
-                "discovery_failed",
+            Error::new(
+                Reason::DiscoveryFailed,
                 "the provider publishes no token endpoint",
             )
         })?;
@@ -98,22 +99,25 @@ impl LoginProvider {
         let req = HttpRequest::post_form(endpoint, &form).header("authorization", &basic);
         let resp = self.transport.send(req).await?;
         if resp.status != 200 {
-            return Err(Error::upstream(
-                "login_failed",
+            return Err(Error::new(
+                Reason::LoginFailed,
                 format!("the provider refused the login code (HTTP {})", resp.status),
             ));
         }
         let body: serde_json::Value = serde_json::from_slice(&resp.body).map_err(|_| {
-            Error::upstream("login_failed", "the provider's token answer is not JSON")
+            Error::new(
+                Reason::LoginFailed,
+                "the provider's token answer is not JSON",
+            )
         })?;
         let id_token = body
             .get("id_token")
             .and_then(|v| v.as_str())
-            .ok_or_else(|| Error::upstream("login_failed", "the provider answered no ID token"))?;
+            .ok_or_else(|| Error::new(Reason::LoginFailed, "the provider answered no ID token"))?;
         let claims = self.id_tokens.verify(id_token).await?;
         if claims.extra.get("nonce").and_then(|n| n.as_str()) != Some(nonce) {
-            return Err(Error::invalid_token(
-                "bad_nonce",
+            return Err(Error::new(
+                Reason::BadNonce,
                 "the ID token's nonce does not match",
             ));
         }
@@ -121,7 +125,7 @@ impl LoginProvider {
             .sub
             .clone()
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::invalid_token("missing_sub", "the ID token has no `sub`"))
+            .ok_or_else(|| Error::new(Reason::MissingSub, "the ID token has no `sub`"))
     }
 }
 

@@ -26,6 +26,7 @@ mod token;
 #[cfg(test)]
 mod tests;
 
+use oauth4os_core::Reason;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, RwLock};
@@ -199,8 +200,8 @@ impl AuthServer {
         if let Some(a) = &admin
             && store.client(&a.id).await?.is_some()
         {
-            return Err(Error::config(
-                "client_conflict",
+            return Err(Error::new(
+                Reason::ClientConflict,
                 format!(
                     "the admin client id {} is also a client in the store",
                     oauth4os_core::error::quote(&a.id)
@@ -291,8 +292,8 @@ impl AuthServer {
 
     fn not_admin(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
         if self.is_admin_audience(&claims) {
-            return Err(Error::invalid_token(
-                "admin_token",
+            return Err(Error::new(
+                Reason::AdminToken,
                 "admin tokens are accepted by the admin API only",
             ));
         }
@@ -302,7 +303,7 @@ impl AuthServer {
     /// Verifies an admin token: one of ours, unrevoked, for `<issuer>/admin`, with scope
     /// `oauth4os:admin`, issued to the configured admin client.
     pub async fn verify_admin(&self, token: &str) -> Result<Arc<Claims>> {
-        let not_admin = || Error::invalid_token("not_admin", "an admin token is required");
+        let not_admin = || Error::new(Reason::NotAdmin, "an admin token is required");
         let admin = self.admin.as_ref().ok_or_else(|| {
             not_admin().with_help("no admin client is configured (`[authorization_server.admin]` or `OAUTH4OS_ADMIN_CLIENT_SECRET`)")
         })?;
@@ -364,12 +365,12 @@ impl AuthServer {
     /// Verified claims, refused when revoked: by `jti`, or by the client's cut-off.
     fn unrevoked(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
         let Some(jti) = claims.jti.as_deref() else {
-            return Err(Error::invalid_token(
-                "missing_jti",
+            return Err(Error::new(
+                Reason::MissingJti,
                 "the token has no `jti` claim",
             ));
         };
-        let revoked = || Error::invalid_token("revoked", "the token has been revoked");
+        let revoked = || Error::new(Reason::Revoked, "the token has been revoked");
         if self.revoked.contains(jti) {
             return Err(revoked());
         }
@@ -494,8 +495,8 @@ impl AuthServer {
             Self::publish_window(&self.cfg),
         )
         .map_err(|_| {
-            Error::invalid_request(
-                "bad_backup",
+            Error::new(
+                Reason::BadBackup,
                 "the backup's signing keys do not decrypt with this proxy's key-encryption key",
             )
         })?;

@@ -8,6 +8,7 @@
 //! answers it once and stores its SHA-256. Metadata the server does not understand is ignored,
 //! as §2 requires.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -25,8 +26,8 @@ use crate::services::config::authz::{ClientFields, GrantType};
 use crate::services::secrets::generate_secret;
 use crate::services::secrets::random_id;
 use crate::services::store::{AuditEvent, ClientSource};
-use crate::services::web::error::no_store_json;
-use crate::services::web::json::{body, fail, from_core};
+use crate::services::web::error::{OAuthError, no_store_json};
+use crate::services::web::json::{body, from_core};
 
 /// The registration endpoint, relative to the issuer.
 pub const REGISTER_PATH: &str = "/oauth/register";
@@ -49,19 +50,15 @@ struct Metadata {
 }
 
 fn metadata_error(description: &str) -> Response {
-    fail(
-        StatusCode::BAD_REQUEST,
-        "invalid_client_metadata",
-        description,
-    )
+    OAuthError::new(Reason::InvalidClientMetadata, description).into_response()
 }
 
 fn bad_token() -> Response {
-    let mut r = fail(
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
+    let mut r = OAuthError::new(
+        Reason::BadRegistrationToken,
         "registration needs the initial access token as a bearer token",
-    );
+    )
+    .into_response();
     r.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static(r#"Bearer error="invalid_token""#),
@@ -93,11 +90,11 @@ impl AuthServer {
         bytes: &Bytes,
     ) -> Result<Response, Response> {
         let Some(reg) = self.cfg.registration.as_ref().filter(|r| r.enabled) else {
-            return Err(fail(
-                StatusCode::NOT_FOUND,
-                "not_found",
+            return Err(OAuthError::new(
+                Reason::RegistrationDisabled,
                 "dynamic client registration is not enabled on this server",
-            ));
+            )
+            .into_response());
         };
         let presented = crate::services::web::bearer(headers).ok_or_else(bad_token)?;
         let verified = self
@@ -118,11 +115,11 @@ impl AuthServer {
         }
         let meta: Metadata = body(headers, bytes)?;
         if !meta.redirect_uris.is_empty() || !meta.response_types.is_empty() {
-            return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_redirect_uri",
+            return Err(OAuthError::new(
+                Reason::InvalidRedirectUriGeneric,
                 "only machine clients are registered here: no redirect URIs or response types",
-            ));
+            )
+            .into_response());
         }
         let method = meta
             .token_endpoint_auth_method

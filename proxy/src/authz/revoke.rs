@@ -6,6 +6,7 @@
 //! the token must be the client's. Unknown and invalid tokens are answered like revoked ones.
 //! A revocation is on disk and in memory before the answer leaves.
 
+use oauth4os_core::Reason;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -89,10 +90,13 @@ pub(crate) enum TokenKind {
 pub(crate) fn check_hint(form: &Form) -> OAuthResult<()> {
     match form.get("token_type_hint") {
         None | Some("access_token" | "refresh_token") => Ok(()),
-        Some(other) => Err(OAuthError::unsupported_token_type(format!(
-            "token type {} is not supported (use `access_token` or `refresh_token`)",
-            quote(other)
-        ))),
+        Some(other) => Err(OAuthError::new(
+            Reason::UnsupportedTokenType,
+            format!(
+                "token type {} is not supported (use `access_token` or `refresh_token`)",
+                quote(other)
+            ),
+        )),
     }
 }
 
@@ -117,7 +121,10 @@ pub(crate) async fn handle(
 }
 
 fn not_yours() -> OAuthError {
-    OAuthError::unauthorized_client("the token was not issued to the authenticated client")
+    OAuthError::new(
+        Reason::NotYourToken,
+        "the token was not issued to the authenticated client",
+    )
 }
 
 impl AuthServer {

@@ -5,6 +5,7 @@
 //! one, in one compare-and-swap transaction. A retired token presented again (reuse, or the
 //! loser of two concurrent refreshes) revokes its whole family, access tokens included.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -69,7 +70,10 @@ pub(crate) fn new_refresh_token() -> Result<(String, [u8; 32]), Error> {
 }
 
 fn invalid_refresh() -> OAuthError {
-    OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
+    OAuthError::new(
+        Reason::RefreshTokenInvalid,
+        "the refresh token is invalid, expired or revoked",
+    )
 }
 
 /// The handler.
@@ -93,16 +97,19 @@ impl AuthServer {
         let grant_name = form.require("grant_type")?;
         let client = self.require_client(headers, &form, peer).await?;
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
-            OAuthError::unsupported_grant_type(format!(
+            OAuthError::new(Reason::UnsupportedGrantType, format!(
                 "grant type {} is not supported (use `client_credentials`, `refresh_token` or token exchange)",
                 quote(grant_name)
             ))
         })?;
         if !client.allows(grant) {
-            return Err(OAuthError::unauthorized_client(format!(
-                "this client may not use the {} grant",
-                quote(grant.as_str())
-            )));
+            return Err(OAuthError::new(
+                Reason::GrantNotAllowed,
+                format!(
+                    "this client may not use the {} grant",
+                    quote(grant.as_str())
+                ),
+            ));
         }
         let (minted, scope, refresh) = match grant {
             _ if self.admin_client(&client.id).is_some() => {
@@ -144,7 +151,7 @@ impl AuthServer {
                 .audiences
                 .first()
                 .cloned()
-                .ok_or_else(OAuthError::server_error),
+                .ok_or_else(|| Error::internal("no audience is configured").into()),
             [one] => self
                 .cfg
                 .audiences
@@ -152,12 +159,16 @@ impl AuthServer {
                 .find(|a| normalize_audience(a) == normalize_audience(one))
                 .cloned()
                 .ok_or_else(|| {
-                    OAuthError::invalid_target(format!(
-                        "resource {} is not served by this authorization server",
-                        quote(one)
-                    ))
+                    OAuthError::new(
+                        Reason::UnknownResource,
+                        format!(
+                            "resource {} is not served by this authorization server",
+                            quote(one)
+                        ),
+                    )
                 }),
-            _ => Err(OAuthError::invalid_target(
+            _ => Err(OAuthError::new(
+                Reason::InvalidTarget,
                 "request one `resource` per token",
             )),
         }
@@ -225,11 +236,14 @@ impl AuthServer {
         match form.get("scope") {
             None | Some(ADMIN_SCOPE) => {}
             Some(other) => {
-                return Err(OAuthError::invalid_scope(format!(
-                    "the admin client may request only {}, not {}",
-                    quote(ADMIN_SCOPE),
-                    quote(other)
-                )));
+                return Err(OAuthError::new(
+                    Reason::InvalidScope,
+                    format!(
+                        "the admin client may request only {}, not {}",
+                        quote(ADMIN_SCOPE),
+                        quote(other)
+                    ),
+                ));
             }
         }
         let aud = self.cfg.admin_audience();
@@ -237,10 +251,10 @@ impl AuthServer {
             [] => {}
             [one] if normalize_audience(one) == aud => {}
             _ => {
-                return Err(OAuthError::invalid_target(format!(
-                    "admin tokens are issued for {} only",
-                    quote(&aud)
-                )));
+                return Err(OAuthError::new(
+                    Reason::InvalidTarget,
+                    format!("admin tokens are issued for {} only", quote(&aud)),
+                ));
             }
         }
         let minted = self.mint(client, ADMIN_SCOPE, &aud, unix_now())?;
@@ -320,7 +334,8 @@ impl AuthServer {
         let requested = ScopeSet::parse(form.get("scope").unwrap_or(""))?;
         let granted = ScopeSet::attenuate(&requested, &original)?;
         if !granted.is_within(&client.scopes) {
-            return Err(OAuthError::invalid_scope(
+            return Err(OAuthError::new(
+                Reason::InvalidScope,
                 "the client is no longer allowed the scope of this refresh token; request less",
             ));
         }
@@ -331,7 +346,8 @@ impl AuthServer {
             .transpose()?
             && aud != view.family.audience
         {
-            return Err(OAuthError::invalid_target(
+            return Err(OAuthError::new(
+                Reason::InvalidTarget,
                 "a refresh keeps the resource of the original grant",
             ));
         }

@@ -1,5 +1,6 @@
 //! The running proxy: everything built from the configuration once, shared by every request.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,8 +35,8 @@ pub struct App {
 fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Option<String>> {
     if let Some(var) = env {
         return std::env::var(var).map(Some).map_err(|_| {
-            Error::config(
-                "missing_secret",
+            Error::new(
+                Reason::MissingSecret,
                 format!("environment variable `{var}` is not set"),
             )
         });
@@ -44,8 +45,8 @@ fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Resul
         return std::fs::read_to_string(path)
             .map(|s| Some(s.trim_end().to_owned()))
             .map_err(|e| {
-                Error::config(
-                    "missing_secret",
+                Error::new(
+                    Reason::MissingSecret,
                     format!("cannot read `{}`: {e}", path.display()),
                 )
             });
@@ -131,8 +132,8 @@ impl App {
         auth_cfg.store_path = loaded.path(&auth_cfg.store_path);
         if let Ok(secret) = std::env::var(ADMIN_SECRET_ENV) {
             if secret.len() < crate::authz::MIN_ADMIN_SECRET_LEN {
-                return Err(Error::config(
-                    "weak_admin_secret",
+                return Err(Error::new(
+                    Reason::WeakAdminSecret,
                     format!(
                         "`{ADMIN_SECRET_ENV}` must be at least {} characters",
                         crate::authz::MIN_ADMIN_SECRET_LEN
@@ -187,8 +188,8 @@ impl App {
             let file = l.client_secret_file.as_ref().map(|f| loaded.path(f));
             let secret =
                 read_secret(l.client_secret_env.as_ref(), file.as_ref())?.ok_or_else(|| {
-                    Error::config(
-                        "missing_secret",
+                    Error::new(
+                        Reason::MissingSecret,
                         format!(
                             "`tenants[{i}].login` needs `client_secret_env` or `client_secret_file`"
                         ),

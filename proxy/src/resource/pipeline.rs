@@ -1,25 +1,26 @@
 //! The resource side: bearer token → verification → classification → authorization of every
 //! index (scopes, then Cedar) → per-client rate limit → forward to OpenSearch, streaming back.
 
+use oauth4os_core::Reason;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use oauth4os_core::authorize::{
-    Principal, Resolved, authorize, resolve_path, resolved_names, wildcards_to_resolve,
-};
-use oauth4os_core::classify::{Request as OsRequest, classify};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::Response;
+use oauth4os_core::authorize::{resolve_path, resolved_names};
+use oauth4os_core::classify::Request as OsRequest;
+use oauth4os_core::decision::{Lookup, Subject, decide};
 use oauth4os_core::policy::PolicySet;
+use oauth4os_core::protocol::render::Surface;
 use oauth4os_core::{Claims, Error, ErrorCode, ScopeSet};
-use serde_json::json;
 
 use super::{ResourceProxy, TenantRuntime};
 use crate::services::forwarded::Origin;
 use crate::services::policies::DEFAULT_TENANT;
-use crate::services::web::{bearer, unverified_issuer};
+use crate::services::web::{self, bearer};
+use oauth4os_core::jws::unverified_issuer;
 
 /// Headers never forwarded in either direction (RFC 9110 §7.6.1), and the framing headers the
 /// proxy sets itself.
@@ -51,48 +52,6 @@ const IDENTITY: &[&str] = &[
     "forwarded",
     "cookie",
 ];
-
-/// A JSON error response `{"error","error_description"}`.
-pub fn error_response(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut r = (
-        status,
-        axum::Json(json!({"error": code, "error_description": description})),
-    )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn www_authenticate(
-    app: &ResourceProxy,
-    error: Option<(&str, &str)>,
-    scope: Option<&str>,
-) -> HeaderValue {
-    let mut v = format!("Bearer resource_metadata=\"{}\"", app.resource_metadata_url);
-    if let Some((code, desc)) = error {
-        v.push_str(&format!(
-            ", error=\"{code}\", error_description=\"{}\"",
-            desc.replace(['"', '\\'], "'")
-        ));
-    }
-    if let Some(s) = scope {
-        v.push_str(&format!(", scope=\"{s}\""));
-    }
-    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
-}
-
-fn unauthorized(app: &ResourceProxy, err: Option<&Error>) -> Response {
-    // RFC 6750 §3.1: no error code in the challenge when the request carried no token.
-    let (code, desc) = match err {
-        Some(e) => ("invalid_token", e.message.as_str()),
-        None => ("invalid_request", "a bearer token is required"),
-    };
-    let mut r = error_response(StatusCode::UNAUTHORIZED, code, desc);
-    let hv = www_authenticate(app, err.map(|_| (code, desc)), None);
-    r.headers_mut().insert(header::WWW_AUTHENTICATE, hv);
-    r
-}
 
 /// Where a token comes from, with its claims when its verifier's cache already holds them.
 enum Source<'a> {
@@ -140,12 +99,11 @@ async fn verify<'a>(
                 Some(claims) => claims,
                 None => Box::pin(t.verifier.verify(token)).await?,
             };
-            app.auth.refuse_revoked_tenant_token(&t.name, &claims)?;
             (claims, t.name.as_str())
         }
         Source::Unknown => {
-            return Err(Error::invalid_token(
-                "unknown_issuer",
+            return Err(Error::new(
+                Reason::UnknownIssuer,
                 "the token's issuer is not trusted here",
             ));
         }
@@ -158,25 +116,26 @@ async fn verify<'a>(
     Ok((claims, tenant, policies))
 }
 
-fn status_for(e: &Error) -> StatusCode {
-    if e.reason == "upstream_timeout" {
-        return StatusCode::GATEWAY_TIMEOUT;
-    }
-    match e.code {
-        ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
-        ErrorCode::InsufficientScope | ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
-        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::Network => StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::Upstream => StatusCode::BAD_GATEWAY,
-        ErrorCode::Internal | ErrorCode::Config => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
+/// What the decision asks of the proxy: OpenSearch resolves wildcards; a tenant's token revoked
+/// here (RFC 7009) is refused (the built-in server's own tokens are checked when verified).
+struct Upstream<'a>(&'a ResourceProxy);
 
-/// Asks OpenSearch which concrete indices a pattern names right now.
-async fn resolve(app: &ResourceProxy, pattern: &str) -> Result<Vec<String>, Error> {
-    let (status, body) = app.upstream.get(&resolve_path(pattern)).await?;
-    resolved_names(status, &body)
+impl Lookup for Upstream<'_> {
+    async fn resolve(&self, pattern: &str) -> Result<Vec<String>, Error> {
+        // Boxed: the rare resolution keeps the request's future small.
+        Box::pin(async {
+            let (status, body) = self.0.upstream.get(&resolve_path(pattern)).await?;
+            resolved_names(status, &body)
+        })
+        .await
+    }
+
+    fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<(), Error> {
+        if tenant == DEFAULT_TENANT {
+            return Ok(());
+        }
+        self.0.auth.refuse_revoked_tenant_token(tenant, claims)
+    }
 }
 
 /// The fallback handler: every request that is not an OAuth, well-known or ops route.
@@ -185,32 +144,19 @@ pub async fn proxy(State(app): State<Arc<ResourceProxy>>, req: Request) -> Respo
     respond(&app, origin, req).await
 }
 
-/// The pipeline for one request from `origin`, errors turned into their JSON answers.
+/// The pipeline for one request from `origin`, errors turned into their JSON answers by the
+/// core's one renderer.
 pub async fn respond(app: &Arc<ResourceProxy>, origin: Option<Origin>, req: Request) -> Response {
     match handle(app, origin, req).await {
         Ok(r) => r,
         Err(e) => {
-            let status = status_for(&e);
-            app.metrics.auth_failure(&e);
-            match status {
-                StatusCode::UNAUTHORIZED => unauthorized(app, Some(&e)),
-                StatusCode::FORBIDDEN => {
-                    let mut r = error_response(status, e.code.as_str(), &e.message);
-                    let needed = e.help.as_deref().and_then(|h| h.split('`').nth(1));
-                    let hv = www_authenticate(app, Some((e.code.as_str(), &e.message)), needed);
-                    r.headers_mut().insert(header::WWW_AUTHENTICATE, hv);
-                    r
-                }
-                StatusCode::TOO_MANY_REQUESTS => {
-                    let mut r = error_response(status, "rate_limited", &e.message);
-                    let secs = e.retry_after.unwrap_or(1).to_string();
-                    if let Ok(v) = HeaderValue::from_str(&secs) {
-                        r.headers_mut().insert(header::RETRY_AFTER, v);
-                    }
-                    r
-                }
-                _ => error_response(status, e.code.as_str(), &e.message),
+            if e.reason != Reason::MissingToken {
+                app.metrics.auth_failure(&e);
             }
+            let surface = Surface::Resource {
+                resource_metadata: &app.resource_metadata_url,
+            };
+            web::error::respond(&e, surface)
         }
     }
 }
@@ -222,56 +168,49 @@ async fn handle(
 ) -> Result<Response, Error> {
     let (parts, body) = req.into_parts();
     let Some(token) = bearer(&parts.headers) else {
-        return Ok(unauthorized(app, None));
+        return Err(Error::new(
+            Reason::MissingToken,
+            "a bearer token is required",
+        ));
     };
     let (claims, tenant, policies) = verify(app, token).await?;
     let body = to_bytes(body, app.max_body_bytes).await.map_err(|_| {
-        Error::invalid_request(
-            "body_too_large",
+        Error::new(
+            Reason::BodyTooLarge,
             format!("the request body exceeds {} bytes", app.max_body_bytes),
         )
     })?;
-    let method = parts.method.as_str();
-    let path = parts.uri.path();
-    let query = parts.uri.query();
-    let classified = classify(&OsRequest {
-        method,
-        path,
-        query,
+    let request = OsRequest {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
         body: &body,
-    })?;
-    let scopes = ScopeSet::parse_claim(claims.scope.as_deref().unwrap_or(""));
-    let client_id = claims
-        .client_id
-        .as_deref()
-        .or(claims.sub.as_deref())
-        .unwrap_or("unknown");
-    let mut resolved = Resolved::new();
-    for pattern in wildcards_to_resolve(&classified, &policies) {
-        resolved.insert(pattern.to_owned(), Box::pin(resolve(app, pattern)).await?);
-    }
-    let who = Principal {
-        client_id,
-        tenant,
-        scopes: &scopes,
     };
-    let decision = authorize(&classified, &who, &policies, method, &resolved);
-    app.metrics.decision(decision.is_ok());
-    decision?;
-    let scope_names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
-    let scope_refs: Vec<&str> = scope_names.iter().map(String::as_str).collect();
-    if let Err(limited) = app.limiter.check(client_id, &scope_refs, Instant::now()) {
-        app.metrics.rate_limited();
-        return Err(limited.into());
+    let subject = Subject {
+        claims: &claims,
+        tenant,
+        policies: &policies,
+    };
+    let limiter = Some((app.limiter.as_ref(), Instant::now()));
+    let decision = decide(&request, &subject, &Upstream(app), limiter).await;
+    if let Some(e) = decision.error {
+        match e.code {
+            ErrorCode::RateLimited => app.metrics.rate_limited(),
+            ErrorCode::InsufficientScope | ErrorCode::AccessDenied => app.metrics.decision(false),
+            _ => {}
+        }
+        return Err(e);
     }
+    app.metrics.decision(true);
+    let endpoint = decision.endpoint.unwrap_or("");
     forward(
         app,
         parts,
         body,
-        client_id,
-        &scopes,
+        subject.client_id(),
+        &decision.scopes,
         origin,
-        classified.endpoint,
+        endpoint,
     )
     .await
 }
@@ -429,32 +368,6 @@ mod tests {
         let mut left: Vec<&str> = with_identity.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["content-type", "x-opaque-id"]);
-    }
-
-    #[test]
-    fn errors_map_to_their_http_status() {
-        let cases = [
-            (Error::invalid_token("expired", "x"), 401),
-            (
-                Error::new(ErrorCode::InsufficientScope, "insufficient_scope", "x"),
-                403,
-            ),
-            (
-                Error::new(ErrorCode::AccessDenied, "policy_denied", "x"),
-                403,
-            ),
-            (Error::new(ErrorCode::RateLimited, "rate_limited", "x"), 429),
-            (Error::network("x"), 503),
-            (
-                Error::new(ErrorCode::Upstream, "upstream_timeout", "x"),
-                504,
-            ),
-            (Error::upstream("upstream_failed", "x"), 502),
-            (Error::invalid_request("unclassified", "x"), 400),
-        ];
-        for (e, want) in cases {
-            assert_eq!(status_for(&e).as_u16(), want, "{}", e.reason);
-        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth4os_core::Reason;
 use oauth4os_core::jwk::KeySet;
 use oauth4os_core::{Algorithm, Error, Result};
 use serde::Serialize;
@@ -43,8 +44,8 @@ pub fn parse_key_encryption_key(text: &str) -> Result<[u8; 32]> {
     bytes
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .ok_or_else(|| {
-            Error::config(
-                "invalid_key_encryption_key",
+            Error::new(
+                Reason::InvalidKeyEncryptionKey,
                 "the key-encryption key is not 32 bytes in hex or base64",
             )
             .with_help("generate one with `openssl rand -base64 32`")
@@ -76,8 +77,8 @@ pub(crate) fn seal(kek: &[u8; 32], kid: &str, plaintext: &[u8]) -> Result<Vec<u8
 
 pub(crate) fn open(kek: &[u8; 32], kid: &str, sealed: &[u8]) -> Result<Vec<u8>> {
     let wrong = || {
-        Error::config(
-            "wrong_key_encryption_key",
+        Error::new(
+            Reason::WrongKeyEncryptionKey,
             format!("the signing key `{kid}` in the auth store cannot be decrypted with this key-encryption key"),
         )
         .with_help("start the proxy with the key-encryption key the store was created with")
@@ -148,8 +149,8 @@ impl SigningKey {
     /// Decrypts a stored key with `kek`; a wrong KEK is a `config` error.
     pub fn unseal(stored: &StoredKey, kek: &[u8; 32]) -> Result<Self> {
         if stored.alg != ALG {
-            return Err(Error::config(
-                "unsupported_signing_key",
+            return Err(Error::new(
+                Reason::UnsupportedSigningKey,
                 format!(
                     "the signing key `{}` uses {}, not ES256",
                     stored.kid, stored.alg

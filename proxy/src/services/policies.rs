@@ -7,6 +7,7 @@
 //! changes. The new snapshot is stored by the caller, then installed atomically; requests
 //! already running keep the snapshot they started with.
 
+use oauth4os_core::Reason;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
@@ -99,8 +100,8 @@ pub fn valid_name(name: &str) -> bool {
 /// Checks roles for `x-proxy-roles` (comma-separated on the wire, so no commas).
 pub fn validate_roles(roles: &[String]) -> Result<()> {
     if roles.is_empty() {
-        return Err(Error::invalid_request(
-            "missing_roles",
+        return Err(Error::new(
+            Reason::MissingRoles,
             "a scope mapping needs at least one role",
         ));
     }
@@ -110,8 +111,8 @@ pub fn validate_roles(roles: &[String]) -> Result<()> {
             || r.chars()
                 .any(|c| c == ',' || c.is_control() || c.is_whitespace());
         if bad {
-            return Err(Error::invalid_request(
-                "invalid_role",
+            return Err(Error::new(
+                Reason::InvalidRole,
                 format!(
                     "role {} must be 1 to 128 characters without commas or spaces",
                     quote(r)
@@ -182,8 +183,8 @@ impl LivePolicies {
             .iter()
             .find(|(_, p)| !self.base.contains_key(&p.tenant))
         {
-            return Err(Error::invalid_request(
-                "unknown_tenant",
+            return Err(Error::new(
+                Reason::UnknownTenant,
                 format!(
                     "policy {} names unknown tenant {}",
                     quote(name),
@@ -213,8 +214,8 @@ impl LivePolicies {
         match change {
             Change::PutPolicy { name, policy } => {
                 if !valid_name(name) {
-                    return Err(Error::invalid_request(
-                        "invalid_name",
+                    return Err(Error::new(
+                        Reason::InvalidName,
                         format!(
                             "policy name {} must be 1 to 64 characters among `A-Z a-z 0-9 . _ -`",
                             quote(name)
@@ -222,8 +223,8 @@ impl LivePolicies {
                     ));
                 }
                 if policy.text.len() > MAX_POLICY_LEN {
-                    return Err(Error::invalid_request(
-                        "policy_too_large",
+                    return Err(Error::new(
+                        Reason::PolicyTooLarge,
                         format!("a policy may have at most {MAX_POLICY_LEN} bytes"),
                     ));
                 }
@@ -231,8 +232,8 @@ impl LivePolicies {
             }
             Change::DeletePolicy(name) => {
                 if policies.remove(name).is_none() {
-                    return Err(Error::invalid_request(
-                        "not_found",
+                    return Err(Error::new(
+                        Reason::NotFound,
                         format!("no policy {}", quote(name)),
                     ));
                 }
@@ -246,8 +247,8 @@ impl LivePolicies {
                     .map(|s| s.to_string())
                     .unwrap_or_default();
                 if mappings.remove(&canonical).is_none() {
-                    return Err(Error::invalid_request(
-                        "not_found",
+                    return Err(Error::new(
+                        Reason::NotFound,
                         format!("no admin scope mapping for {}", quote(scope)),
                     ));
                 }

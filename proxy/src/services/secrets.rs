@@ -13,6 +13,7 @@
 //!   minute): past that, the answer is 429 before any argon2 work, so wrong secrets cannot keep
 //!   the machine's cores busy. A client whose secret is cached never reaches that limit.
 
+use oauth4os_core::Reason;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -104,8 +105,8 @@ pub fn hash_secret(secret: &str) -> Result<String> {
 /// Hashes `secret` as an argon2id PHC string with `params`.
 pub(crate) fn hash_secret_with(secret: &str, params: Params) -> Result<String> {
     if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
-        return Err(Error::config(
-            "invalid_secret",
+        return Err(Error::new(
+            Reason::InvalidSecret,
             format!("a client secret must be 1 to {MAX_SECRET_LEN} bytes long"),
         ));
     }

@@ -7,6 +7,7 @@
 //! connection. The scheme, authority and path prefix are parsed once from the configuration:
 //! no URL parsing per request.
 
+use oauth4os_core::Reason;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use oauth4os_core::{Error, ErrorCode, Result};
+use oauth4os_core::{Error, Result};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio_rustls::rustls;
@@ -121,9 +122,12 @@ async fn start<T>(io: T) -> Result<Sender>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, conn) = http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|_| Error::upstream("upstream_failed", "the connection to OpenSearch failed"))?;
+    let (sender, conn) = http1::handshake(TokioIo::new(io)).await.map_err(|_| {
+        Error::new(
+            Reason::UpstreamFailed,
+            "the connection to OpenSearch failed",
+        )
+    })?;
     tokio::spawn(conn);
     Ok(sender)
 }
@@ -154,7 +158,7 @@ impl std::fmt::Debug for Upstream {
 }
 
 fn tls_error(message: String) -> Error {
-    Error::config("upstream_tls", message)
+    Error::new(Reason::UpstreamTls, message)
 }
 
 fn read_pem(loaded: &Loaded, path: &std::path::Path) -> Result<Vec<u8>> {
@@ -281,7 +285,12 @@ impl Upstream {
                 "upstream TLS certificate verification is DISABLED (danger_accept_invalid_certs)"
             );
         }
-        let bad_url = || Error::config("upstream", "`upstream.url` is not an http(s) URL");
+        let bad_url = || {
+            Error::new(
+                Reason::UpstreamConfig,
+                "`upstream.url` is not an http(s) URL",
+            )
+        };
         let uri: Uri = u.url.get_ref().parse().map_err(|_| bad_url())?;
         let scheme = uri.scheme().cloned().ok_or_else(bad_url)?;
         if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
@@ -289,8 +298,8 @@ impl Upstream {
         }
         let authority = uri.authority().cloned().ok_or_else(bad_url)?;
         if uri.query().is_some() || authority.as_str().contains('@') {
-            return Err(Error::config(
-                "upstream",
+            return Err(Error::new(
+                Reason::UpstreamConfig,
                 "`upstream.url` cannot have a query or credentials (use `username` and `password_env`)",
             ));
         }
@@ -316,8 +325,9 @@ impl Upstream {
         let host = HeaderValue::from_str(authority.as_str()).map_err(|_| bad_url())?;
         let authorization = authorization
             .map(|a| {
-                let mut v = HeaderValue::from_str(&a)
-                    .map_err(|_| Error::config("upstream", "the upstream credential is invalid"))?;
+                let mut v = HeaderValue::from_str(&a).map_err(|_| {
+                    Error::new(Reason::UpstreamConfig, "the upstream credential is invalid")
+                })?;
                 v.set_sensitive(true);
                 Ok::<_, Error>(v)
             })
@@ -346,7 +356,7 @@ impl Upstream {
             return Ok(Uri::from(path_and_query.clone()));
         }
         let pq = PathAndQuery::try_from(format!("{}{path_and_query}", self.prefix))
-            .map_err(|_| Error::invalid_request("bad_path", "the path is not valid"))?;
+            .map_err(|_| Error::new(Reason::BadPath, "the path is not valid"))?;
         Ok(Uri::from(pq))
     }
 
@@ -387,7 +397,7 @@ impl Upstream {
 
     async fn exchange(&self, mut req: Request<Full<Bytes>>) -> Result<Response<PooledBody>> {
         req.headers_mut().insert(header::HOST, self.host.clone());
-        let failed = || Error::upstream("upstream_failed", "the request to OpenSearch failed");
+        let failed = || Error::new(Reason::UpstreamFailed, "the request to OpenSearch failed");
         let (mut sender, mut fresh) = self.checkout().await?;
         loop {
             match sender.try_send_request(req).await {
@@ -420,8 +430,7 @@ impl Upstream {
             .await
             .unwrap_or_else(|_| {
                 Err(Error::new(
-                    ErrorCode::Upstream,
-                    "upstream_timeout",
+                    Reason::UpstreamTimeout,
                     "OpenSearch did not answer in time",
                 ))
             })

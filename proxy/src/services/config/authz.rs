@@ -1,6 +1,7 @@
 //! The `auth` section of the proxy configuration: the issuer, its audiences, token lifetimes,
 //! the store and the clients declared in the file. [`AuthConfig::validate`] names the bad key.
 
+use oauth4os_core::Reason;
 use std::path::PathBuf;
 
 use oauth4os_core::error::quote;
@@ -196,8 +197,8 @@ impl AuthConfig {
     /// The parsed `secret_checks_per_ip`.
     pub fn secret_check_rate(&self) -> Result<oauth4os_core::ratelimit::Rate> {
         self.secret_checks_per_ip.parse().map_err(|e: Error| {
-            Error::config(
-                "invalid_rate",
+            Error::new(
+                Reason::InvalidRate,
                 format!("`secret_checks_per_ip`: {}", e.message),
             )
             .with_help("e.g. `30/min` or `5/s burst 20`")
@@ -208,15 +209,15 @@ impl AuthConfig {
     pub fn validate(&self) -> Result<()> {
         validate_issuer(&self.issuer)?;
         if self.audiences.is_empty() {
-            return Err(Error::config(
-                "missing_audience",
+            return Err(Error::new(
+                Reason::MissingAudience,
                 "`audiences` is empty: the server needs at least one resource to issue tokens for",
             ));
         }
         for (i, aud) in self.audiences.iter().enumerate() {
             if aud.trim().is_empty() || aud.chars().any(char::is_control) {
-                return Err(Error::config(
-                    "invalid_audience",
+                return Err(Error::new(
+                    Reason::InvalidAudience,
                     format!("`audiences[{i}]` is empty or contains control characters"),
                 ));
             }
@@ -227,28 +228,28 @@ impl AuthConfig {
         if let Some(secs) = self.signing_key_rotation_secs
             && !(60..=MAX_TTL).contains(&secs)
         {
-            return Err(Error::config(
-                "invalid_rotation",
+            return Err(Error::new(
+                Reason::InvalidRotation,
                 format!("`signing_key_rotation_secs` must be between 60 and {MAX_TTL}, not {secs}"),
             ));
         }
         if let Some(r) = &self.registration {
             if SecretHash::parse(&r.initial_access_token_hash).is_none() {
-                return Err(Error::config(
-                    "invalid_secret_hash",
+                return Err(Error::new(
+                    Reason::InvalidSecretHash,
                     "`registration.initial_access_token_hash` is not an argon2id PHC string",
                 )
                 .with_help("generate one with `oauth4os-proxy --hash-secret`"));
             }
             let ceiling = ScopeSet::parse(&r.scope_ceiling).map_err(|e| {
-                Error::config(
-                    "invalid_scopes",
+                Error::new(
+                    Reason::InvalidScopes,
                     format!("`registration.scope_ceiling`: {}", e.message),
                 )
             })?;
             if ceiling.is_empty() {
-                return Err(Error::config(
-                    "invalid_scopes",
+                return Err(Error::new(
+                    Reason::InvalidScopes,
                     "`registration.scope_ceiling` is empty: registered clients would be allowed nothing",
                 ));
             }
@@ -256,8 +257,8 @@ impl AuthConfig {
         let mut seen = std::collections::HashSet::new();
         if let Some(admin) = &self.admin {
             if !valid_client_id(&admin.client_id) {
-                return Err(Error::config(
-                    "invalid_client_id",
+                return Err(Error::new(
+                    Reason::InvalidClientId,
                     format!(
                         "`admin.client_id` {} is not a valid client id",
                         quote(&admin.client_id)
@@ -267,8 +268,8 @@ impl AuthConfig {
             if let Some(h) = &admin.secret_hash
                 && SecretHash::parse(h).is_none()
             {
-                return Err(Error::config(
-                    "invalid_secret_hash",
+                return Err(Error::new(
+                    Reason::InvalidSecretHash,
                     "`admin.secret_hash` is not an argon2id PHC string",
                 )
                 .with_help("generate one with `oauth4os-proxy --hash-secret`"));
@@ -278,8 +279,8 @@ impl AuthConfig {
         for (i, c) in self.clients.iter().enumerate() {
             c.to_record(i)?;
             if !seen.insert(c.id.as_str()) {
-                return Err(Error::config(
-                    "duplicate_client",
+                return Err(Error::new(
+                    Reason::DuplicateClient,
                     format!("`clients[{i}].id` {} is declared twice", quote(&c.id)),
                 ));
             }
@@ -313,8 +314,8 @@ impl AuthConfig {
 
 fn validate_issuer(issuer: &str) -> Result<()> {
     let bad = |why: &str| {
-        Error::config(
-            "invalid_issuer",
+        Error::new(
+            Reason::InvalidIssuer,
             format!("`issuer` {}: {why}", quote(issuer)),
         )
         .with_help(
@@ -341,8 +342,8 @@ fn validate_issuer(issuer: &str) -> Result<()> {
 
 fn validate_ttl(key: &str, ttl: u64) -> Result<()> {
     if ttl == 0 || ttl > MAX_TTL {
-        return Err(Error::config(
-            "invalid_ttl",
+        return Err(Error::new(
+            Reason::InvalidTtl,
             format!("`{key}` must be between 1 and {MAX_TTL} seconds, not {ttl}"),
         ));
     }
@@ -357,27 +358,27 @@ pub const MAX_REDIRECT_URIS: usize = 10;
 fn validate_redirect_uris(uris: &[String], grants: &[GrantType], key: &str) -> Result<()> {
     let code = grants.contains(&GrantType::AuthorizationCode);
     if code && uris.is_empty() {
-        return Err(Error::config(
-            "missing_redirect_uri",
+        return Err(Error::new(
+            Reason::MissingRedirectUri,
             format!("`{key}` is empty: the `authorization_code` grant needs a redirect URI"),
         ));
     }
     if !code && !uris.is_empty() {
-        return Err(Error::config(
-            "unexpected_redirect_uri",
+        return Err(Error::new(
+            Reason::UnexpectedRedirectUri,
             format!("`{key}` is set but the client may not use `authorization_code`"),
         ));
     }
     if uris.len() > MAX_REDIRECT_URIS {
-        return Err(Error::config(
-            "too_many_redirect_uris",
+        return Err(Error::new(
+            Reason::TooManyRedirectUris,
             format!("`{key}` has more than {MAX_REDIRECT_URIS} entries"),
         ));
     }
     for (i, uri) in uris.iter().enumerate() {
         let bad = |why: &str| {
-            Error::config(
-                "invalid_redirect_uri",
+            Error::new(
+                Reason::InvalidRedirectUri,
                 format!("`{key}[{i}]` {}: {why}", quote(uri)),
             )
         };
@@ -421,13 +422,13 @@ pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<Grant
     for (j, name) in names.iter().enumerate() {
         // `token_exchange` is accepted as a short name for the RFC 8693 URN.
         let wire = if name == "token_exchange" {
-            oauth4os_core::client::TOKEN_EXCHANGE_GRANT
+            oauth4os_core::protocol::GrantType::TokenExchange.as_str()
         } else {
             name.as_str()
         };
         let g = GrantType::parse(wire).ok_or_else(|| {
-            Error::config(
-                "invalid_grant_type",
+            Error::new(
+                Reason::InvalidGrantType,
                 format!("`{key}[{j}]` {} is not a supported grant type", quote(name)),
             )
             .with_help(
@@ -462,8 +463,8 @@ impl ClientFields<'_> {
         source: ClientSource,
     ) -> Result<ClientRecord> {
         if !valid_client_id(self.id) {
-            return Err(Error::config(
-                "invalid_client_id",
+            return Err(Error::new(
+                Reason::InvalidClientId,
                 format!(
                     "`{}` {} is not a valid client id",
                     key("id"),
@@ -473,14 +474,14 @@ impl ClientFields<'_> {
             .with_help("use 1 to 128 characters among `A-Z a-z 0-9 . _ ~ -`"));
         }
         let scopes = ScopeSet::parse(self.scopes).map_err(|e| {
-            Error::config(
-                "invalid_scopes",
+            Error::new(
+                Reason::InvalidScopes,
                 format!("`{}`: {}", key("scopes"), e.message),
             )
         })?;
         if scopes.is_empty() {
-            return Err(Error::config(
-                "invalid_scopes",
+            return Err(Error::new(
+                Reason::InvalidScopes,
                 format!(
                     "`{}` is empty: a client must be allowed some scope",
                     key("scopes")
@@ -494,8 +495,8 @@ impl ClientFields<'_> {
                 t.to_owned()
             }
             Some(t) => {
-                return Err(Error::config(
-                    "invalid_tenant",
+                return Err(Error::new(
+                    Reason::InvalidTenant,
                     format!("`{}` {} is not a valid tenant", key("tenant"), quote(t)),
                 ));
             }
@@ -506,8 +507,8 @@ impl ClientFields<'_> {
         validate_redirect_uris(self.redirect_uris, &grant_types, &key("redirect_uris"))?;
         if let Some(r) = self.rate_limit {
             r.parse::<oauth4os_core::ratelimit::Rate>().map_err(|e| {
-                Error::config(
-                    "invalid_rate",
+                Error::new(
+                    Reason::InvalidRate,
                     format!("`{}`: {}", key("rate_limit"), e.message),
                 )
             })?;
@@ -533,8 +534,8 @@ impl ClientEntry {
         match SecretHash::parse(&self.secret_hash) {
             Some(SecretHash::Argon2id(_)) => {}
             _ => {
-                return Err(Error::config(
-                    "invalid_secret_hash",
+                return Err(Error::new(
+                    Reason::InvalidSecretHash,
                     format!("`{}` is not an argon2id PHC string", key("secret_hash")),
                 )
                 .with_help(

@@ -4,6 +4,7 @@
 //! the upstream password comes from an environment variable or a file, client secrets are
 //! argon2id PHC strings.
 
+use oauth4os_core::Reason;
 use std::path::{Path, PathBuf};
 
 use oauth4os_core::ratelimit::Rate;
@@ -238,8 +239,8 @@ impl Loaded {
     /// Reads and validates a file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::config(
-                "config_unreadable",
+            Error::new(
+                Reason::ConfigUnreadable,
                 format!("cannot read config file `{}`: {e}", path.display()),
             )
         })?;
@@ -256,8 +257,8 @@ impl Loaded {
     pub fn from_str(text: &str, source: &str, base_dir: PathBuf) -> Result<Self> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-            Error::config(
-                "config_invalid",
+            Error::new(
+                Reason::ConfigInvalid,
                 format!(
                     "{source} line {line}, column {col}: {}",
                     e.message().trim_end_matches('.')
@@ -277,8 +278,8 @@ impl Loaded {
     /// An error at a spanned value, naming file, line and key.
     pub fn error_at<T>(&self, at: &Spanned<T>, key: &str, msg: &str) -> Error {
         let (line, col) = line_col(&self.text, at.span().start);
-        Error::config(
-            "config_invalid",
+        Error::new(
+            Reason::ConfigInvalid,
             format!(
                 "{} line {line}, column {col}: key `{key}`: {msg}",
                 self.source

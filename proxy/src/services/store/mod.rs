@@ -45,7 +45,7 @@ impl GrantType {
         match self {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
-            GrantType::TokenExchange => oauth4os_core::client::TOKEN_EXCHANGE_GRANT,
+            GrantType::TokenExchange => oauth4os_core::protocol::GrantType::TokenExchange.as_str(),
             GrantType::AuthorizationCode => "authorization_code",
         }
     }

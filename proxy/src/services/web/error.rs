@@ -1,126 +1,67 @@
-//! OAuth error responses (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 8707 §2): a JSON body
-//! `{"error","error_description"}`, HTTP 400, or 401 with `WWW-Authenticate: Basic` for
-//! `invalid_client`. Descriptions are built from fixed texts and quoted non-secret input only.
+//! Every HTTP error of every front goes through core's one renderer
+//! ([`oauth4os_core::protocol::render`]): this module only copies its status, headers and body
+//! into an axum response, and logs what the answer conceals (our own failures become an opaque
+//! `server_error`). Descriptions are built from fixed texts and quoted non-secret input only.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use oauth4os_core::{Error, ErrorCode};
-use serde_json::{Value, json};
+use oauth4os_core::protocol::render::{Surface, render};
+use oauth4os_core::{Error, Reason};
+use serde::Serialize;
 
-/// The challenge sent with `invalid_client`.
-pub const BASIC_CHALLENGE: &str = r#"Basic realm="oauth4os""#;
-
-/// An error answered by an OAuth endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OAuthError {
-    /// The wire code (`invalid_request`, `invalid_target`, ...).
-    pub code: &'static str,
-    /// What went wrong, for humans.
-    pub description: String,
-    /// 400, 401, 429 or 500.
-    pub status: StatusCode,
-    /// Seconds for `Retry-After` (with 429).
-    pub retry_after: Option<u64>,
+/// The answer to `e` at `surface`.
+pub fn respond(e: &Error, surface: Surface<'_>) -> Response {
+    let h = render(e, surface);
+    if h.concealed {
+        tracing::error!(code = %e.code, reason = %e.reason, message = %e.message, "server error");
+    }
+    let status = StatusCode::from_u16(h.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, axum::Json(&h.body)).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in h.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), v);
+        }
+    }
+    response
 }
 
+/// An error answered by an OAuth endpoint (token, revoke, introspect, register).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError(pub Error);
+
 impl OAuthError {
-    fn bad(code: &'static str, description: impl Into<String>) -> Self {
-        Self {
-            code,
-            description: description.into(),
-            status: StatusCode::BAD_REQUEST,
-            retry_after: None,
-        }
+    /// An error for `reason` with a description.
+    pub fn new(reason: Reason, description: impl Into<String>) -> Self {
+        Self(Error::new(reason, description))
     }
 
     /// Too many slow secret checks from the caller's address (429 with `Retry-After`).
     pub fn rate_limited(retry_after: u64) -> Self {
-        Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            retry_after: Some(retry_after),
-            ..Self::bad(
-                "rate_limited",
+        Self(
+            Error::new(
+                Reason::SecretChecksLimited,
                 "too many client authentications from this address; retry later",
             )
-        }
-    }
-
-    /// The request is malformed.
-    pub fn invalid_request(description: impl Into<String>) -> Self {
-        Self::bad("invalid_request", description)
-    }
-
-    /// Client authentication failed (401).
-    pub fn invalid_client(description: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            ..Self::bad("invalid_client", description)
-        }
-    }
-
-    /// The refresh token is invalid, expired, revoked or not the client's.
-    pub fn invalid_grant(description: impl Into<String>) -> Self {
-        Self::bad("invalid_grant", description)
-    }
-
-    /// The client may not use this grant.
-    pub fn unauthorized_client(description: impl Into<String>) -> Self {
-        Self::bad("unauthorized_client", description)
-    }
-
-    /// The grant type is not supported.
-    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
-        Self::bad("unsupported_grant_type", description)
-    }
-
-    /// The requested scope is malformed or exceeds what is allowed.
-    pub fn invalid_scope(description: impl Into<String>) -> Self {
-        Self::bad("invalid_scope", description)
-    }
-
-    /// The requested resource is not one this server issues tokens for (RFC 8707).
-    pub fn invalid_target(description: impl Into<String>) -> Self {
-        Self::bad("invalid_target", description)
-    }
-
-    /// The token type hint names a type this server does not know (RFC 7009).
-    pub fn unsupported_token_type(description: impl Into<String>) -> Self {
-        Self::bad("unsupported_token_type", description)
-    }
-
-    /// Something failed on our side; the details are logged, not answered.
-    pub fn server_error() -> Self {
-        Self {
-            code: "server_error",
-            description: "the authorization server could not handle the request".to_owned(),
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            retry_after: None,
-        }
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> Value {
-        json!({ "error": self.code, "error_description": self.description })
+            .with_retry_after(retry_after),
+        )
     }
 }
 
 impl From<Error> for OAuthError {
     fn from(e: Error) -> Self {
-        let description = e.message;
-        match e.code {
-            ErrorCode::InvalidRequest => Self::invalid_request(description),
-            ErrorCode::InvalidClient => Self::invalid_client(description),
-            ErrorCode::InvalidGrant => Self::invalid_grant(description),
-            ErrorCode::UnauthorizedClient => Self::unauthorized_client(description),
-            ErrorCode::UnsupportedGrantType => Self::unsupported_grant_type(description),
-            ErrorCode::InvalidScope => Self::invalid_scope(description),
-            code => {
-                tracing::error!(%code, reason = %e.reason, message = %description, "auth server error");
-                Self::server_error()
-            }
-        }
+        Self(e)
     }
 }
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        respond(&self.0, Surface::OAuth)
+    }
+}
+
+/// What handlers return.
+pub type OAuthResult<T = Response> = std::result::Result<T, OAuthError>;
 
 /// Adds `Cache-Control: no-store` and `Pragma: no-cache` (RFC 6749 §5.1).
 pub fn no_store(mut response: Response) -> Response {
@@ -131,27 +72,6 @@ pub fn no_store(mut response: Response) -> Response {
 }
 
 /// A JSON answer that must not be cached.
-pub fn no_store_json(status: StatusCode, body: &Value) -> Response {
+pub fn no_store_json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     no_store((status, axum::Json(body)).into_response())
 }
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let mut response = no_store_json(self.status, &self.body());
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(BASIC_CHALLENGE),
-            );
-        }
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-/// What handlers return.
-pub type OAuthResult<T = Response> = std::result::Result<T, OAuthError>;

@@ -3,6 +3,7 @@
 //! without a value counts as omitted.
 
 use axum::http::{HeaderMap, header};
+use oauth4os_core::Reason;
 use oauth4os_core::error::quote;
 
 use axum::body::Bytes;
@@ -40,12 +41,13 @@ impl Form {
             .unwrap_or("");
         let media = content_type.split(';').next().unwrap_or("").trim();
         if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-            return Err(OAuthError::invalid_request(
+            return Err(OAuthError::new(
+                Reason::BadForm,
                 "the request body must be `application/x-www-form-urlencoded`",
             ));
         }
         let text = std::str::from_utf8(body)
-            .map_err(|_| OAuthError::invalid_request("the request body is not UTF-8"))?;
+            .map_err(|_| OAuthError::new(Reason::BadForm, "the request body is not UTF-8"))?;
         Self::from_encoded(text)
     }
 
@@ -55,7 +57,8 @@ impl Form {
         for pair in text.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let (Some(k), Some(v)) = (form_decode(k), form_decode(v)) else {
-                return Err(OAuthError::invalid_request(
+                return Err(OAuthError::new(
+                    Reason::BadForm,
                     "the request is not valid form encoding",
                 ));
             };
@@ -63,15 +66,16 @@ impl Form {
                 continue;
             }
             if params.len() == MAX_PARAMS {
-                return Err(OAuthError::invalid_request(format!(
-                    "the request has more than {MAX_PARAMS} parameters"
-                )));
+                return Err(OAuthError::new(
+                    Reason::BadForm,
+                    format!("the request has more than {MAX_PARAMS} parameters"),
+                ));
             }
             if !REPEATABLE.contains(&k.as_str()) && params.iter().any(|(n, _)| *n == k) {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter {} is repeated",
-                    quote(&k)
-                )));
+                return Err(OAuthError::new(
+                    Reason::DuplicateParameter,
+                    format!("parameter {} is repeated", quote(&k)),
+                ));
             }
             params.push((k, v));
         }
@@ -98,7 +102,10 @@ impl Form {
     /// The value of a required parameter.
     pub fn require(&self, name: &str) -> OAuthResult<&str> {
         self.get(name).ok_or_else(|| {
-            OAuthError::invalid_request(format!("the request has no {} parameter", quote(name)))
+            OAuthError::new(
+                Reason::MissingParameter,
+                format!("the request has no {} parameter", quote(name)),
+            )
         })
     }
 }
@@ -132,7 +139,8 @@ pub(crate) async fn respond(
 ) -> Response {
     let result = match body {
         Ok(body) => endpoint(&body).await,
-        Err(_) => Err(OAuthError::invalid_request(
+        Err(_) => Err(OAuthError::new(
+            Reason::BadForm,
             "the request body cannot be read or is too large",
         )),
     };
@@ -175,10 +183,13 @@ mod tests {
         assert_eq!(f.get("a"), Some("1"));
         assert_eq!(f.get("b"), None, "an empty value counts as omitted");
         assert_eq!(f.all("resource"), vec!["x", "y"]);
-        assert_eq!(f.require("c").unwrap_err().code, "invalid_request");
-        let e = Form::parse(&headers(), b"a=1&a=2").unwrap_err();
-        assert_eq!(e.code, "invalid_request");
-        assert!(e.description.contains("`a`"));
+        assert_eq!(
+            f.require("c").unwrap_err().0.reason,
+            Reason::MissingParameter
+        );
+        let e = Form::parse(&headers(), b"a=1&a=2").unwrap_err().0;
+        assert_eq!(e.reason, Reason::DuplicateParameter);
+        assert!(e.message.contains("`a`"));
         assert!(Form::parse(&headers(), b"a=%zz").is_err());
         assert!(Form::parse(&HeaderMap::new(), b"a=1").is_err());
         let many: Vec<String> = (0..=MAX_PARAMS).map(|i| format!("p{i}=1")).collect();

@@ -8,45 +8,24 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use oauth4os_core::Error;
 use oauth4os_core::error::{describe_json_error, quote};
+use oauth4os_core::protocol::render::Surface;
+use oauth4os_core::{Error, Reason};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::error::{OAuthError, no_store_json};
+use super::error::{no_store, respond};
 use super::form::form_decode;
 
-/// An error answer.
-pub fn fail(status: StatusCode, code: &'static str, description: &str) -> Response {
-    let e = OAuthError {
-        code,
-        description: description.to_owned(),
-        status,
-        retry_after: None,
-    };
-    no_store_json(status, &e.body())
+/// An admin API error answer for `reason`.
+pub fn fail(reason: Reason, description: &str) -> Response {
+    from_core(Error::new(reason, description))
 }
 
-/// Maps a core error: bad input is 400 `invalid_request`; ours is logged and 500.
+/// The admin API's answer to a core error: bad values sent to it are the caller's
+/// `invalid_request`; our own failures are logged and answered as an opaque `server_error`.
 pub fn from_core(e: Error) -> Response {
-    use oauth4os_core::ErrorCode as C;
-    match e.code {
-        C::Config | C::InvalidRequest | C::InvalidScope => {
-            let mut d = e.message;
-            if let Some(h) = e.help {
-                d = format!("{d} ({h})");
-            }
-            fail(StatusCode::BAD_REQUEST, "invalid_request", &d)
-        }
-        _ => {
-            tracing::error!(code = %e.code, reason = %e.reason, message = %e.message, "admin API error");
-            fail(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "the admin API could not handle the request",
-            )
-        }
-    }
+    no_store(respond(&e, Surface::Admin))
 }
 
 /// A JSON answer.
@@ -63,15 +42,13 @@ pub fn body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &Bytes) -> Result<T
     let essence = ct.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case("application/json") {
         return Err(fail(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "invalid_request",
+            Reason::UnsupportedMediaType,
             "the body must be `application/json`",
         ));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
+            Reason::BadBody,
             &format!("invalid body: {}", describe_json_error(&e)),
         )
     })
@@ -84,15 +61,13 @@ pub fn query<'a>(raw: Option<&str>, known: &[&'a str]) -> Result<Vec<(&'a str, S
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let (Some(k), Some(v)) = (form_decode(k), form_decode(v)) else {
             return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
+                Reason::BadQuery,
                 "the query string is not valid form encoding",
             ));
         };
         let Some(name) = known.iter().find(|n| **n == k) else {
             return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
+                Reason::BadQuery,
                 &format!(
                     "unknown query parameter {} (known: {})",
                     quote(&k),
@@ -102,8 +77,7 @@ pub fn query<'a>(raw: Option<&str>, known: &[&'a str]) -> Result<Vec<(&'a str, S
         };
         if out.iter().any(|(n, _)| n == name) {
             return Err(fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
+                Reason::DuplicateParameter,
                 &format!("query parameter {} is repeated", quote(&k)),
             ));
         }

@@ -1,5 +1,6 @@
 //! Client rows: reading, upserting, and synchronising the configuration's clients.
 
+use oauth4os_core::Reason;
 use oauth4os_core::error::quote;
 use oauth4os_core::{Error, Result, ScopeSet};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -131,8 +132,8 @@ fn conflict(id: &str, existing: ClientSource) -> Error {
         ClientSource::Api => ("the configuration file", "the admin API"),
         ClientSource::Config => ("the admin API", "the configuration file"),
     };
-    Error::config(
-        "client_conflict",
+    Error::new(
+        Reason::ClientConflict,
         format!(
             "client {} from {here} is already declared through {there}",
             quote(id)

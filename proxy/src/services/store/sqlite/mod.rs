@@ -6,12 +6,13 @@ mod clients;
 mod schema;
 mod tokens;
 
+use oauth4os_core::Reason;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use oauth4os_core::error::quote;
-use oauth4os_core::{Error, ErrorCode, Result};
+use oauth4os_core::{Error, Result};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
 pub use schema::SCHEMA_VERSION;
@@ -30,11 +31,7 @@ const READERS: usize = 4;
 fn db_err(op: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |e| {
         tracing::error!(op, error = %e, "auth store error");
-        Error::new(
-            ErrorCode::Internal,
-            "store",
-            format!("auth store: {op} failed"),
-        )
+        Error::new(Reason::Store, format!("auth store: {op} failed"))
     }
 }
 
@@ -66,15 +63,15 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let shown = quote(&path.display().to_string());
         let cant_open = |e: rusqlite::Error| {
-            Error::config(
-                "store_unavailable",
+            Error::new(
+                Reason::StoreUnavailable,
                 format!("cannot open the auth store {shown}: {e}"),
             )
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Error::config(
-                    "store_unavailable",
+                Error::new(
+                    Reason::StoreUnavailable,
                     format!("cannot create the directory of the auth store {shown}: {e}"),
                 )
             })?;
@@ -199,7 +196,10 @@ impl Drop for Scratch {
 }
 
 fn bad_backup(why: &str) -> Error {
-    Error::invalid_request("bad_backup", format!("the backup is not usable: {why}"))
+    Error::new(
+        Reason::BadBackup,
+        format!("the backup is not usable: {why}"),
+    )
 }
 
 fn write_scratch(store: &Path, bytes: &[u8]) -> Result<Scratch> {

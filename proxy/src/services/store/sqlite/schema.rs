@@ -1,6 +1,7 @@
 //! The SQLite schema: versioned migrations recorded in `schema_version`, and the connection
 //! settings (WAL, `synchronous=FULL`, foreign keys).
 
+use oauth4os_core::Reason;
 use std::time::Duration;
 
 use oauth4os_core::{Error, Result};
@@ -128,8 +129,8 @@ pub(super) fn configure_writer(conn: &Connection) -> Result<()> {
         .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
         .map_err(db_err("configure"))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::config(
-            "store_not_wal",
+        return Err(Error::new(
+            Reason::StoreNotWal,
             format!("the store could not switch to WAL mode (it is in `{mode}` mode)"),
         )
         .with_help("put `store_path` on a local file system"));
@@ -152,8 +153,8 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
         .map_err(db_err("migrate"))?;
     let current = version(conn)?;
     if current > SCHEMA_VERSION {
-        return Err(Error::config(
-            "store_too_new",
+        return Err(Error::new(
+            Reason::StoreTooNew,
             format!(
                 "the store is at schema version {current} but this proxy knows only up to {SCHEMA_VERSION}"
             ),
