@@ -101,6 +101,7 @@ impl AuthServer {
         };
         let presented = crate::services::web::bearer(headers).ok_or_else(bad_token)?;
         let verified = self
+            .clients
             .secrets
             .verify(
                 "#registration",
