@@ -5,6 +5,8 @@
 //! the tokens), revoked access-token ids until they expire, signing keys (private halves
 //! encrypted by the caller) and audit events (never a secret or a token).
 
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod sqlite;
 
 use std::future::Future;
