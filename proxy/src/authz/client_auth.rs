@@ -9,7 +9,7 @@ use oauth4os_core::Secret;
 use oauth4os_core::error::quote;
 
 use super::AuthServer;
-use crate::services::secrets::{MAX_SECRET_LEN, Throttled};
+use crate::services::secrets::{MAX_SECRET_LEN, SecretVerifier, Throttled};
 use crate::services::store::ClientRecord;
 use crate::services::web::error::{OAuthError, OAuthResult};
 use crate::services::web::form::{Form, form_decode};
@@ -124,6 +124,15 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     }
 }
 
+/// Client authentication's own state: the secret checks (with their cache and throttle) and
+/// the admin client, which is configured, never stored.
+#[derive(Debug)]
+pub(crate) struct ClientAuth {
+    pub(crate) secrets: SecretVerifier,
+    /// The admin client, when one is configured.
+    pub(crate) admin: Option<ClientRecord>,
+}
+
 impl AuthServer {
     /// Checks credentials: an unknown client and a wrong secret get the same answer, after the
     /// same work.
@@ -142,7 +151,11 @@ impl AuthServer {
             None => self.store.client(&creds.id).await?,
         };
         let stored = client.as_ref().map(|c| c.secret_hash.as_str());
-        let verified = self.secrets.verify(&creds.id, stored, secret, peer).await;
+        let verified = self
+            .clients
+            .secrets
+            .verify(&creds.id, stored, secret, peer)
+            .await;
         let verified = verified.map_err(|Throttled(secs)| {
             tracing::info!(client_id = %quote(&creds.id), "client authentication throttled: too many slow secret checks from one address");
             OAuthError::rate_limited(secs)

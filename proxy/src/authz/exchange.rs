@@ -40,16 +40,9 @@ pub struct SubjectIssuer {
 }
 
 impl AuthServer {
-    /// Trusts these tenants' tokens as exchange subjects (replaces the previous list).
-    pub fn trust_subject_issuers(&self, issuers: Vec<SubjectIssuer>) {
-        if let Ok(mut s) = self.subjects.write() {
-            *s = issuers;
-        }
-    }
-
     /// The tenants whose tokens are trusted as exchange subjects.
     pub fn subject_issuers(&self) -> Vec<SubjectIssuer> {
-        self.subjects.read().map(|s| s.clone()).unwrap_or_default()
+        self.federation.subjects.clone()
     }
 
     /// Verifies a token of a configured tenant; its claims and the tenant's name.
@@ -64,7 +57,8 @@ impl AuthServer {
 
     /// Whether a token of `tenant` with this `jti` was revoked here.
     pub fn tenant_token_revoked(&self, tenant: &str, jti: &str) -> bool {
-        self.revoked
+        self.revocations
+            .jtis
             .contains(&super::revoke::tenant_jti(tenant, jti))
     }
 
@@ -85,9 +79,8 @@ impl AuthServer {
     }
 
     fn subject_issuer(&self, iss: &str) -> Option<SubjectIssuer> {
-        self.subjects
-            .read()
-            .ok()?
+        self.federation
+            .subjects
             .iter()
             .find(|s| s.issuer == iss)
             .cloned()

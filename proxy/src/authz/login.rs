@@ -130,22 +130,14 @@ impl LoginProvider {
 }
 
 impl AuthServer {
-    /// Uses these providers to sign users in for their tenants' clients (replaces the list).
-    pub fn configure_logins(&self, providers: Vec<LoginProvider>) {
-        if let Ok(mut l) = self.logins.write() {
-            *l = providers.into_iter().map(Arc::new).collect();
-        }
-    }
-
     /// Whether users of `tenant` can sign in (the authorization-code flow).
     pub fn has_login(&self, tenant: &str) -> bool {
         self.login_for(tenant).is_some()
     }
 
     pub(crate) fn login_for(&self, tenant: &str) -> Option<Arc<LoginProvider>> {
-        self.logins
-            .read()
-            .ok()?
+        self.federation
+            .logins
             .iter()
             .find(|l| l.tenant == tenant)
             .cloned()

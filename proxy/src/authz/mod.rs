@@ -15,27 +15,30 @@ mod client_auth;
 mod code;
 mod discovery;
 mod exchange;
+mod federation;
 mod introspect;
 mod login;
+mod maintenance;
 mod pages;
 mod pending;
 mod register;
+mod revocations;
 mod revoke;
+mod signing;
 mod token;
 
 #[cfg(test)]
 mod tests;
 
 use oauth4os_core::Reason;
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use oauth4os_core::verify::{DEFAULT_LEEWAY, unix_now};
-use oauth4os_core::{Algorithm, Claims, Error, Result, Verifier, VerifierConfig};
+use oauth4os_core::{Claims, Error, Result, Verifier};
 use serde_json::{Value, json};
 
 pub use crate::services::config::authz::{
@@ -54,39 +57,42 @@ pub use discovery::{
 };
 pub use exchange::SubjectIssuer;
 pub use login::LoginProvider;
+pub use maintenance::AbortOnDrop;
 pub use pages::escape_html;
 pub use register::REGISTER_PATH;
 
-use crate::services::keys::{KeyRing, SigningKey};
 use crate::services::secrets::SecretVerifier;
-use revoke::RevokedSet;
+use client_auth::ClientAuth;
+use federation::Federation;
+pub use federation::Peers;
+use oauth4os_core::ratelimit::RateLimiter;
+use revocations::Revocations;
+use signing::Signing;
+
+use crate::services::policies::LivePolicies;
 
 /// Largest request body the OAuth endpoints read.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The authorization server.
+/// The authorization server: its parts, each built complete by [`AuthServer::open`].
 pub struct AuthServer {
     cfg: AuthConfig,
+    /// Clients, refresh families, codes, revocations, keys and the audit log.
     store: Arc<dyn Store>,
-    secrets: SecretVerifier,
-    kek: [u8; 32],
-    keys: RwLock<Arc<KeyRing>>,
-    verifier: RwLock<Arc<Verifier>>,
-    revoked: RevokedSet,
-    /// The admin client, when one is configured (never in the store).
-    admin: Option<ClientRecord>,
-    /// Per-client cut-offs: tokens of the client with `iat` at or before the value are revoked.
-    cutoffs: RwLock<HashMap<String, i64>>,
-    /// Tenants whose tokens can be exchanged (RFC 8693).
-    subjects: RwLock<Vec<SubjectIssuer>>,
-    /// Providers that sign users in for the authorization-code flow, by tenant.
-    logins: RwLock<Vec<Arc<LoginProvider>>>,
+    /// Client authentication: secret checks and the admin client.
+    clients: ClientAuth,
+    /// Signing keys and the verifier of our own tokens.
+    signing: Signing,
+    /// Revoked token ids and client cut-offs.
+    revocations: Revocations,
+    /// Trusted tenants (token exchange) and login providers.
+    federation: Federation,
     /// Authorization requests awaiting login or consent.
     pending: authorize::PendingSet,
     /// The proxy's live policies and mappings, for the admin API.
-    live: RwLock<Option<Arc<crate::services::policies::LivePolicies>>>,
+    live: Option<Arc<LivePolicies>>,
     /// The proxy's rate limiter, so that client rates set through the admin API apply at once.
-    limiter: RwLock<Option<Arc<oauth4os_core::ratelimit::RateLimiter>>>,
+    limiter: Option<Arc<RateLimiter>>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -94,7 +100,7 @@ impl std::fmt::Debug for AuthServer {
         f.debug_struct("AuthServer")
             .field("issuer", &self.cfg.issuer)
             .field("store", &self.store)
-            .field("revoked", &self.revoked.len())
+            .field("revoked", &self.revocations.jtis.len())
             .finish_non_exhaustive()
     }
 }
@@ -116,21 +122,6 @@ pub(crate) fn run_start_up<T: Send>(work: impl Future<Output = Result<T>> + Send
     })
 }
 
-fn build_verifier(cfg: &AuthConfig, ring: &KeyRing) -> Result<Verifier> {
-    // One verifier for resource and admin tokens; `verify` and `verify_admin` then keep the
-    // two audiences apart.
-    let mut audiences = cfg.audiences.clone();
-    audiences.push(cfg.admin_audience());
-    let vc = VerifierConfig {
-        issuer: cfg.issuer.clone(),
-        audiences,
-        algorithms: vec![Algorithm::ES256],
-        leeway: DEFAULT_LEEWAY,
-        required_typ: Some("at+jwt".to_owned()),
-    };
-    Verifier::with_keys(vc, ring.key_set()?)
-}
-
 impl AuthServer {
     /// Opens (or creates) the SQLite store at `cfg.store_path`, migrates it, loads the signing
     /// key (decrypting it with `key_encryption_key`) or creates one, and synchronises the
@@ -138,20 +129,25 @@ impl AuthServer {
     pub fn open(cfg: AuthConfig, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {
         cfg.validate()?;
         let store = SqliteStore::open(&cfg.store_path)?;
-        run_start_up(Self::with_store(cfg, key_encryption_key, Arc::new(store)))
+        run_start_up(Self::with_store(
+            cfg,
+            key_encryption_key,
+            Arc::new(store),
+            Peers::default(),
+        ))
     }
 
-    /// Like [`AuthServer::open`], over any [`Store`].
+    /// Like [`AuthServer::open`], over any [`Store`] and with the proxy's [`Peers`].
     pub async fn with_store(
         cfg: AuthConfig,
         key_encryption_key: [u8; 32],
         store: Arc<dyn Store>,
+        peers: Peers,
     ) -> Result<Arc<Self>> {
         cfg.validate()?;
         let now = unix_now();
-        let kek = key_encryption_key;
         // Keys first: a wrong key-encryption key must fail before anything is written.
-        let ring = Self::load_keys(&cfg, &store, &kek, now).await?;
+        let signing = Signing::load(&cfg, &store, key_encryption_key, now).await?;
         let records = cfg
             .clients
             .iter()
@@ -171,11 +167,7 @@ impl AuthServer {
                 .audit(AuditEvent::new(now, "config_clients_synced", None, detail))
                 .await?;
         }
-        let cutoff = revoke::expired_before(now);
-        store.purge_expired(cutoff).await?;
-        let revoked = RevokedSet::default();
-        revoked.extend(store.revoked_access_tokens(cutoff).await?);
-        revoked.purged_at(now);
+        let revocations = Revocations::load(&store, now).await?;
         let like = cfg.clients.first().map(|c| c.secret_hash.clone());
         let per_source = cfg.secret_check_rate()?;
         let secrets = tokio::task::spawn_blocking(move || {
@@ -183,7 +175,6 @@ impl AuthServer {
         })
         .await
         .map_err(|_| Error::internal("the secret verifier set-up failed"))??;
-        let verifier = build_verifier(&cfg, &ring)?;
         let admin = cfg.admin.as_ref().and_then(|a| {
             a.secret_hash.as_ref().map(|h| ClientRecord {
                 id: a.client_id.clone(),
@@ -209,53 +200,17 @@ impl AuthServer {
             )
             .with_help("choose another `admin.client_id` or delete that client"));
         }
-        let cutoffs = store
-            .client_cutoffs(now)
-            .await?
-            .into_iter()
-            .map(|c| (c.client_id, c.issued_before))
-            .collect();
         Ok(Arc::new(Self {
             cfg,
             store,
-            secrets,
-            kek,
-            keys: RwLock::new(Arc::new(ring)),
-            verifier: RwLock::new(Arc::new(verifier)),
-            revoked,
-            admin,
-            cutoffs: RwLock::new(cutoffs),
-            subjects: RwLock::new(Vec::new()),
-            logins: RwLock::new(Vec::new()),
+            clients: ClientAuth { secrets, admin },
+            signing,
+            revocations,
+            federation: Federation::new(peers.subjects, peers.logins),
             pending: authorize::PendingSet::default(),
-            live: RwLock::new(None),
-            limiter: RwLock::new(None),
+            live: peers.live,
+            limiter: peers.limiter,
         }))
-    }
-
-    async fn load_keys(
-        cfg: &AuthConfig,
-        store: &Arc<dyn Store>,
-        kek: &[u8; 32],
-        now: i64,
-    ) -> Result<KeyRing> {
-        let mut stored = store.signing_keys().await?;
-        if !stored.iter().any(|k| k.retired_at.is_none()) {
-            let (key, record) = SigningKey::generate(kek, now)?;
-            store.add_signing_key(record).await?;
-            let detail = json!({ "kid": key.kid() });
-            store
-                .audit(AuditEvent::new(now, "signing_key_created", None, detail))
-                .await?;
-            tracing::info!(kid = key.kid(), "signing key created");
-            stored = store.signing_keys().await?;
-        }
-        KeyRing::from_stored(&stored, kek, now, Self::publish_window(cfg))
-    }
-
-    /// How long a retired key stays published: the longest access-token life plus leeway.
-    fn publish_window(cfg: &AuthConfig) -> i64 {
-        i64::try_from(cfg.max_access_token_ttl().saturating_add(DEFAULT_LEEWAY)).unwrap_or(i64::MAX)
     }
 
     /// The router of the OAuth endpoints and discovery documents, state applied. Mount it at
@@ -304,7 +259,7 @@ impl AuthServer {
     /// `oauth4os:admin`, issued to the configured admin client.
     pub async fn verify_admin(&self, token: &str) -> Result<Arc<Claims>> {
         let not_admin = || Error::new(Reason::NotAdmin, "an admin token is required");
-        let admin = self.admin.as_ref().ok_or_else(|| {
+        let admin = self.clients.admin.as_ref().ok_or_else(|| {
             not_admin().with_help("no admin client is configured (`[authorization_server.admin]` or `OAUTH4OS_ADMIN_CLIENT_SECRET`)")
         })?;
         let claims = self.verify_any(token).await?;
@@ -319,27 +274,14 @@ impl AuthServer {
         claims.aud.iter().any(|a| a == &admin_aud)
     }
 
-    /// Lets the admin API change these policies and mappings.
-    pub fn attach_policies(&self, live: Arc<crate::services::policies::LivePolicies>) {
-        if let Ok(mut l) = self.live.write() {
-            *l = Some(live);
-        }
-    }
-
-    pub(crate) fn live_policies(&self) -> Option<Arc<crate::services::policies::LivePolicies>> {
-        self.live.read().ok()?.clone()
-    }
-
-    /// Lets client rates stored with the clients reach the proxy's limiter.
-    pub fn attach_limiter(&self, limiter: Arc<oauth4os_core::ratelimit::RateLimiter>) {
-        if let Ok(mut l) = self.limiter.write() {
-            *l = Some(limiter);
-        }
+    /// The proxy's live policies and mappings, when it gave them (the admin API changes them).
+    pub(crate) fn live_policies(&self) -> Option<Arc<LivePolicies>> {
+        self.live.clone()
     }
 
     /// Applies a client's own rate (or drops it, when it has none) in the proxy's limiter.
     pub fn apply_client_rate(&self, client: &ClientRecord) {
-        let Some(limiter) = self.limiter.read().ok().and_then(|l| l.clone()) else {
+        let Some(limiter) = &self.limiter else {
             return;
         };
         match client
@@ -354,7 +296,7 @@ impl AuthServer {
 
     /// Whether `id` is the admin client.
     pub(crate) fn admin_client(&self, id: &str) -> Option<&ClientRecord> {
-        self.admin.as_ref().filter(|a| a.id == id)
+        self.clients.admin.as_ref().filter(|a| a.id == id)
     }
 
     async fn verify_any(&self, token: &str) -> Result<Arc<Claims>> {
@@ -364,31 +306,12 @@ impl AuthServer {
 
     /// Verified claims, refused when revoked: by `jti`, or by the client's cut-off.
     fn unrevoked(&self, claims: Arc<Claims>) -> Result<Arc<Claims>> {
-        let Some(jti) = claims.jti.as_deref() else {
-            return Err(Error::new(
-                Reason::MissingJti,
-                "the token has no `jti` claim",
-            ));
-        };
-        let revoked = || Error::new(Reason::Revoked, "the token has been revoked");
-        if self.revoked.contains(jti) {
-            return Err(revoked());
-        }
-        if let Some(cutoff) = self.client_cutoff(claims.client_id.as_deref().unwrap_or_default())
-            && claims.iat.unwrap_or(i64::MIN) <= cutoff
-        {
-            return Err(revoked());
-        }
-        Ok(claims)
+        self.revocations.unrevoked(claims)
     }
 
     /// The revocation cut-off of a client, if it has one.
     pub(crate) fn client_cutoff(&self, client_id: &str) -> Option<i64> {
-        match self.cutoffs.read() {
-            Ok(m) => m.get(client_id).copied(),
-            // A poisoned lock fails closed: treat every token of every client as revoked.
-            Err(_) => Some(i64::MAX),
-        }
+        self.revocations.client_cutoff(client_id)
     }
 
     /// Revokes every token issued to `client_id` until now: its refresh families and their
@@ -414,10 +337,7 @@ impl AuthServer {
             json!({ "by": by }),
         );
         let revoked = self.store.revoke_client_tokens(cutoff, event).await?;
-        if let Ok(mut m) = self.cutoffs.write() {
-            let e = m.entry(client_id.to_owned()).or_insert(now);
-            *e = (*e).max(now);
-        }
+        self.revocations.cut_off(client_id, now);
         let from_families = revoked.len();
         self.remember_revoked(revoked);
         Ok(from_families)
@@ -435,7 +355,7 @@ impl AuthServer {
 
     /// The JWKS document (public keys only).
     pub fn jwks(&self) -> Value {
-        self.key_ring().jwks()
+        self.signing.jwks()
     }
 
     /// The store, for the admin API.
@@ -448,143 +368,8 @@ impl AuthServer {
         crate::services::secrets::hash_secret(secret)
     }
 
-    /// Creates a new signing key and retires the current one, which stays published until
-    /// the tokens it signed have expired. Returns the new key id.
-    pub async fn rotate_signing_key(&self) -> Result<String> {
-        let now = unix_now();
-        let (key, record) = SigningKey::generate(&self.kek, now)?;
-        let kid = key.kid().to_owned();
-        self.store.add_signing_key(record).await?;
-        let detail = json!({ "kid": kid });
-        self.store
-            .audit(AuditEvent::new(now, "signing_key_rotated", None, detail))
-            .await?;
-        self.reload_keys(now).await?;
-        tracing::info!(%kid, "signing key rotated");
-        Ok(kid)
-    }
-
-    /// Rebuilds the key ring and the verifier from the store's signing keys.
-    async fn reload_keys(&self, now: i64) -> Result<()> {
-        let stored = self.store.signing_keys().await?;
-        let ring = KeyRing::from_stored(&stored, &self.kek, now, Self::publish_window(&self.cfg))?;
-        let verifier = build_verifier(&self.cfg, &ring)?;
-        if let (Ok(mut k), Ok(mut v)) = (self.keys.write(), self.verifier.write()) {
-            *k = Arc::new(ring);
-            *v = Arc::new(verifier);
-        }
-        Ok(())
-    }
-
-    /// Replaces the store with a backup, after checking that it is intact, of a schema this
-    /// proxy knows, that its signing keys decrypt with this proxy's key-encryption key and that
-    /// its admin policies still build. A refused backup changes nothing. Afterwards the
-    /// configuration file's clients are synchronised again (the file stays the source of
-    /// truth for them) and every in-memory view (keys, revocations, policies) is reloaded.
-    pub async fn restore(
-        &self,
-        bytes: Vec<u8>,
-        by: &str,
-    ) -> Result<crate::services::store::BackupContents> {
-        let now = unix_now();
-        let contents = self.store.inspect_backup(bytes.clone()).await?;
-        KeyRing::from_stored(
-            &contents.keys,
-            &self.kek,
-            now,
-            Self::publish_window(&self.cfg),
-        )
-        .map_err(|_| {
-            Error::new(
-                Reason::BadBackup,
-                "the backup's signing keys do not decrypt with this proxy's key-encryption key",
-            )
-        })?;
-        let live = self.live_policies();
-        let next_policies = match &live {
-            Some(l) => Some(l.rebuild(&contents.admin_policies, &contents.admin_mappings)?),
-            None => None,
-        };
-        self.store.restore(bytes).await?;
-        let records = self
-            .cfg
-            .clients
-            .iter()
-            .enumerate()
-            .map(|(i, c)| c.to_record(i))
-            .collect::<Result<Vec<_>>>()?;
-        self.store.sync_config_clients(records, now).await?;
-        self.reload_keys(now).await?;
-        let cutoff = revoke::expired_before(now);
-        self.revoked.purge(i64::MAX);
-        self.revoked
-            .extend(self.store.revoked_access_tokens(cutoff).await?);
-        let cutoffs: HashMap<String, i64> = self
-            .store
-            .client_cutoffs(now)
-            .await?
-            .into_iter()
-            .map(|c| (c.client_id, c.issued_before))
-            .collect();
-        if let Ok(mut c) = self.cutoffs.write() {
-            *c = cutoffs;
-        }
-        if let (Some(l), Some(next)) = (live, next_policies) {
-            l.install(next);
-        }
-        let detail = json!({ "by": by, "schema_version": contents.schema_version, "clients": contents.clients });
-        self.store
-            .audit(AuditEvent::new(now, "store_restored", None, detail))
-            .await?;
-        tracing::warn!(by = %by, "auth store restored from a backup");
-        Ok(contents)
-    }
-
-    /// Rotates the signing key when `signing_key_rotation_secs` is set and the current key is
-    /// at least that old at `now`; the new key id when it rotated.
-    pub async fn rotate_if_due(&self, now: i64) -> Result<Option<String>> {
-        let Some(every) = self.cfg.signing_key_rotation_secs else {
-            return Ok(None);
-        };
-        let every = i64::try_from(every).unwrap_or(i64::MAX);
-        let keys = self.store.signing_keys().await?;
-        let newest = keys
-            .iter()
-            .filter(|k| k.retired_at.is_none())
-            .map(|k| k.created_at)
-            .max()
-            .unwrap_or(i64::MIN);
-        if newest.saturating_add(every) > now {
-            return Ok(None);
-        }
-        self.rotate_signing_key().await.map(Some)
-    }
-
-    /// Starts the scheduled rotation (when configured): a check at start and then every
-    /// minute (or a quarter of the period, if shorter). The task ends when the handle drops.
-    pub fn spawn_key_rotation(self: &Arc<Self>) -> Option<AbortOnDrop> {
-        let every = self.cfg.signing_key_rotation_secs?;
-        let tick = std::time::Duration::from_secs((every / 4).clamp(1, 60));
-        let server = self.clone();
-        let task = tokio::spawn(async move {
-            let mut interval = tokio::time::interval(tick);
-            loop {
-                interval.tick().await;
-                match server.rotate_if_due(unix_now()).await {
-                    Ok(Some(kid)) => tracing::info!(%kid, "scheduled signing key rotation"),
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(error = %e, "scheduled signing key rotation failed"),
-                }
-            }
-        });
-        Some(AbortOnDrop(task))
-    }
-
-    fn key_ring(&self) -> Arc<KeyRing> {
-        match self.keys.read() {
-            Ok(k) => k.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    fn key_ring(&self) -> Arc<crate::services::keys::KeyRing> {
+        self.signing.ring()
     }
 
     /// The claims of `token` if it is one of ours already verified (and still in the
@@ -594,19 +379,6 @@ impl AuthServer {
     }
 
     fn verifier(&self) -> Arc<Verifier> {
-        match self.verifier.read() {
-            Ok(v) => v.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-}
-
-/// A background task that is aborted when this handle is dropped.
-#[derive(Debug)]
-pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
+        self.signing.verifier()
     }
 }

@@ -98,6 +98,7 @@ impl AuthServer {
         };
         let presented = crate::services::web::bearer(headers).ok_or_else(bad_token)?;
         let verified = self
+            .clients
             .secrets
             .verify(
                 "#registration",

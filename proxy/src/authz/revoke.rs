@@ -172,7 +172,7 @@ impl AuthServer {
             Some(t) => tenant_jti(t, &jti),
             None => jti,
         };
-        if self.revoked.contains(&jti) {
+        if self.revocations.jtis.contains(&jti) {
             return Ok(());
         }
         let event = AuditEvent::new(
@@ -240,17 +240,18 @@ impl AuthServer {
         for r in &revoked {
             verifier.revoke_jti(&r.jti);
         }
-        self.revoked.extend(revoked);
+        self.revocations.jtis.extend(revoked);
     }
 
     /// Purges expired revocations and refresh families in the background, at most every
     /// [`PURGE_INTERVAL`] seconds.
     pub(crate) fn maybe_purge(&self) {
         let now = unix_now();
-        let last = self.revoked.last_purge.load(Ordering::Relaxed);
+        let last = self.revocations.jtis.last_purge.load(Ordering::Relaxed);
         if now.saturating_sub(last) < PURGE_INTERVAL
             || self
-                .revoked
+                .revocations
+                .jtis
                 .last_purge
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_err()
@@ -258,7 +259,7 @@ impl AuthServer {
             return;
         }
         let before = expired_before(now);
-        self.revoked.purge(before);
+        self.revocations.jtis.purge(before);
         let store = self.store.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {

@@ -11,7 +11,7 @@ use oauth4os_core::ratelimit::{Rate, RateLimiter};
 use oauth4os_core::{Algorithm, Error, Result, Scope, ScopeSet, Verifier, VerifierConfig};
 use serde_json::json;
 
-use crate::authz::AuthServer;
+use crate::authz::{AuthServer, Peers, SqliteStore, Store};
 use crate::resource::{ResourceProxy, TenantRuntime};
 use crate::services::config::Loaded;
 use crate::services::metrics::Metrics;
@@ -149,7 +149,8 @@ impl App {
                 });
             admin.secret_hash = Some(crate::authz::sha256_stored_form(&secret));
         }
-        let auth = AuthServer::open(auth_cfg, key_encryption_key)?;
+        auth_cfg.validate()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&auth_cfg.store_path)?);
         let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
         let mut base = std::collections::HashMap::new();
         let mut tenants = Vec::new();
@@ -211,17 +212,14 @@ impl App {
                 transport.clone(),
             ));
         }
-        auth.configure_logins(logins);
-        auth.trust_subject_issuers(
-            tenants
-                .iter()
-                .map(|t| crate::authz::SubjectIssuer {
-                    tenant: t.name.clone(),
-                    issuer: t.issuer.clone(),
-                    verifier: t.verifier.clone(),
-                })
-                .collect(),
-        );
+        let subjects = tenants
+            .iter()
+            .map(|t| crate::authz::SubjectIssuer {
+                tenant: t.name.clone(),
+                issuer: t.issuer.clone(),
+                verifier: t.verifier.clone(),
+            })
+            .collect();
         base.insert(
             DEFAULT_TENANT.to_owned(),
             policy_sources(&loaded, &c.policies, "policies")?,
@@ -231,9 +229,12 @@ impl App {
             .iter()
             .map(|m| Ok((Scope::parse(m.scope.get_ref())?, m.roles.clone())))
             .collect::<Result<Vec<_>>>()?;
-        let store = auth.store().clone();
+        let reader = store.clone();
         let (stored_policies, stored_mappings) = crate::authz::run_start_up(async move {
-            Ok((store.admin_policies().await?, store.admin_mappings().await?))
+            Ok((
+                reader.admin_policies().await?,
+                reader.admin_mappings().await?,
+            ))
         })?;
         let admin_policies = stored_policies
             .into_iter()
@@ -245,12 +246,22 @@ impl App {
             admin_policies,
             stored_mappings.into_iter().collect(),
         )?);
-        auth.attach_policies(live.clone());
         let parse_rate = |r: &toml::Spanned<String>| r.get_ref().parse::<Rate>();
         let limiter = Arc::new(RateLimiter::new(
             c.rate_limits.default.as_ref().map(parse_rate).transpose()?,
         ));
-        auth.attach_limiter(limiter.clone());
+        let peers = Peers {
+            subjects,
+            logins,
+            live: Some(live.clone()),
+            limiter: Some(limiter.clone()),
+        };
+        let auth = crate::authz::run_start_up(AuthServer::with_store(
+            auth_cfg,
+            key_encryption_key,
+            store,
+            peers,
+        ))?;
         // Rates stored with the clients first; `[rate_limits.clients]` in the file wins.
         let store = auth.store().clone();
         for client in crate::authz::run_start_up(async move { store.clients().await })? {

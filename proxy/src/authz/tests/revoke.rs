@@ -169,7 +169,7 @@ async fn expired_revocations_and_families_are_purged() {
     let token = issued["access_token"].as_str().unwrap();
     h.post("/oauth/revoke", &form(&[("token", token)]), None)
         .await;
-    assert_eq!(h.server.revoked.len(), 1);
+    assert_eq!(h.server.revocations.jtis.len(), 1);
     let store = &h.server.store;
     let now = oauth4os_core::verify::unix_now();
     assert_eq!(store.revoked_access_tokens(now).await.unwrap().len(), 1);
@@ -187,6 +187,6 @@ async fn expired_revocations_and_families_are_purged() {
         h.refresh("agent", "agent-secret", rt, &[]).await.error(),
         "invalid_grant"
     );
-    h.server.revoked.purge(later);
-    assert_eq!(h.server.revoked.len(), 0);
+    h.server.revocations.jtis.purge(later);
+    assert_eq!(h.server.revocations.jtis.len(), 0);
 }

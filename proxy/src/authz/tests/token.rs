@@ -214,9 +214,9 @@ async fn client_authentication_errors() {
     }
 
     // A failed attempt never fills the digest cache; a success does.
-    assert!(!h.server.secrets.is_cached("ci"));
+    assert!(!h.server.clients.secrets.is_cached("ci"));
     h.token("ci", "ci-secret", &[]).await;
-    assert!(h.server.secrets.is_cached("ci"));
+    assert!(h.server.clients.secrets.is_cached("ci"));
     let r = h.post("/oauth/token", &cc, Some(("ci", "ci-secreT"))).await;
     assert_eq!(
         r.error(),

@@ -520,3 +520,25 @@ impl Store for SqliteStore {
         Box::pin(async move { self.read(|c| tokens::audit_events(c, limit)) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::SqliteStore;
+    use crate::services::store::{Store, conformance};
+
+    #[tokio::test]
+    async fn sqlite_passes_the_store_conformance_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = AtomicUsize::new(0);
+        conformance::run(|| {
+            let path = dir
+                .path()
+                .join(format!("store-{}.db", n.fetch_add(1, Ordering::Relaxed)));
+            async move { Arc::new(SqliteStore::open(&path).unwrap()) as Arc<dyn Store> }
+        })
+        .await;
+    }
+}

@@ -1,0 +1,329 @@
+//! What the store holds: clients, refresh families and tokens, revocations, signing keys,
+//! authorization codes, audit events, and what its operations report.
+
+use oauth4os_core::ScopeSet;
+use serde_json::Value;
+
+/// The grants this server implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    /// RFC 6749 §4.4.
+    ClientCredentials,
+    /// RFC 6749 §6, with rotation and reuse detection.
+    RefreshToken,
+    /// RFC 8693 token exchange: a tenant's token for one of ours, attenuated.
+    TokenExchange,
+    /// RFC 6749 §4.1 with PKCE S256 (RFC 7636): a user signs in at the tenant's provider.
+    AuthorizationCode,
+}
+
+impl GrantType {
+    /// Every supported grant, in the order metadata lists them.
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::ClientCredentials,
+        GrantType::RefreshToken,
+        GrantType::TokenExchange,
+    ];
+
+    /// The wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::TokenExchange => oauth4os_core::protocol::GrantType::TokenExchange.as_str(),
+            GrantType::AuthorizationCode => "authorization_code",
+        }
+    }
+
+    /// Parses the wire form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// Where a client was declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientSource {
+    /// The configuration file (synchronised on every start).
+    Config,
+    /// The admin API.
+    Api,
+}
+
+impl ClientSource {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientSource::Config => "config",
+            ClientSource::Api => "api",
+        }
+    }
+}
+
+/// A registered client.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    /// The client id.
+    pub id: String,
+    /// Its secret: an argon2id PHC string or `sha256:<base64url>` (see `secrets::SecretHash`).
+    pub secret_hash: String,
+    /// The scopes it may hold.
+    pub scopes: ScopeSet,
+    /// The grants it may use.
+    pub grant_types: Vec<GrantType>,
+    /// Its tenant.
+    pub tenant: String,
+    /// Its access-token lifetime, when it overrides the server's.
+    pub access_token_ttl: Option<u64>,
+    /// Where it was declared.
+    pub source: ClientSource,
+    /// Exact redirect URIs, for the `authorization_code` grant.
+    pub redirect_uris: Vec<String>,
+    /// Its own request rate at the proxy (`"100/s burst 200"`), replacing the default rate.
+    pub rate_limit: Option<String>,
+}
+
+impl std::fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRecord")
+            .field("id", &self.id)
+            .field("scopes", &self.scopes.to_string())
+            .field("grant_types", &self.grant_types)
+            .field("tenant", &self.tenant)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("source", &self.source)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientRecord {
+    /// Whether the client may use `grant`.
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+}
+
+/// What synchronising the configuration's clients changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Clients that were not in the store.
+    pub added: Vec<String>,
+    /// Clients whose record changed.
+    pub updated: Vec<String>,
+    /// Configuration clients no longer in the configuration, now deleted.
+    pub removed: Vec<String>,
+}
+
+/// A refresh-token family: every token descending from one grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFamily {
+    /// Random id.
+    pub id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The scope originally granted; rotated tokens keep it, access tokens may narrow it.
+    pub scope: String,
+    /// The audience of its access tokens.
+    pub audience: String,
+    /// When it was created.
+    pub created_at: i64,
+    /// The user the grant was made for (`authorization_code`); the client itself when `None`.
+    pub subject: Option<String>,
+}
+
+/// A refresh token to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefreshToken {
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// Its family.
+    pub family_id: String,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+    /// The `jti` of the access token issued with it.
+    pub access_jti: String,
+    /// The `exp` of that access token.
+    pub access_exp: i64,
+}
+
+/// A stored refresh token as found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshView {
+    /// Its family.
+    pub family: RefreshFamily,
+    /// When the family was revoked, if it was.
+    pub family_revoked_at: Option<i64>,
+    /// When it was issued.
+    pub issued_at: i64,
+    /// When it expires.
+    pub expires_at: i64,
+    /// When it was rotated (retired), if it was: presenting it again is reuse.
+    pub used_at: Option<i64>,
+}
+
+/// A revoked access token, remembered until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevokedJti {
+    /// The token's `jti`.
+    pub jti: String,
+    /// The token's `exp`.
+    pub exp: i64,
+}
+
+/// A signing key as stored: the public JWK and the encrypted private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key id (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The JOSE algorithm (`ES256`).
+    pub alg: String,
+    /// The public JWK, JSON.
+    pub public_jwk: String,
+    /// The private key, encrypted with the key-encryption key (nonce || ciphertext || tag).
+    pub private_key_enc: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+    /// When it stopped signing, if it did.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A security-relevant event. `detail` must never hold a secret or a token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// Seconds since the epoch.
+    pub at: i64,
+    /// What happened (`refresh_token_reused`, `access_token_revoked`, ...).
+    pub kind: String,
+    /// The client concerned, if any.
+    pub client_id: Option<String>,
+    /// Details, as a JSON object.
+    pub detail: Value,
+}
+
+impl AuditEvent {
+    /// An event of `kind` now.
+    pub fn new(at: i64, kind: &str, client_id: Option<&str>, detail: Value) -> Self {
+        Self {
+            at,
+            kind: kind.to_owned(),
+            client_id: client_id.map(str::to_owned),
+            detail,
+        }
+    }
+}
+
+/// An active refresh family, as the admin API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilySummary {
+    /// The family.
+    pub family: RefreshFamily,
+    /// When its newest token was issued.
+    pub last_issued_at: i64,
+    /// When its current (unused) token expires.
+    pub expires_at: i64,
+}
+
+/// A filter over audit events; every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only events of this kind.
+    pub kind: Option<String>,
+    /// Only events about this client.
+    pub client_id: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: usize,
+}
+
+/// Every token of a client issued at or before `issued_before` is revoked; the entry is kept
+/// until `expires_at`, when no such token can still be valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCutoff {
+    /// The client.
+    pub client_id: String,
+    /// Tokens with `iat` at or before this are revoked.
+    pub issued_before: i64,
+    /// When the entry can be forgotten.
+    pub expires_at: i64,
+}
+
+/// An authorization code as stored: only its hash, single use, short-lived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    /// SHA-256 of the code.
+    pub hash: [u8; 32],
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The exact redirect URI of the authorization request.
+    pub redirect_uri: String,
+    /// The granted scope.
+    pub scope: String,
+    /// The token audience.
+    pub audience: String,
+    /// The PKCE S256 challenge.
+    pub code_challenge: String,
+    /// The authenticated user.
+    pub subject: String,
+    /// When it expires.
+    pub expires_at: i64,
+}
+
+/// What redeeming a code found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The code was unused and unexpired: it is now used.
+    Fresh(AuthorizationCode),
+    /// The code had been redeemed before (replay): the refresh family and access token it
+    /// produced, to revoke.
+    Replayed {
+        /// The client it was issued to.
+        client_id: String,
+        /// The family created from it, if any.
+        family_id: Option<String>,
+        /// The access token issued from it, if any.
+        access: Option<RevokedJti>,
+    },
+    /// No such code, or it expired.
+    Unknown,
+}
+
+/// What a backup holds, read without installing it.
+#[derive(Debug, Clone, Default)]
+pub struct BackupContents {
+    /// Its schema version.
+    pub schema_version: i64,
+    /// Its signing keys.
+    pub keys: Vec<StoredKey>,
+    /// Its admin policies: (name, tenant, text).
+    pub admin_policies: Vec<(String, String, String)>,
+    /// Its admin scope mappings.
+    pub admin_mappings: Vec<(String, Vec<String>)>,
+    /// How many clients it holds.
+    pub clients: usize,
+}
+
+/// What a purge removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Revocation entries of expired tokens.
+    pub revocations: usize,
+    /// Refresh families whose every token has expired.
+    pub families: usize,
+}
