@@ -6,6 +6,7 @@ pub mod claims;
 pub mod classify;
 pub mod client;
 pub mod error;
+pub mod facade;
 pub mod http;
 pub mod jwk;
 pub mod jwks;
