@@ -161,7 +161,7 @@ def diff(want: Exports, got: Exports, *, twins: frozenset[str] = frozenset()) ->
     got_classes = {k: v for k, v in got.classes.items() if k not in twin_names}
     _compare("function", want.functions, got.functions, problems)
     _compare("constant", dict.fromkeys(want.constants), dict.fromkeys(got.constants), problems)
-    _compare("namespace", want.namespaces, got.namespaces, problems)
+    _compare("namespace", dict.fromkeys(want.namespaces), dict.fromkeys(got.namespaces), problems)
     for ns in sorted(set(want.namespaces) & set(got.namespaces)):
         _compare(
             f"function of {ns}",
@@ -169,7 +169,7 @@ def diff(want: Exports, got: Exports, *, twins: frozenset[str] = frozenset()) ->
             dict.fromkeys(got.namespaces[ns]),
             problems,
         )
-    _compare("class", want.classes, got_classes, problems)
+    _compare("class", dict.fromkeys(want.classes), dict.fromkeys(got_classes), problems)
     for cls in sorted(set(want.classes) & set(got_classes)):
         _compare(f"method of {cls}", want.classes[cls], got_classes[cls], problems)
     for cls in sorted(twins):
