@@ -34,10 +34,24 @@ pub const NAMING: &[(&str, &str)] = &[
          returns a Promise; a constructor `new` is `new Class(...)`, others are static methods",
     ),
     (
+        "java",
+        "classes PascalCase, methods and parameters camelCase; root functions and constants are \
+         static methods of `OAuth4os`, a namespace a final class of static methods \
+         (`Scopes.normalize`); an async entry returns a `CompletableFuture`; a constructor `new` \
+         is the Java constructor, others static factories; records are immutable classes",
+    ),
+    (
+        "uniffi",
+        "Swift and Kotlin through uniffi's own mapping: functions, methods and parameters \
+         camelCase, classes PascalCase; a namespace is a prefix (`scopesNormalize`); an async \
+         entry is `async` (Swift) or `suspend` (Kotlin); a constructor `new` is the primary \
+         constructor, others named constructors",
+    ),
+    (
         "c",
-        "`oauth4os_<namespace or class>_<name>` in snake_case; handles are opaque pointers with a \
-         `_free`; strings are UTF-8, JSON values are JSON strings, errors are the error record in \
-         JSON",
+        "`oauth4os_<namespace or class>_<name>` in snake_case (Go wraps it in PascalCase); \
+         handles are opaque pointers with a `_free`; strings are UTF-8, JSON values are JSON \
+         strings, errors are the error record in JSON",
     ),
 ];
 
