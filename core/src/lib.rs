@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod authorize;
@@ -8,6 +9,7 @@ pub mod classify;
 pub mod client;
 pub mod decision;
 pub mod error;
+pub mod facade;
 pub mod http;
 pub mod jwk;
 pub mod jwks;

@@ -178,9 +178,14 @@ export declare class Verifier {
   /** A verifier over a given JWKS document (object or JSON); it never does I/O. */
   static fromJwks(jwks: object | string, options: Omit<VerifierOptions, 'jwksUri'>): Verifier;
   verify(token: string, options?: VerifyOptions): Promise<Claims>;
-  /** Only for verifiers made with `fromJwks`. */
+  /** Only for verifiers made with `fromJwks` (else a `ConfigError`, reason `needs_fixed_keys`). */
   verifySync(token: string, options?: VerifyOptions): Claims;
+  /** The claims of an already verified, still valid token from the cache, else `null`. */
+  cached(token: string, options?: VerifyOptions): Claims | null;
+  /** Forgets cached verifications of tokens with this `jti` (call it on revocation). */
   revokeJti(jti: string): void;
+  /** Fetches the issuer's keys now (useful at start-up); nothing for fixed keys. */
+  prefetchKeys(): Promise<void>;
 }
 
 export type Action = 'read' | 'write' | 'admin' | 'monitor' | 'manage' | (string & {});
@@ -188,8 +193,10 @@ export type Action = 'read' | 'write' | 'admin' | 'monitor' | 'manage' | (string
 export declare const scopes: {
   normalize(scopes: string | readonly string[]): string;
   allows(granted: string | readonly string[], action: Action, target: string): boolean;
+  covers(granted: string | readonly string[], scope: string): boolean;
   isWithin(requested: string | readonly string[], ceiling: string | readonly string[]): boolean;
   attenuate(requested: string | readonly string[], allowed: string | readonly string[]): string;
+  matches(pattern: string, index: string): boolean;
 };
 
 export type Resource = 'cluster' | { index: string };

@@ -5,7 +5,7 @@
 const native = require('./binding.js').load();
 const { version } = require('./package.json');
 
-const PREFIX = native.errorPrefix();
+const PREFIX = native._errorPrefix();
 
 /** Every error of this package: `code` (stable, e.g. `invalid_token`), `reason`, `help`, `retryAfter`. */
 class OAuth4osError extends Error {
@@ -150,7 +150,7 @@ class Client {
   constructor(options = {}) {
     const cfg = toConfig(options, CLIENT_RENAMES);
     if (Array.isArray(cfg.scope)) cfg.scope = cfg.scope.join(' ');
-    this.#native = sync(() => new native.NativeClient(JSON.stringify(cfg)));
+    this.#native = sync(() => new native.Client(JSON.stringify(cfg)));
   }
 
   /** A valid token, from the cache or freshly acquired (one request for any number of callers). */
@@ -202,62 +202,69 @@ class Client {
   }
 }
 
+/** camelCase verifier options → the facade's JSON verifier configuration. */
 function toVerifierConfig(options) {
-  const { jwksUri, cacheCapacity, audience, ...rest } = options ?? {};
+  const { audience, ...rest } = options ?? {};
   const cfg = toConfig(rest, {});
   if (audience !== undefined) cfg.audiences = [audience];
-  return { cfg: JSON.stringify(cfg), jwksUri, cacheCapacity };
+  return JSON.stringify(cfg);
 }
 
 const FIXED_KEYS = Symbol('fixed keys');
 const nowOf = (opts) => (opts && opts.now !== undefined ? opts.now : undefined);
+const claimsOf = (json) => (json === null ? null : JSON.parse(json));
 
 /** Verifies one issuer's access tokens: keys from its JWKS (discovered) or given; verified-token cache. */
 class Verifier {
   #native;
-  #fixed;
 
-  /** Discovers the issuer's JWKS: `{issuer, audience | audiences, algorithms, leeway, requiredTyp, jwksUri}`. */
+  /**
+   * Discovers the issuer's JWKS: `{issuer, audience | audiences, algorithms, leeway, requiredTyp,
+   * jwksUri, cacheCapacity}`.
+   */
   constructor(options) {
     if (options && options[FIXED_KEYS]) {
       this.#native = options[FIXED_KEYS];
-      this.#fixed = true;
       return;
     }
-    const { cfg, jwksUri, cacheCapacity } = toVerifierConfig(options);
-    this.#native = sync(() => native.NativeVerifier.withJwks(cfg, jwksUri, cacheCapacity));
-    this.#fixed = false;
+    const cfg = toVerifierConfig(options);
+    this.#native = sync(() => new native.Verifier(cfg));
   }
 
   /** A verifier over the given JWKS (object or JSON string); it never does I/O. */
   static fromJwks(jwks, options) {
-    const { cfg, cacheCapacity } = toVerifierConfig(options);
+    const cfg = toVerifierConfig(options);
     const doc = typeof jwks === 'string' ? jwks : JSON.stringify(jwks);
-    return new Verifier({ [FIXED_KEYS]: sync(() => native.NativeVerifier.withKeys(cfg, doc, cacheCapacity)) });
+    return new Verifier({ [FIXED_KEYS]: sync(() => native.Verifier.fromJwks(doc, cfg)) });
   }
 
   /** The token's claims, or a rejection with the reason (`InvalidTokenError` and friends). */
   async verify(token, options) {
-    // Fixed keys too take the native async path, so it is what the conformance vectors test.
+    // A token verified before is answered from the cache without a trip to the runtime.
     const now = nowOf(options);
     const hit = sync(() => this.#native.cached(token, now));
     if (hit !== null) return JSON.parse(hit);
     return later(async () => JSON.parse(await this.#native.verify(token, now)));
   }
 
-  /** Synchronous verification, for verifiers made with `fromJwks`. */
+  /** Synchronous verification, for verifiers made with `fromJwks` (`ConfigError` otherwise). */
   verifySync(token, options) {
-    if (!this.#fixed) {
-      throw new ConfigError('synchronous verification needs fixed keys (Verifier.fromJwks)', {
-        reason: 'needs_fixed_keys',
-      });
-    }
     return JSON.parse(sync(() => this.#native.verifySync(token, nowOf(options))));
+  }
+
+  /** The claims of an already verified, still valid token from the cache, else `null`. */
+  cached(token, options) {
+    return claimsOf(sync(() => this.#native.cached(token, nowOf(options))));
   }
 
   /** Forgets cached verifications of tokens with this `jti` (call it on revocation). */
   revokeJti(jti) {
     sync(() => this.#native.revokeJti(jti));
+  }
+
+  /** Fetches the issuer's keys now (useful at start-up); nothing for fixed keys. */
+  prefetchKeys() {
+    return later(() => this.#native.prefetchKeys());
   }
 }
 
@@ -266,13 +273,17 @@ const joined = (s) => (Array.isArray(s) ? s.join(' ') : s);
 /** Scope helpers over the core's grammar (`read:logs-*`). */
 const scopes = Object.freeze({
   /** The normal form of a space-separated scope list (throws `InvalidScopeError`). */
-  normalize: (s) => sync(() => native.scopeNormalize(joined(s))),
+  normalize: (s) => sync(() => native.scopesNormalize(joined(s))),
   /** Whether `granted` allows `action` (`read`, `write`, `admin`, ...) on `target`. */
-  allows: (granted, action, target) => sync(() => native.scopeAllows(joined(granted), action, target)),
+  allows: (granted, action, target) => sync(() => native.scopesAllows(joined(granted), action, target)),
+  /** Whether some scope of `granted` grants everything the single `scope` grants. */
+  covers: (granted, scope) => sync(() => native.scopesCovers(joined(granted), scope)),
   /** Whether every scope of `requested` is within `ceiling`. */
-  isWithin: (requested, ceiling) => sync(() => native.scopeIsWithin(joined(requested), joined(ceiling))),
+  isWithin: (requested, ceiling) => sync(() => native.scopesIsWithin(joined(requested), joined(ceiling))),
   /** What may be granted of `requested` under `allowed` (throws `InvalidScopeError` when it exceeds it). */
-  attenuate: (requested, allowed) => sync(() => native.scopeAttenuate(joined(requested), joined(allowed))),
+  attenuate: (requested, allowed) => sync(() => native.scopesAttenuate(joined(requested), joined(allowed))),
+  /** Whether the index pattern `pattern` (`logs-*`) matches the index name `index`. */
+  matches: (pattern, index) => sync(() => native.scopesMatches(pattern, index)),
 });
 
 /** The endpoint and every access an OpenSearch request needs; `path` may carry `?query`. */

@@ -1,6 +1,15 @@
-//! The Node.js binding of the oauth4os core (napi-rs). It converts types, runs the core's futures
-//! on one runtime ([`runtime`]), maps errors in one place ([`error`]) and keeps panics on this
+//! The Node.js binding of oauth4os (napi-rs). It projects `oauth4os_core::facade` mechanically
+//! (see `core/facade/surface.json`): it converts types, runs the facade's futures on the runtime
+//! napi-rs owns ([`runtime`]), maps errors in one place ([`error`]) and keeps panics on this
 //! side. Users install `sdks/node` (npm `oauth4os`), whose `index.js` wraps these exports.
+//!
+//! Naming: canonical names in camelCase; a namespace is a prefix (`scopesNormalize`); a
+//! constant is a function; an async entry returns a Promise. Records cross as JSON strings
+//! (parsed by `index.js`) or plain objects. Names starting with `_` are private to the package.
+#![allow(
+    unsafe_code,
+    reason = "napi-derive's generated glue carries `#[allow(unsafe_code)]`; this crate writes none by hand"
+)]
 
 mod client;
 mod error;
@@ -9,34 +18,26 @@ mod verifier;
 
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
-use oauth4os_core::classify::{Request, classify as classify_request};
-use oauth4os_core::{Action, ErrorCode, Result, ScopeSet};
+use oauth4os_core::facade::{self, scopes, to_json};
 
-pub use client::{NativeClient, NativeResponse, NativeStats};
-pub use verifier::NativeVerifier;
+pub use client::{Client, ClientStats, Response};
+pub use verifier::Verifier;
 
-use crate::error::{IntoJs, json};
-use crate::runtime::{guard, spawn};
+use crate::runtime::{call, spawn};
 
 /// The suite version this addon was built from.
 #[napi]
 pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+    facade::version().to_owned()
 }
 
 /// Every error code of the core, in its wire form (`invalid_token`, ...).
 #[napi]
 pub fn error_codes() -> Vec<String> {
-    ErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str().to_owned())
+    facade::error_codes()
+        .into_iter()
+        .map(str::to_owned)
         .collect()
-}
-
-/// The marker in front of a serialised core error in a native error's message.
-#[napi]
-pub fn error_prefix() -> String {
-    error::PREFIX.to_owned()
 }
 
 /// Classifies an OpenSearch request: JSON `{endpoint, accesses}`.
@@ -47,67 +48,70 @@ pub fn classify(
     query: Option<String>,
     body: Option<Buffer>,
 ) -> napi::Result<String> {
-    guard(|| {
-        let req = Request {
-            method: &method,
-            path: &path,
-            query: query.as_deref(),
-            body: body.as_deref().unwrap_or_default(),
-        };
-        json(&classify_request(&req)?)
+    call(|| {
+        let c = facade::classify(&method, &path, query.as_deref(), body.as_deref())?;
+        to_json(&c)
     })
-    .js()
 }
 
-/// Parses a space-separated scope list; answers its normal form.
+/// The normal form of a scope list: validated, deduplicated, sorted.
 #[napi]
-pub fn scope_normalize(scopes: String) -> napi::Result<String> {
-    guard(|| Ok(ScopeSet::parse(&scopes)?.to_string())).js()
+pub fn scopes_normalize(scopes: String) -> napi::Result<String> {
+    call(|| scopes::normalize(&scopes))
 }
 
-/// Whether `granted` allows `action` (`read`, `write`, ...) on the index or pattern `target`.
+/// Whether `granted` allows `action` on `target` (an index name or pattern).
 #[napi]
-pub fn scope_allows(granted: String, action: String, target: String) -> napi::Result<bool> {
-    guard(|| {
-        let action: Action = action.parse()?;
-        Ok(ScopeSet::parse(&granted)?.allows(action, &target))
-    })
-    .js()
+pub fn scopes_allows(granted: String, action: String, target: String) -> napi::Result<bool> {
+    call(|| scopes::allows(&granted, &action, &target))
 }
 
-/// Whether every scope of `requested` is within `ceiling`.
+/// Whether some scope of `granted` grants everything the single `scope` grants.
 #[napi]
-pub fn scope_is_within(requested: String, ceiling: String) -> napi::Result<bool> {
-    guard(|| Ok(ScopeSet::parse(&requested)?.is_within(&ScopeSet::parse(&ceiling)?))).js()
+pub fn scopes_covers(granted: String, scope: String) -> napi::Result<bool> {
+    call(|| scopes::covers(&granted, &scope))
+}
+
+/// Whether every scope of `requested` lies within `ceiling`.
+#[napi]
+pub fn scopes_is_within(requested: String, ceiling: String) -> napi::Result<bool> {
+    call(|| scopes::is_within(&requested, &ceiling))
 }
 
 /// What may be granted of `requested` under `allowed` (`invalid_scope` when it exceeds it).
 #[napi]
-pub fn scope_attenuate(requested: String, allowed: String) -> napi::Result<String> {
-    guard(|| {
-        let granted =
-            ScopeSet::attenuate(&ScopeSet::parse(&requested)?, &ScopeSet::parse(&allowed)?)?;
-        Ok(granted.to_string())
-    })
-    .js()
+pub fn scopes_attenuate(requested: String, allowed: String) -> napi::Result<String> {
+    call(|| scopes::attenuate(&requested, &allowed))
+}
+
+/// Whether the index pattern `pattern` matches the index name `index`.
+#[napi]
+pub fn scopes_matches(pattern: String, index: String) -> napi::Result<bool> {
+    call(|| scopes::matches(&pattern, &index))
+}
+
+/// The marker in front of a serialised core error in a native error's message.
+#[napi(js_name = "_errorPrefix")]
+pub fn error_prefix() -> String {
+    error::PREFIX.to_owned()
 }
 
 /// Test only: panics on the synchronous path; the caller must get an `internal` error.
 #[napi(js_name = "__testPanicSync")]
 pub fn test_panic_sync() -> napi::Result<()> {
-    guard(panic_now).js()
+    call(panic_now)
 }
 
 /// Test only: panics inside a future; the Promise must reject with an `internal` error.
 #[napi(js_name = "__testPanicAsync")]
 pub async fn test_panic_async() -> napi::Result<()> {
-    spawn(async { panic_now() }).await.js()
+    spawn(async { panic_now() }).await
 }
 
 #[allow(
     clippy::panic,
     reason = "the test-only exports prove that panics are contained"
 )]
-fn panic_now() -> Result<()> {
+fn panic_now() -> facade::Result<()> {
     panic!("deliberate test panic")
 }

@@ -1,27 +1,19 @@
-//! `oauth4os._native.Client`: the core's `TokenClient`, blocking and awaitable.
+//! `Client` (the facade's token client) and `Response` (a proxy answer).
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use oauth4os_core::http::{HttpResponse, ReqwestTransport};
-use oauth4os_core::{ClientConfig, Error, TokenClient};
+use oauth4os_core::facade::{self, HttpResponse};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::convert::Json;
-use crate::error::to_py_err;
-use crate::runtime::{block_on, guard, guard_future};
+use crate::runtime::{awaitable, block_on, call};
 
-/// Total timeout of one HTTP exchange.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One HTTP answer from the proxy.
-#[pyclass(frozen, module = "oauth4os._native", name = "RawResponse")]
+/// One HTTP answer from the proxy (the `Response` record).
+#[pyclass(frozen, module = "oauth4os._native", name = "Response")]
 #[derive(Debug)]
-pub struct RawResponse(HttpResponse);
+pub struct Response(HttpResponse);
 
 #[pymethods]
-impl RawResponse {
+impl Response {
     #[getter]
     fn status(&self) -> u16 {
         self.0.status
@@ -41,54 +33,71 @@ impl RawResponse {
 /// A token client for one OAuth client (or one fixed token).
 #[pyclass(frozen, module = "oauth4os._native", name = "Client")]
 #[derive(Debug)]
-pub struct Client(Arc<TokenClient>);
-
-fn json_body(query_json: &str) -> Result<serde_json::Value, Error> {
-    serde_json::from_str(query_json)
-        .map_err(|_| Error::invalid_request("bad_query", "the query is not valid JSON"))
-}
+pub struct Client(facade::Client);
 
 #[pymethods]
 impl Client {
-    /// A client from the JSON form of `ClientConfig`.
     #[new]
     fn new(config_json: &str) -> PyResult<Self> {
-        guard(|| {
-            let cfg = ClientConfig::from_json(config_json).map_err(to_py_err)?;
-            let transport = Arc::new(ReqwestTransport::new(HTTP_TIMEOUT).map_err(to_py_err)?);
-            let client = TokenClient::new(cfg, transport).map_err(to_py_err)?;
-            Ok(Self(Arc::new(client)))
-        })
+        call(|| facade::Client::new(config_json).map(Self))
     }
 
     fn token(&self, py: Python<'_>) -> PyResult<Json> {
         block_on(py, async { Json::of(&self.0.token().await?) })
     }
 
-    #[pyo3(signature = (method, path, body=None))]
-    fn request(
-        &self,
-        py: Python<'_>,
-        method: &str,
-        path: &str,
-        body: Option<&[u8]>,
-    ) -> PyResult<RawResponse> {
-        let body = body.map(<[u8]>::to_vec);
-        block_on(py, async {
-            self.0.request(method, path, body).await.map(RawResponse)
-        })
+    fn token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.0.clone();
+        awaitable(py, async move { Json::of(&c.token().await?) })
     }
 
-    fn search(&self, py: Python<'_>, index: &str, query_json: &str) -> PyResult<Json> {
-        block_on(py, async {
-            let query = json_body(query_json)?;
-            self.0.search(index, &query).await.map(Json)
+    fn access_token(&self, py: Python<'_>) -> PyResult<String> {
+        block_on(py, self.0.access_token())
+    }
+
+    fn access_token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.0.clone();
+        awaitable(py, async move { c.access_token().await })
+    }
+
+    #[pyo3(signature = (stale=None))]
+    fn refresh(&self, py: Python<'_>, stale: Option<&str>) -> PyResult<Json> {
+        block_on(py, async { Json::of(&self.0.refresh(stale).await?) })
+    }
+
+    #[pyo3(signature = (stale=None))]
+    fn refresh_async<'py>(
+        &self,
+        py: Python<'py>,
+        stale: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.0.clone();
+        awaitable(
+            py,
+            async move { Json::of(&c.refresh(stale.as_deref()).await?) },
+        )
+    }
+
+    fn invalidate(&self) -> PyResult<()> {
+        call(|| {
+            self.0.invalidate();
+            Ok(())
         })
     }
 
     #[pyo3(signature = (token=None))]
     fn revoke(&self, py: Python<'_>, token: Option<&str>) -> PyResult<()> {
         block_on(py, self.0.revoke(token))
+    }
+
+    #[pyo3(signature = (token=None))]
+    fn revoke_async<'py>(
+        &self,
+        py: Python<'py>,
+        token: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.0.clone();
+        awaitable(py, async move { c.revoke(token.as_deref()).await })
     }
 
     #[pyo3(signature = (subject_token, subject_token_type=None, scope=None, resource=None))]
@@ -101,58 +110,11 @@ impl Client {
         resource: Option<&str>,
     ) -> PyResult<Json> {
         block_on(py, async {
-            let t = self
-                .0
+            let t = (self.0)
                 .exchange(subject_token, subject_token_type, scope, resource)
                 .await?;
             Json::of(&t)
         })
-    }
-
-    fn stats(&self) -> PyResult<Json> {
-        guard(|| Json::of(&self.0.stats()).map_err(to_py_err))
-    }
-
-    fn token_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.0.clone();
-        guard_future(py, async move { Json::of(&c.token().await?) })
-    }
-
-    #[pyo3(signature = (method, path, body=None))]
-    fn request_async<'py>(
-        &self,
-        py: Python<'py>,
-        method: String,
-        path: String,
-        body: Option<&[u8]>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (c, body) = (self.0.clone(), body.map(<[u8]>::to_vec));
-        guard_future(py, async move {
-            c.request(&method, &path, body).await.map(RawResponse)
-        })
-    }
-
-    fn search_async<'py>(
-        &self,
-        py: Python<'py>,
-        index: String,
-        query_json: String,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.0.clone();
-        guard_future(py, async move {
-            let query = json_body(&query_json)?;
-            c.search(&index, &query).await.map(Json)
-        })
-    }
-
-    #[pyo3(signature = (token=None))]
-    fn revoke_async<'py>(
-        &self,
-        py: Python<'py>,
-        token: Option<String>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.0.clone();
-        guard_future(py, async move { c.revoke(token.as_deref()).await })
     }
 
     #[pyo3(signature = (subject_token, subject_token_type=None, scope=None, resource=None))]
@@ -165,7 +127,7 @@ impl Client {
         resource: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.0.clone();
-        guard_future(py, async move {
+        awaitable(py, async move {
             let t = c
                 .exchange(
                     &subject_token,
@@ -176,5 +138,56 @@ impl Client {
                 .await?;
             Json::of(&t)
         })
+    }
+
+    #[pyo3(signature = (method, path, body=None))]
+    fn request(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> PyResult<Response> {
+        let body = body.map(<[u8]>::to_vec);
+        block_on(py, async {
+            self.0.request(method, path, body).await.map(Response)
+        })
+    }
+
+    #[pyo3(signature = (method, path, body=None))]
+    fn request_async<'py>(
+        &self,
+        py: Python<'py>,
+        method: String,
+        path: String,
+        body: Option<&[u8]>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (c, body) = (self.0.clone(), body.map(<[u8]>::to_vec));
+        awaitable(py, async move {
+            c.request(&method, &path, body).await.map(Response)
+        })
+    }
+
+    fn search(&self, py: Python<'_>, index: &str, query_json: &str) -> PyResult<Json> {
+        block_on(py, async {
+            self.0.search(index, query_json).await.map(Json)
+        })
+    }
+
+    fn search_async<'py>(
+        &self,
+        py: Python<'py>,
+        index: String,
+        query_json: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let c = self.0.clone();
+        awaitable(
+            py,
+            async move { c.search(&index, &query_json).await.map(Json) },
+        )
+    }
+
+    fn stats(&self) -> PyResult<Json> {
+        call(|| Json::of(&self.0.stats()))
     }
 }

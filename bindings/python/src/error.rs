@@ -79,7 +79,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         let value = err.value(py);
         let set = || -> PyResult<()> {
             value.setattr("code", e.code.as_str())?;
-            value.setattr("reason", &e.reason)?;
+            value.setattr("reason", e.reason.as_str())?;
             value.setattr("message", &e.message)?;
             value.setattr("help", e.help.as_deref())?;
             value.setattr("retry_after", e.retry_after)?;

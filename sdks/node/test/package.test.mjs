@@ -9,7 +9,7 @@ import oauth4os from 'oauth4os';
 import { PKG, ROOT } from './support.mjs';
 
 const { native, fromNative } = oauth4os[Symbol.for('oauth4os.private')];
-const prefix = native.errorPrefix();
+const prefix = native._errorPrefix();
 
 test('package.json, the addon and the workspace carry one version', () => {
   const cargo = fs.readFileSync(path.join(ROOT, 'Cargo.toml'), 'utf8');

@@ -46,12 +46,15 @@ async function main(): Promise<void> {
   }
   const fixed = Verifier.fromJwks({ keys: [] }, { issuer: 'i', audiences: ['a'], algorithms: ['ES256'] });
   const c2: Claims = fixed.verifySync(bearer, { now: 1_800_000_000 });
+  const hit: Claims | null = fixed.cached(bearer);
+  await verifier.prefetchKeys();
+  const covered: boolean = scopes.covers(['read:logs-*'], 'read:logs-app') && scopes.matches('logs-*', 'logs-1');
   const ok: boolean = scopes.allows('read:logs-*', 'read', 'logs-demo');
   const normal: string = scopes.attenuate('read:logs-2026.*', ['read:logs-*']);
   const cls = classify('POST', '/logs-*/_search', { query: {} });
   const first = cls.accesses[0]?.resource;
   const Klass: typeof OAuth4osError = errorClasses.invalid_scope;
-  void [total, status, count, exchanged, n, c2, ok, normal, first, Klass];
+  void [total, status, count, exchanged, n, c2, hit, covered, ok, normal, first, Klass];
 }
 
 void main;

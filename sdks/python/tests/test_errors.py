@@ -30,7 +30,7 @@ def test_every_core_error_code_has_its_own_class() -> None:
 
 def test_exceptions_carry_code_reason_message_and_help() -> None:
     with pytest.raises(oauth4os.InvalidScopeError) as e:
-        oauth4os.scopes.parse("read:Logs")
+        oauth4os.scopes.normalize("read:Logs")
     err = e.value
     assert (err.code, err.reason) == ("invalid_scope", "invalid_pattern")
     assert err.message and err.message in str(err)
@@ -82,13 +82,13 @@ def test_a_panic_becomes_internal_error_and_the_interpreter_lives_on() -> None:
         assert e.value.code == "internal"
         assert "panicked" in e.value.message
     # The module still works afterwards.
-    assert oauth4os.scopes.parse("read:a") == ["read:a"]
+    assert oauth4os.scopes.normalize("read:a") == ["read:a"]
 
 
 def test_a_panic_in_an_awaitable_becomes_internal_error() -> None:
     async def main() -> None:
         with pytest.raises(oauth4os.InternalError):
             await _native._danger_panic_async_for_tests()
-        assert oauth4os.scopes.parse("read:a") == ["read:a"]
+        assert oauth4os.scopes.normalize("read:a") == ["read:a"]
 
     asyncio.run(main())

@@ -3,6 +3,7 @@
 - ``Client`` / ``AsyncClient``: get tokens (cached, renewed before expiry, one request for any
   number of concurrent callers) and call the proxy with them;
 - ``Verifier``: verify access tokens in a resource server;
+- ``ERROR_CODES``: every error code; ``ERROR_CLASSES``: each code's exception class;
 - ``oauth4os.scopes``: the scope grammar; ``classify``: what an OpenSearch request touches.
 
 Every error is an ``OAuth4osError`` with ``.code``, ``.reason``, ``.message``, ``.help`` and
@@ -17,6 +18,7 @@ from oauth4os import scopes
 from oauth4os._client import AsyncClient, Client, Response, Stats, Token
 from oauth4os._native import ERROR_CLASSES as _ERROR_CLASSES
 from oauth4os._native import (
+    ERROR_CODES,
     AccessDeniedError,
     Claims,
     ConfigError,
@@ -52,12 +54,13 @@ def classify(
     """
     if isinstance(body, str):
         body = body.encode("utf-8")
-    result: dict[str, Any] = _classify(method, path, body, query)
+    result: dict[str, Any] = _classify(method, path, query, body)
     return result
 
 
 __all__ = [
     "ERROR_CLASSES",
+    "ERROR_CODES",
     "AccessDeniedError",
     "AsyncClient",
     "Claims",

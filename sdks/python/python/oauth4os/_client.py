@@ -63,7 +63,7 @@ class Response:
         return self.body.decode("utf-8", errors="replace")
 
     @classmethod
-    def _from(cls, raw: _native.RawResponse) -> Response:
+    def _from(cls, raw: _native.Response) -> Response:
         headers: dict[str, str] = {}
         for k, v in raw.headers:
             headers[k] = f"{headers[k]}, {v}" if k in headers else v
@@ -139,6 +139,10 @@ class _Base:
         )
         self._client_id = client_id
 
+    def invalidate(self) -> None:
+        """Forgets the cached token; the next call acquires a new one."""
+        self._native.invalidate()
+
     def stats(self) -> Stats:
         """Counters (token requests sent)."""
         return Stats(**self._native.stats())
@@ -157,6 +161,15 @@ class Client(_Base):
     def token(self) -> Token:
         """A valid token, from the cache or freshly acquired."""
         return Token._from(self._native.token())
+
+    def access_token(self) -> str:
+        """The access token string of ``token()``."""
+        return self._native.access_token()
+
+    def refresh(self, stale: str | None = None) -> Token:
+        """A new token, unless the cached one was already replaced since ``stale`` (an access
+        token) was handed out; then that one. Concurrent callers share one request."""
+        return Token._from(self._native.refresh(stale))
 
     def request(self, method: str, path: str, body: Body = None) -> Response:
         """Sends ``method path`` to ``base_url`` with the bearer token (one retry after a 401)."""
@@ -191,6 +204,15 @@ class AsyncClient(_Base):
     async def token(self) -> Token:
         """A valid token, from the cache or freshly acquired."""
         return Token._from(await self._native.token_async())
+
+    async def access_token(self) -> str:
+        """The access token string of ``token()``."""
+        return await self._native.access_token_async()
+
+    async def refresh(self, stale: str | None = None) -> Token:
+        """A new token, unless the cached one was already replaced since ``stale`` (an access
+        token) was handed out; then that one. Concurrent callers share one request."""
+        return Token._from(await self._native.refresh_async(stale))
 
     async def request(self, method: str, path: str, body: Body = None) -> Response:
         """Sends ``method path`` to ``base_url`` with the bearer token (one retry after a 401)."""

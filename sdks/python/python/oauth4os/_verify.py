@@ -19,25 +19,28 @@ def _config(
     algorithms: Iterable[Algorithm] | None,
     leeway: int | None,
     required_typ: str | None,
+    jwks_uri: str | None,
+    cache_capacity: int | None,
 ) -> str:
     cfg: dict[str, Any] = {
         "issuer": issuer,
         "audiences": [audience] if isinstance(audience, str) else list(audience),
+        "algorithms": None if algorithms is None else list(algorithms),
+        "leeway": leeway,
+        "required_typ": required_typ,
+        "jwks_uri": jwks_uri,
+        "cache_capacity": cache_capacity,
     }
-    if algorithms is not None:
-        cfg["algorithms"] = list(algorithms)
-    if leeway is not None:
-        cfg["leeway"] = leeway
-    if required_typ is not None:
-        cfg["required_typ"] = required_typ
-    return json.dumps(cfg)
+    # The core owns defaults and validation (a bad field is a ConfigError naming it).
+    return json.dumps({k: v for k, v in cfg.items() if v is not None})
 
 
 class Verifier:
     """Verifies one issuer's access tokens (JWS: RS256, PS256, ES256, EdDSA).
 
     The issuer's keys are discovered (RFC 8414 / OpenID discovery) and cached; tokens verified
-    once are cached until they expire, so verifying the same token again costs a lookup.
+    once are cached until they expire (``cache_capacity`` entries, 0 disables the cache), so
+    verifying the same token again costs a lookup.
     """
 
     def __init__(
@@ -49,9 +52,10 @@ class Verifier:
         leeway: int | None = None,
         required_typ: str | None = None,
         jwks_uri: str | None = None,
+        cache_capacity: int | None = None,
     ) -> None:
-        cfg = _config(issuer, audience, algorithms, leeway, required_typ)
-        self._native = _native.Verifier(cfg, None, jwks_uri)
+        cfg = _config(issuer, audience, algorithms, leeway, required_typ, jwks_uri, cache_capacity)
+        self._native = _native.Verifier(cfg)
         self._issuer = issuer
 
     @classmethod
@@ -64,14 +68,15 @@ class Verifier:
         algorithms: Iterable[Algorithm] | None = None,
         leeway: int | None = None,
         required_typ: str | None = None,
+        cache_capacity: int | None = None,
     ) -> Verifier:
         """A verifier over a fixed JWKS document (no network)."""
         if isinstance(jwks, bytes):
             jwks = jwks.decode("utf-8")
         doc = jwks if isinstance(jwks, str) else json.dumps(jwks)
         self = cls.__new__(cls)
-        cfg = _config(issuer, audience, algorithms, leeway, required_typ)
-        self._native = _native.Verifier(cfg, doc, None)
+        cfg = _config(issuer, audience, algorithms, leeway, required_typ, None, cache_capacity)
+        self._native = _native.Verifier.from_jwks(doc, cfg)
         self._issuer = issuer
         return self
 
@@ -82,8 +87,17 @@ class Verifier:
         """
         return self._native.verify(token, now)
 
+    def verify_sync(self, token: str, *, now: int | None = None) -> Claims:
+        """``verify`` without ever waiting on the network: for ``from_jwks`` verifiers only
+        (``ConfigError`` with reason ``needs_fixed_keys`` otherwise)."""
+        return self._native.verify_sync(token, now)
+
+    def cached(self, token: str, *, now: int | None = None) -> Claims | None:
+        """The claims of an already verified, still valid token from the cache, else ``None``."""
+        return self._native.cached(token, now)
+
     def prefetch_keys(self) -> None:
-        """Fetches the issuer's keys now (useful at start-up)."""
+        """Fetches the issuer's keys now (useful at start-up); nothing for fixed keys."""
         self._native.prefetch_keys()
 
     def revoke_jti(self, jti: str) -> None:
