@@ -101,6 +101,7 @@ pub struct Decision {
     /// For a denied request: why, as the error the front answers (`insufficient_scope` with the
     /// scope needed, `access_denied` naming the policies, `invalid_request` for what cannot be
     /// classified, `rate_limited` with `retry_after`, `invalid_token` for a revoked token).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
 }
 

@@ -6,6 +6,7 @@
 //! hold a token or a secret, so neither does this.
 
 use oauth4os_core::Error;
+use oauth4os_core::Reason;
 use oauth4os_core::facade::error_json;
 
 /// Marks a message that carries a serialised core error.
@@ -25,7 +26,7 @@ mod tests {
 
     #[test]
     fn the_message_carries_the_whole_error_as_json() {
-        let e = Error::invalid_token("expired", "the token expired").with_help("get a new one");
+        let e = Error::new(Reason::Expired, "the token expired").with_help("get a new one");
         let js = to_js(&e);
         let payload = js.reason.strip_prefix(PREFIX).unwrap();
         assert_eq!(payload, error_json(&e));

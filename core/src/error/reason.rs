@@ -201,6 +201,7 @@ reasons! {
     DuplicateClient = "duplicate_client", Config, 500, "two clients have the same id";
     ClientConflict = "client_conflict", Config, 500, "a client conflicts with one managed elsewhere";
     HttpClient = "http_client", Config, 500, "the HTTP client cannot be built";
+    NeedsFixedKeys = "needs_fixed_keys", Config, 500, "synchronous verification needs a verifier built from a fixed JWKS";
     InvalidAudience = "invalid_audience", Config, 500, "an audience is not valid";
     InvalidClientId = "invalid_client_id", Config, 500, "a client id is not valid";
     InvalidGrantType = "invalid_grant_type", Config, 500, "a grant type is not one the server supports";

@@ -1,6 +1,7 @@
 //! The `Client` handle: token acquisition with single-flight auto-refresh, revocation, token
 //! exchange and calls to the proxy, over the reqwest transport.
 
+use crate::error::Reason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ impl Client {
     /// `POST /<index>/_search` with the JSON `query`; the parsed answer.
     pub async fn search(&self, index: &str, query_json: &str) -> Result<serde_json::Value> {
         let query: serde_json::Value = serde_json::from_str(query_json)
-            .map_err(|_| Error::invalid_request("bad_query", "the query is not valid JSON"))?;
+            .map_err(|_| Error::new(Reason::BadQuery, "the query is not valid JSON"))?;
         self.0.search(index, &query).await
     }
 

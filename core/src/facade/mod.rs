@@ -44,6 +44,7 @@ pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::http::HttpResponse;
 
 use crate::classify::Request;
+pub use crate::decision::Decision;
 
 /// The suite version (the workspace's), e.g. `0.1.0`.
 pub fn version() -> &'static str {
@@ -54,6 +55,71 @@ pub fn version() -> &'static str {
 /// build one exception class per code from it.
 pub fn error_codes() -> Vec<&'static str> {
     ErrorCode::ALL.iter().map(|c| c.as_str()).collect()
+}
+
+/// Every error reason in its wire form (`revoked`, `expired`, ...), in the core's order.
+pub fn error_reasons() -> Vec<&'static str> {
+    crate::error::Reason::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect()
+}
+
+/// The request decision, offline: may a token with these verified `claims` (the JSON a
+/// verifier returns) make this request under these Cedar `policies` (a JSON object of file
+/// name → policy text; none means the built-in scope policy only)? Returns the decision and
+/// why. Without a cluster, a wildcard that custom policies must see resolved is denied with
+/// `resolve_failed`; the proxy resolves it against OpenSearch.
+pub fn decide(
+    claims_json: &str,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: Option<&[u8]>,
+    policies_json: Option<&str>,
+) -> Result<Decision> {
+    let bad = |what: &str, e: &serde_json::Error| {
+        Error::new(
+            crate::error::Reason::InvalidRequest,
+            format!("{what}: {}", crate::error::describe_json_error(e)),
+        )
+    };
+    let claims: crate::Claims =
+        serde_json::from_str(claims_json).map_err(|e| bad("invalid claims", &e))?;
+    let sources: Vec<(String, String)> = match policies_json {
+        None => Vec::new(),
+        Some(p) => serde_json::from_str::<std::collections::BTreeMap<String, String>>(p)
+            .map_err(|e| bad("invalid policies", &e))?
+            .into_iter()
+            .collect(),
+    };
+    let refs: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let policies = crate::policy::PolicySet::from_sources(&refs)?;
+    let subject = crate::decision::Subject {
+        claims: &claims,
+        tenant: claims.tenant.as_deref().unwrap_or("default"),
+        policies: &policies,
+    };
+    let request = Request {
+        method,
+        path,
+        query,
+        body: body.unwrap_or_default(),
+    };
+    let fut = std::pin::pin!(crate::decision::decide(
+        &request,
+        &subject,
+        &crate::decision::NoLookup,
+        None
+    ));
+    // Nothing in an offline decision waits: one poll finishes it.
+    match fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(d) => Ok(d),
+        std::task::Poll::Pending => Err(Error::internal("an offline decision did not finish")),
+    }
 }
 
 /// What an OpenSearch request does: its endpoint and every access it needs.
@@ -132,7 +198,7 @@ where
 /// constant next to its code plus one line here.
 pub fn surface() -> Surface {
     Surface::new(
-        vec![VERSION, ERROR_CODES, CLASSIFY],
+        vec![VERSION, ERROR_CODES, ERROR_REASONS, CLASSIFY, DECIDE],
         vec![scopes::SURFACE],
         vec![client::SURFACE, verifier::SURFACE],
     )
@@ -145,6 +211,28 @@ const ERROR_CODES: Function = Function::constant(
     "error_codes",
     "every error code in wire form, in the core's order (one exception class each)",
     Type::List(&Type::Str),
+);
+
+const ERROR_REASONS: Function = Function::constant(
+    "error_reasons",
+    "every error reason in wire form, in the core's order (`revoked`, `expired`, ...)",
+    Type::List(&Type::Str),
+);
+
+const DECIDE: Function = Function::sync(
+    "decide",
+    "the request decision and why, offline: verified claims (JSON) + request + Cedar policies \
+     (JSON object name → text) → `{decision, endpoint, accesses, policies, scopes, error?}`",
+    &[
+        Param::required("claims_json", Type::Str),
+        Param::required("method", Type::Str),
+        Param::required("path", Type::Str),
+        Param::optional("query", Type::Str),
+        Param::optional("body", Type::Bytes),
+        Param::optional("policies_json", Type::Str),
+    ],
+    Type::Record("Decision"),
+    &[ErrorCode::InvalidRequest, ErrorCode::Config],
 );
 
 const CLASSIFY: Function = Function::sync(
@@ -163,6 +251,7 @@ const CLASSIFY: Function = Function::sync(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Reason;
 
     #[test]
     fn a_panic_becomes_an_internal_error_without_its_payload() {
@@ -188,10 +277,41 @@ mod tests {
 
     #[test]
     fn errors_cross_as_json_with_every_field() {
-        let mut e = Error::invalid_token("expired", "the token expired").with_help("get a new one");
+        let mut e = Error::new(Reason::Expired, "the token expired").with_help("get a new one");
         e.retry_after = Some(3);
         let back: Error = serde_json::from_str(&error_json(&e)).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn decide_explains_offline_with_the_policies_given() {
+        let claims = r#"{"iss":"i","aud":["a"],"exp":1,"client_id":"bot","scope":"read:logs-*"}"#;
+        let d = decide(claims, "GET", "/logs-1/_search", None, None, None).unwrap();
+        assert!(d.is_allowed());
+        assert_eq!(d.accesses[0].scope.as_deref(), Some("read:logs-*"));
+        let forbid = r#"{"no.cedar":"@id(\"no-1\") forbid(principal, action, resource is OAuth4os::Index) when { resource.name == \"logs-1\" };"}"#;
+        let d = decide(claims, "GET", "/logs-1/_search", None, None, Some(forbid)).unwrap();
+        let e = d.error.unwrap();
+        assert_eq!(e.reason, Reason::PolicyDenied);
+        let d = decide(claims, "GET", "/metrics/_search", None, None, None).unwrap();
+        assert_eq!(d.error.unwrap().scope.as_deref(), Some("read:metrics"));
+        assert_eq!(
+            decide("{}", "GET", "/", None, None, None).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            decide(
+                claims,
+                "GET",
+                "/",
+                None,
+                None,
+                Some(r#"{"x.cedar":"nonsense"}"#)
+            )
+            .unwrap_err()
+            .code,
+            ErrorCode::Config
+        );
     }
 
     #[test]
@@ -201,6 +321,7 @@ mod tests {
         let e = classify("GET", "/logs%zz/_search", None, None).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
         assert_eq!(error_codes().len(), ErrorCode::ALL.len());
+        assert!(error_reasons().contains(&"revoked"));
         assert_eq!(version(), env!("CARGO_PKG_VERSION"));
     }
 }

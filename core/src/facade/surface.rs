@@ -392,6 +392,9 @@ fn records() -> Vec<Record> {
         ..claims.clone()
     };
     let classified = super::classify("GET", "/", None, None).ok();
+    let claims_json = r#"{"iss":"i","aud":["a"],"exp":1,"scope":"read:x"}"#;
+    let allowed = super::decide(claims_json, "GET", "/x/_search", None, None, None).ok();
+    let denied = super::decide(claims_json, "GET", "/y/_search", None, None, None).ok();
     vec![
         record_with("TokenResponse", &token, Some(&bare_token)),
         record_with("Claims", &claims, Some(&bare_claims)),
@@ -401,5 +404,6 @@ fn records() -> Vec<Record> {
             fields: vec!["status".into(), "headers".into(), "body".into()],
         },
         record_of("Classified", &classified),
+        record_with("Decision", &denied, allowed.as_ref().map(|_| &allowed)),
     ]
 }

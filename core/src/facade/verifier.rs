@@ -1,6 +1,7 @@
 //! The `Verifier` handle: one issuer's access tokens, verified over fixed keys or the issuer's
 //! discovered JWKS, with the verified-token cache.
 
+use crate::error::Reason;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -36,8 +37,8 @@ struct Options {
 }
 
 fn bad(detail: &str) -> Error {
-    Error::config(
-        "bad_config",
+    Error::new(
+        Reason::BadConfig,
         format!("invalid verifier configuration: {detail}"),
     )
 }
@@ -121,8 +122,8 @@ impl Verifier {
     /// [`Verifier::verify`] without waiting: for verifiers over fixed keys (`from_jwks`).
     pub fn verify_sync(&self, token: &str, now: Option<i64>) -> Result<Arc<Claims>> {
         if !self.fixed_keys {
-            return Err(Error::config(
-                "needs_fixed_keys",
+            return Err(Error::new(
+                Reason::NeedsFixedKeys,
                 "synchronous verification needs fixed keys",
             )
             .with_help("build the verifier with `from_jwks`, or use `verify`"));
