@@ -6,7 +6,6 @@
 //! hold a token or a secret, so neither does this.
 
 use oauth4os_core::Error;
-use oauth4os_core::Reason;
 use oauth4os_core::facade::error_json;
 
 /// Marks a message that carries a serialised core error.
@@ -23,6 +22,7 @@ pub fn to_js(e: &Error) -> napi::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oauth4os_core::Reason;
 
     #[test]
     fn the_message_carries_the_whole_error_as_json() {
