@@ -548,21 +548,25 @@ cmd_run() {
   if [[ -n ${OAUTH4OS_TEST_ENV:-} ]]; then
     # Handed over by a caller (make test, a developer): use those, never stop them.
     [[ -s $OAUTH4OS_TEST_ENV ]] || ci_die "OAUTH4OS_TEST_ENV names no env file: '$OAUTH4OS_TEST_ENV'"
-    local dir
+    local dir have p
     dir=$(sed -n 's/^OAUTH4OS_TEST_DIR=//p' "$OAUTH4OS_TEST_ENV")
-    OAUTH4OS_PEERS_DIR=$dir bash "${BASH_SOURCE[0]}" status 8>&- ||
-      ci_die "the peers of $OAUTH4OS_TEST_ENV are not healthy"
+    have=$(sed -n 's/^OAUTH4OS_TEST_PEERS=//p' "$OAUTH4OS_TEST_ENV")
+    for p in $(wanted "${peers[@]}"); do
+      [[ ,$have, == *",$p,"* ]] || ci_die "$OAUTH4OS_TEST_ENV has no $p (it has: $have)"
+    done
+    OAUTH4OS_PEERS_DIR=$dir bash "${BASH_SOURCE[0]}" status 2>/dev/null 8>&- ||
+      ci_die "the peers of $OAUTH4OS_TEST_ENV are not healthy (OAUTH4OS_PEERS_DIR=$dir bash $0 status)"
     set -a
     # shellcheck disable=SC1090
     . "$OAUTH4OS_TEST_ENV"
     set +a
-    exec "$@"
+    run_command "$@"
+    return
   fi
   # A private set in a fresh directory, removed again afterwards.
   PEERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/oauth4os-peers.XXXXXX")
   ENV_FILE="$PEERS_DIR/env"
   export OAUTH4OS_PEERS_DIR=$PEERS_DIR
-  local status=0
   trap 'bash "${BASH_SOURCE[0]}" down 8>&- || true; rm -rf "$PEERS_DIR"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -571,7 +575,19 @@ cmd_run() {
   # shellcheck disable=SC1090
   . "$ENV_FILE"
   set +a
+  run_command "$@"
+}
+
+# run_command CMD...: CMD's status; when it fails, the tail of the peers' logs (what the proxy
+# and the provider saw is often the explanation).
+run_command() {
+  local status=0 f
   "$@" || status=$?
+  if ((status != 0)); then
+    for f in "${OAUTH4OS_TEST_PROXY_LOG:-}" "${OAUTH4OS_TEST_OIDC_LOG:-}"; do
+      [[ -n $f ]] && show_log "$f"
+    done
+  fi
   return "$status"
 }
 
