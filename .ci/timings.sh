@@ -14,14 +14,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=harness/lib.sh
 . "$HERE/harness/lib.sh"
 
-# table FILE: rows in the order they started, nested by depth; "total" sums the top level.
+# table FILE: rows in the order they started, nested by depth; "total" sums the outermost rows.
 table() {
   sort -n -k1,1 "$1" | awk -F '\t' '
     function fmt(t) { return t >= 600 ? sprintf("%dm%04.1fs", int(t / 600), (t % 600) / 10) : sprintf("%.1fs", t / 10) }
-    { name[NR] = sprintf("%*s%s", 2 * $2, "", $5); time[NR] = $3; result[NR] = $4
-      if ($2 == 0) { total += $3; if ($4 != "ok" && $4 != "not run") failed = 1 }
-      if (length(name[NR]) > w) w = length(name[NR]) }
+    { depth[NR] = $2; time[NR] = $3; result[NR] = $4; label[NR] = $5
+      if (NR == 1 || $2 < top) top = $2 }
     END {
+      for (i = 1; i <= NR; i++) {
+        name[i] = sprintf("%*s%s", 2 * (depth[i] - top), "", label[i])
+        if (length(name[i]) > w) w = length(name[i])
+        if (depth[i] == top) { total += time[i]; if (result[i] != "ok" && result[i] != "not run") failed = 1 }
+      }
       if (w < 7) w = 7
       printf "\n==> time per section\n%-*s  %9s  %s\n", w, "section", "time", "result"
       for (i = 1; i <= NR; i++) printf "%-*s  %9s  %s\n", w, name[i], result[i] == "not run" ? "-" : fmt(time[i]), result[i]

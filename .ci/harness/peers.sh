@@ -166,8 +166,7 @@ start_opensearch() {
   # A fresh cluster every time: data left by an earlier run would leak into the tests.
   rm -rf "$PEERS_DIR/opensearch/data"
   log "OpenSearch on $url"
-  # In a session of its own: the node (opensearch -d daemonizes) stays in that process group,
-  # which `down` stops as a last resort after opensearch.sh stop.
+  # In a session of its own: the node (opensearch -d daemonizes) stays in that process group.
   OS_PORT=$port OS_WORKDIR="$PEERS_DIR/opensearch" setsid bash "$HERE/opensearch.sh" start </dev/null 8>&- &
   echo "$!" >"$PEERS_DIR/opensearch/pgid"
   wait "$!" || return 1
@@ -180,13 +179,13 @@ EOF
 opensearch_healthy() { opensearch_cmd status 2>/dev/null; }
 
 stop_opensearch() {
-  local pgid status=0
-  [[ -f $PEERS_DIR/opensearch/port ]] || return 0
-  # The group first: it also holds an opensearch.sh start still waiting for the node.
+  local pgid dir="$PEERS_DIR/opensearch"
+  [[ -f $dir/port ]] || return 0
+  # The group first: it also holds an opensearch.sh start still waiting for the node. Then
+  # opensearch.sh stop, for a node that left the group (and to clear its pidfile).
   if pgid=$(recorded_pgid opensearch); then stop_group OpenSearch "$pgid"; fi
-  opensearch_cmd stop || status=1
-  ((status == 0)) || return 1
-  rm -rf "$PEERS_DIR/opensearch/pgid"  "$PEERS_DIR/opensearch/data" "$PEERS_DIR/opensearch/port" "$PEERS_DIR/opensearch/vars"
+  opensearch_cmd stop || return 1
+  rm -rf "$dir/pgid" "$dir/data" "$dir/port" "$dir/vars"
 }
 
 # ---- the OpenID provider -------------------------------------------------------
@@ -205,7 +204,7 @@ start_oidc() {
   fi
   mkdir -p "$dir"
   : >"$dir/ready"
-  # --keys in the state dir: a restarted provider keeps its keys, and the path marks the process.
+  # --keys in the state dir: a provider restarted on the same dir keeps its signing keys.
   pgid=$(spawn oidc "$dir/ready" "$dir/log" \
     node "$HERE/oidc/server.mjs" --port 0 --keys "$dir/keys.json" --extra-scopes "$(suite_scopes)")
   deadline=$((SECONDS + READY_TIMEOUT))
