@@ -3,6 +3,7 @@
 #   make test      every test: lints, unit/property tests, Wycheproof, conformance vectors,
 #                  real-provider integration tests, the real OpenSearch harness check, and the
 #                  Python (pytest) and Node (node:test) SDK suites against the real peers
+#                  (.ci/harness/peers.sh); ends with a table of the time each section took
 #   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
 #   make vectors   regenerate core/conformance/vectors.json
 #   make bench     the criterion benchmarks recorded in BENCHMARKS.md
@@ -16,7 +17,12 @@ OPENSEARCH := bash .ci/harness/opensearch.sh
 
 .PHONY: test lint rust-test harness-test peers sdk-deps vectors bench demo demo-stop fmt clean
 
-test: lint rust-test harness-test
+# The sections of `make test`, run in this order (each as its own `make SECTION`); a table of how
+# long each took is printed at the end, also when one fails (the failure still fails make test).
+TEST_SECTIONS := lint peers rust-test sdk-deps harness-test
+
+test:
+	@MAKE='$(MAKE)' bash .ci/timings.sh make $(TEST_SECTIONS)
 
 lint:
 	$(CARGO) fmt --all --check

@@ -32,3 +32,22 @@ ci_java_home() {
     printf '%s\n' "${java%/bin/java}"
   fi
 }
+
+# ci_timed NAME COMMAND...: runs COMMAND (an external command: errexit does not reach into a shell
+# function called this way) and returns its status. When $OAUTH4OS_TIMINGS names a file, it also
+# appends a row "START DEPTH TENTHS RESULT NAME" (tab separated) to it; sections timed inside
+# COMMAND are one level deeper. `bash .ci/timings.sh table` prints the rows.
+ci_timed() {
+  local name=$1 depth=${OAUTH4OS_TIMINGS_DEPTH:-0} start end status=0
+  shift
+  if [[ -z ${OAUTH4OS_TIMINGS:-} ]]; then
+    "$@"
+    return
+  fi
+  start=${EPOCHREALTIME//[!0-9]/}
+  OAUTH4OS_TIMINGS_DEPTH=$((depth + 1)) "$@" || status=$?
+  end=${EPOCHREALTIME//[!0-9]/}
+  printf '%s\t%s\t%s\t%s\t%s\n' "$start" "$depth" "$(((end - start) / 100000))" \
+    "$([[ $status -eq 0 ]] && echo ok || echo "FAILED ($status)")" "$name" >>"$OAUTH4OS_TIMINGS"
+  return "$status"
+}

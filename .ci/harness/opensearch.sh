@@ -67,7 +67,7 @@ health() {
 
 is_our_node() {
   local cmdline
-  cmdline=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
   [[ $cmdline == *org.opensearch.bootstrap.OpenSearch* && $cmdline == *"-Dopensearch.path.home=$OS_HOME "* ]]
 }
 

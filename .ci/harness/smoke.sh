@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
-# The real-OpenSearch part of `make test`: starts OpenSearch 2.19 from the cached Maven Central zip
-# on a dedicated loopback port, checks the harness itself (health, index, search), then runs the
-# Rust test that replays the core's request classifier against what OpenSearch really does, the
-# proxy's real-peer tests and the SDK suites.
-# Always stops OpenSearch again. Prints "N passed, N failed".
+# The real-peer part of `make test`: brings up one set of test peers (peers.sh: OpenSearch 2.19,
+# the test OpenID provider and the proxy, on free 127.0.0.1 ports), checks the harness itself
+# (health, index, search), runs the Rust tests that replay the core's request classifier and the
+# proxy's resource side against the real OpenSearch, then every SDK suite against the same peers,
+# and stops everything again (also on failure). Prints "N passed, N failed".
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+# shellcheck source=lib.sh
 . .ci/harness/lib.sh
 
-export OS_PORT=${OAUTH4OS_TEST_OS_PORT:-9250}
-OS="bash .ci/harness/opensearch.sh"
-URL=$($OS url)
+PEERS="bash .ci/harness/peers.sh"
 passed=0
 failed=0
 
-check() { # check NAME COMMAND...
+check() { # check NAME COMMAND...: a quiet one-line check
   local name=$1
   shift
   if "$@" >/dev/null 2>&1; then
@@ -27,54 +26,66 @@ check() { # check NAME COMMAND...
   fi
 }
 
-cleanup() { $OS stop || true; }
-trap cleanup EXIT
+suite() { # suite NAME COMMAND...: a timed step with its own output
+  local name=$1
+  shift
+  ci_section "$name"
+  if ci_timed "$name" "$@"; then
+    passed=$((passed + 1))
+  else
+    ci_log "FAILED: $name"
+    failed=$((failed + 1))
+  fi
+}
 
-ci_section "starting OpenSearch on $URL"
-$OS start
+# A private state dir: this run's peers, stopped and removed on any exit.
+OAUTH4OS_PEERS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/oauth4os-peers.XXXXXX")
+export OAUTH4OS_PEERS_DIR
+cleanup() {
+  $PEERS down || true
+  rm -rf "$OAUTH4OS_PEERS_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ci_section "test peers: OpenSearch, the OpenID provider, the proxy"
+ci_timed "peers up" $PEERS up >/dev/null
+set -a
+# shellcheck disable=SC1091
+. "$OAUTH4OS_PEERS_DIR/env"
+set +a
+URL=$OAUTH4OS_TEST_OPENSEARCH_URL
 
 check "cluster health is green or yellow" \
   bash -c "curl -fsS '$URL/_cluster/health' | jq -e '.status == \"green\" or .status == \"yellow\"'"
-curl -fsS -X DELETE "$URL/harness-smoke" >/dev/null 2>&1 || true
 check "create an index" curl -fsS -X PUT "$URL/harness-smoke" -H 'content-type: application/json' \
   -d '{"settings":{"number_of_shards":1,"number_of_replicas":0}}'
 check "index a document" curl -fsS -X PUT "$URL/harness-smoke/_doc/1?refresh=true" \
   -H 'content-type: application/json' -d '{"level":"error","message":"disk full","service":"api"}'
 check "search finds it" bash -c "curl -fsS '$URL/harness-smoke/_search?q=level:error' | jq -e '.hits.total.value == 1'"
-check "status reports healthy" $OS status
+check "the OpenID provider serves its discovery document" \
+  curl -fsS "$OAUTH4OS_TEST_OIDC_ISSUER/.well-known/openid-configuration"
+check "the proxy issues a token to a suite client" \
+  curl -fsS -u "node-agent:$OAUTH4OS_TEST_CLIENT_SECRET" -d grant_type=client_credentials \
+  "$OAUTH4OS_TEST_PROXY_URL/oauth/token"
+check "every peer is healthy" $PEERS status
+curl -fsS -X DELETE "$URL/harness-smoke" >/dev/null 2>&1 || true
 
-ci_section "classifier vs real OpenSearch"
-if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-core --locked --features opensearch-tests --test opensearch; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-fi
+suite "classifier vs real OpenSearch" env OAUTH4OS_OPENSEARCH_URL="$URL" \
+  cargo test -p oauth4os-core --locked --features opensearch-tests --test opensearch
+suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL="$URL" \
+  cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience
 
-ci_section "proxy resource side vs real OpenSearch and the real OpenID provider"
-if OAUTH4OS_OPENSEARCH_URL=$URL cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-fi
+# The SDK suites find OAUTH4OS_TEST_ENV set and use these peers (peers.sh run never starts a
+# second set); each builds its own package, then runs its language's test runner.
+suite "Python SDK (pytest)" bash sdks/python/ci/test.sh
+suite "Node SDK (node:test)" bash sdks/node/ci/test.sh
 
-# Each SDK script builds its package, starts its own real proxy and OpenID provider, runs the
-# language's own test runner against this OpenSearch, and stops what it started.
-ci_section "Python SDK (pytest) vs the real proxy, OpenSearch and OpenID provider"
-if OAUTH4OS_OPENSEARCH_URL=$URL bash sdks/python/ci/test.sh; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-fi
-
-ci_section "Node SDK (node:test) vs the real proxy, OpenSearch and OpenID provider"
-if OAUTH4OS_OPENSEARCH_URL=$URL bash sdks/node/ci/test.sh; then
-  passed=$((passed + 1))
-else
-  failed=$((failed + 1))
-fi
-
-cleanup
-trap - EXIT
-check "stop leaves nothing running" bash -c "! $OS status"
+ci_section "stopping the test peers"
+ci_timed "peers down" $PEERS down
+check "down leaves nothing running" bash -c "! $PEERS status"
+check "OpenSearch no longer answers" bash -c "! curl -fsS --max-time 2 '$URL/'"
+check "the proxy no longer answers" bash -c "! curl -fsS --max-time 2 '$OAUTH4OS_TEST_PROXY_URL/health'"
 echo "harness: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -1,20 +1,23 @@
 // End to end: the package against the real proxy (authorization server + resource proxy), the real
-// OpenSearch behind it and the real OpenID provider, as started by ci/test.sh.
+// OpenSearch behind it and the real OpenID provider, from the test-peer harness (see ci/test.sh).
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 
 import { Client as OpenSearchClient } from '@opensearch-project/opensearch';
 import oauth4os from 'oauth4os';
-import { env, sleep } from './support.mjs';
+import { dropIndices, peer, seedIndices, sleep } from './support.mjs';
 
 const {
   Client, Verifier, InvalidTokenError, InvalidClientError, InvalidScopeError,
   InsufficientScopeError, UnauthorizedClientError,
 } = oauth4os;
 
-const proxy = env('OAUTH4OS_PROXY_URL');
-const oidc = env('OAUTH4OS_OIDC_ISSUER');
-const secret = env('OAUTH4OS_AGENT_SECRET');
+const proxy = peer('PROXY_URL');
+const oidc = peer('OIDC_ISSUER');
+const secret = peer('CLIENT_SECRET');
+
+before(seedIndices);
+after(dropIndices);
 
 const agent = (extra = {}) => new Client({
   issuer: proxy, clientId: 'node-agent', clientSecret: secret, scope: 'read:node-logs-*', baseUrl: proxy, ...extra,

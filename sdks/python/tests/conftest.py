@@ -1,5 +1,7 @@
-"""Shared fixtures. The end-to-end peers (proxy, OpenID provider, OpenSearch) are started by
-``ci/test.sh``, which passes their addresses in ``OAUTH4OS_PY_*`` variables."""
+"""Shared fixtures. The end-to-end peers (proxy, OpenID provider, OpenSearch) come from the
+repository's test-peer harness, ``.ci/harness/peers.sh``, which ``ci/test.sh`` runs pytest under:
+their addresses arrive as ``OAUTH4OS_TEST_*`` variables, or in the env file named by
+``OAUTH4OS_TEST_ENV`` (after ``export OAUTH4OS_TEST_ENV=$(bash .ci/harness/peers.sh up)``)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(os.environ.get("OAUTH4OS_PY_ROOT") or Path(__file__).resolve().parents[3])
+ROOT = Path(__file__).resolve().parents[3]
 SDK = ROOT / "sdks" / "python"
 INDEX = "py-logs-1"
 SECRET_INDEX = "py-secret-1"
@@ -62,20 +64,33 @@ def vectors() -> dict[str, Any]:
     return doc
 
 
+def harness_env() -> dict[str, str]:
+    """The harness's ``OAUTH4OS_TEST_*`` variables: the environment's, else its env file's."""
+    found = {k: v for k, v in os.environ.items() if k.startswith("OAUTH4OS_TEST_")}
+    env_file = os.environ.get("OAUTH4OS_TEST_ENV")
+    if env_file and Path(env_file).is_file():
+        for line in Path(env_file).read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.startswith("OAUTH4OS_TEST_"):
+                found.setdefault(key, value)
+    return found
+
+
 @pytest.fixture(scope="session")
 def peers() -> Iterator[Peers]:
-    env = {
-        k: os.environ.get(f"OAUTH4OS_PY_{k}") for k in ("PROXY_URL", "IDP_ISSUER", "AGENT_SECRET")
-    }
-    opensearch = os.environ.get("OAUTH4OS_OPENSEARCH_URL")
-    missing = [k for k, v in env.items() if not v]
-    if missing or not opensearch:
-        pytest.fail("run the tests through sdks/python/ci/test.sh (it starts the peers)")
+    env = harness_env()
+    wanted = ("PROXY_URL", "OIDC_ISSUER", "OPENSEARCH_URL", "CLIENT_SECRET")
+    missing = [f"OAUTH4OS_TEST_{k}" for k in wanted if not env.get(f"OAUTH4OS_TEST_{k}")]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not set: run the tests through sdks/python/ci/test.sh "
+            "(it runs them under .ci/harness/peers.sh)"
+        )
     p = Peers(
-        proxy=str(env["PROXY_URL"]),
-        idp=str(env["IDP_ISSUER"]),
-        opensearch=str(opensearch),
-        agent_secret=str(env["AGENT_SECRET"]),
+        proxy=env["OAUTH4OS_TEST_PROXY_URL"],
+        idp=env["OAUTH4OS_TEST_OIDC_ISSUER"],
+        opensearch=env["OAUTH4OS_TEST_OPENSEARCH_URL"],
+        agent_secret=env["OAUTH4OS_TEST_CLIENT_SECRET"],
     )
     for index, docs in (
         (INDEX, [{"level": "error", "msg": "disk full"}, {"level": "info", "msg": "ok"}]),
