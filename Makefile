@@ -1,11 +1,13 @@
 # oauth4os — one command per task. CI runs exactly these (see .ci/run).
 #
-#   make test      every test: lints, unit/property tests, Wycheproof, conformance vectors,
+#   make test      every test: lints (rustfmt, the import-circle and layer check, clippy), unit/property tests, Wycheproof, conformance vectors,
 #                  real-provider integration tests, the real OpenSearch harness check, and the
 #                  Python (pytest) and Node (node:test) SDK suites against the real peers
 #                  (.ci/harness/peers.sh); ends with a table of the time each section took
 #   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
 #   make vectors   regenerate core/conformance/vectors.json
+#   make surface   regenerate the FFI surface manifest core/facade/surface.json
+#   make reasons   regenerate the README's table of error codes and reasons
 #   make bench     the criterion benchmarks recorded in BENCHMARKS.md
 #   make peers     install/fetch the real peers (oidc-provider from npm, OpenSearch from Maven Central)
 
@@ -15,7 +17,7 @@ CARGO ?= cargo
 OIDC_DIR := .ci/harness/oidc
 OPENSEARCH := bash .ci/harness/opensearch.sh
 
-.PHONY: test lint rust-test harness-test peers sdk-deps vectors bench demo demo-stop fmt clean
+.PHONY: test lint rust-test harness-test peers sdk-deps vectors surface reasons bench demo demo-stop fmt clean
 
 # The sections of `make test`, run in this order (each as its own `make SECTION`); a table of how
 # long each took is printed at the end, also when one fails (the failure still fails make test).
@@ -26,6 +28,8 @@ test:
 
 lint:
 	$(CARGO) fmt --all --check
+	python3 .ci/cycles.py --self-test 2>/dev/null
+	python3 .ci/cycles.py
 	$(CARGO) clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 peers: $(OIDC_DIR)/node_modules/.package-lock.json
@@ -45,6 +49,13 @@ sdk-deps:
 
 harness-test: peers sdk-deps
 	bash .ci/harness/smoke.sh
+
+surface:
+	$(CARGO) run -q -p oauth4os-core --example surface > core/facade/surface.json.tmp
+	mv core/facade/surface.json.tmp core/facade/surface.json
+
+reasons:
+	OAUTH4OS_BLESS=1 $(CARGO) test -q -p oauth4os-core --test reasons
 
 vectors:
 	$(CARGO) run -q -p oauth4os-core --example conformance > core/conformance/vectors.json.tmp
