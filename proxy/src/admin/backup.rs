@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse as _;
-use serde_json::json;
+use oauth4os_core::admin::RestoreSummary;
 
 use super::{AdminResult, Caller, from_core, json};
 use crate::authz::AuthServer;
@@ -45,11 +45,11 @@ pub(super) async fn restore(
         .map_err(from_core)?;
     Ok(json(
         StatusCode::OK,
-        &json!({
-            "restored": true,
-            "schema_version": contents.schema_version,
-            "clients": contents.clients,
-            "signing_keys": contents.keys.len(),
-        }),
+        &RestoreSummary {
+            restored: true,
+            schema_version: contents.schema_version,
+            clients: u64::try_from(contents.clients).unwrap_or(u64::MAX),
+            signing_keys: u64::try_from(contents.keys.len()).unwrap_or(u64::MAX),
+        },
     ))
 }

@@ -12,85 +12,66 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse as _;
 use oauth4os_core::error::quote;
 use oauth4os_core::verify::unix_now;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AdminResult, Caller, body, fail, from_core, json, not_found_item};
+use oauth4os_core::admin::{
+    Client, ClientList, ClientRevocation, ClientSecret, ClientSpec, ClientWithSecret, Source,
+};
+
 use crate::authz::{AuthServer, generate_secret};
 use crate::services::config::authz::ClientFields;
 use crate::services::secrets::random_id;
 use crate::services::store::{AuditEvent, ClientRecord, ClientSource};
 
-/// The body of create and replace.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ClientSpec {
-    /// Chosen by the server when absent (create); must equal the path's id when present (replace).
-    #[serde(default)]
-    client_id: Option<String>,
-    /// The scopes the client may hold, one per element.
-    scopes: Vec<String>,
-    /// `client_credentials` (default) and/or `refresh_token`.
-    #[serde(default)]
-    grant_types: Vec<String>,
-    #[serde(default)]
-    tenant: Option<String>,
-    #[serde(default)]
-    access_token_ttl: Option<u64>,
-    /// Exact redirect URIs, for `authorization_code`.
-    #[serde(default)]
-    redirect_uris: Vec<String>,
-    /// Its own request rate (`"20/s"`, `"100/min burst 20"`); the default rate when absent.
-    #[serde(default)]
-    rate_limit: Option<String>,
-}
-
-impl ClientSpec {
-    fn record(
-        &self,
-        id: &str,
-        secret_hash: String,
-    ) -> Result<ClientRecord, axum::response::Response> {
-        if let Some(bad) = self
-            .scopes
-            .iter()
-            .find(|s| s.is_empty() || s.contains(char::is_whitespace))
-        {
-            return Err(fail(
-                Reason::InvalidRequest,
-                &format!(
-                    "`scopes` element {} must be one scope, without spaces",
-                    quote(bad)
-                ),
-            ));
-        }
-        let scopes = self.scopes.join(" ");
-        ClientFields {
-            id,
-            scopes: &scopes,
-            grant_types: &self.grant_types,
-            tenant: self.tenant.as_deref(),
-            access_token_ttl: self.access_token_ttl,
-            redirect_uris: &self.redirect_uris,
-            rate_limit: self.rate_limit.as_deref(),
-        }
-        .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
-        .map_err(from_core)
+/// Builds the record a spec describes.
+fn record(
+    spec: &ClientSpec,
+    id: &str,
+    secret_hash: String,
+) -> Result<ClientRecord, axum::response::Response> {
+    if let Some(bad) = spec
+        .scopes
+        .iter()
+        .find(|s| s.is_empty() || s.contains(char::is_whitespace))
+    {
+        return Err(fail(
+            Reason::InvalidScopes,
+            &format!(
+                "`scopes` element {} must be one scope, without spaces",
+                quote(bad)
+            ),
+        ));
     }
+    let scopes = spec.scopes.join(" ");
+    ClientFields {
+        id,
+        scopes: &scopes,
+        grant_types: &spec.grant_types,
+        tenant: spec.tenant.as_deref(),
+        access_token_ttl: spec.access_token_ttl,
+        redirect_uris: &spec.redirect_uris,
+        rate_limit: spec.rate_limit.as_deref(),
+    }
+    .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
+    .map_err(from_core)
 }
 
 /// The public view of a client: never its secret or hash.
-pub(super) fn view(c: &ClientRecord) -> Value {
-    json!({
-        "client_id": c.id,
-        "scopes": c.scopes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "grant_types": c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
-        "tenant": c.tenant,
-        "access_token_ttl": c.access_token_ttl,
-        "redirect_uris": c.redirect_uris,
-        "rate_limit": c.rate_limit,
-        "source": c.source.as_str(),
-    })
+pub(super) fn view(c: &ClientRecord) -> Client {
+    Client {
+        client_id: c.id.clone(),
+        scopes: c.scopes.iter().map(ToString::to_string).collect(),
+        grant_types: c.grant_types.clone(),
+        tenant: c.tenant.clone(),
+        access_token_ttl: c.access_token_ttl,
+        redirect_uris: c.redirect_uris.clone(),
+        rate_limit: c.rate_limit.clone(),
+        source: match c.source {
+            ClientSource::Config => Source::Config,
+            ClientSource::Api => Source::Api,
+        },
+    }
 }
 
 fn read_only(id: &str) -> axum::response::Response {
@@ -132,8 +113,8 @@ async fn audit(
 
 pub(super) async fn list(State(server): State<Arc<AuthServer>>) -> AdminResult {
     let clients = server.store().clients().await.map_err(from_core)?;
-    let list: Vec<Value> = clients.iter().map(view).collect();
-    Ok(json(StatusCode::OK, &json!({ "clients": list })))
+    let clients = clients.iter().map(view).collect();
+    Ok(json(StatusCode::OK, &ClientList { clients }))
 }
 
 pub(super) async fn show(
@@ -155,7 +136,7 @@ pub(super) async fn create(
         None => random_id().map_err(from_core)?,
     };
     let (secret, stored) = generate_secret().map_err(from_core)?;
-    let record = spec.record(&id, stored)?;
+    let record = record(&spec, &id, stored)?;
     let taken = || {
         fail(
             Reason::Conflict,
@@ -175,10 +156,10 @@ pub(super) async fn create(
     }
     server.apply_client_rate(&record);
     audit(&server, "client_created", &id, &by, json!({})).await?;
-    let mut answer = view(&record);
-    if let Some(map) = answer.as_object_mut() {
-        map.insert("client_secret".into(), secret.into());
-    }
+    let answer = ClientWithSecret {
+        client: view(&record),
+        client_secret: secret,
+    };
     let mut resp = json(StatusCode::CREATED, &answer);
     if let Ok(loc) = HeaderValue::from_str(&format!("{}/clients/{id}", super::PREFIX)) {
         resp.headers_mut().insert(header::LOCATION, loc);
@@ -204,7 +185,7 @@ pub(super) async fn update(
     if old.source == ClientSource::Config {
         return Err(read_only(&id));
     }
-    let record = spec.record(&id, old.secret_hash.clone())?;
+    let record = record(&spec, &id, old.secret_hash.clone())?;
     if !server
         .store()
         .update_client(record.clone(), unix_now())
@@ -250,7 +231,10 @@ pub(super) async fn rotate_secret(
     audit(&server, "client_secret_rotated", &id, &by, json!({})).await?;
     Ok(json(
         StatusCode::OK,
-        &json!({ "client_id": id, "client_secret": secret }),
+        &ClientSecret {
+            client_id: id,
+            client_secret: secret,
+        },
     ))
 }
 
@@ -266,7 +250,11 @@ pub(super) async fn revoke_tokens(
         .map_err(from_core)?;
     Ok(json(
         StatusCode::OK,
-        &json!({ "client_id": id, "revoked": true, "refresh_family_access_tokens": n }),
+        &ClientRevocation {
+            client_id: id,
+            revoked: true,
+            refresh_family_access_tokens: u64::try_from(n).unwrap_or(u64::MAX),
+        },
     ))
 }
 

@@ -31,6 +31,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use oauth4os_core::Error;
+use oauth4os_core::admin::{self, Operation};
 use oauth4os_core::error::quote;
 
 use crate::authz::AuthServer;
@@ -38,22 +39,16 @@ use crate::services::web::error::no_store;
 pub(crate) use crate::services::web::json::{body, fail, from_core, json, query};
 
 /// Where the admin API is mounted.
-pub const PREFIX: &str = "/admin";
+pub const PREFIX: &str = admin::PREFIX;
 
-/// One admin route: what the router serves and what the OpenAPI document says of it.
+/// One admin route of [`admin::ROUTES`](oauth4os_core::admin::ROUTES), with its handler.
 pub struct Route {
     /// The HTTP method.
     pub method: Method,
     /// The path below [`PREFIX`], in OpenAPI/axum template syntax (`/clients/{id}`).
     pub path: &'static str,
-    /// The OpenAPI `operationId`.
-    pub operation: &'static str,
-    /// One line for humans.
-    pub summary: &'static str,
-    /// The request body schema (in `components/schemas`), if the route takes one.
-    pub request: Option<&'static str>,
-    /// The success status and its body schema, if any.
-    pub ok: (u16, Option<&'static str>),
+    /// The operation.
+    pub operation: Operation,
     handler: MethodRouter<Arc<AuthServer>>,
 }
 
@@ -63,55 +58,59 @@ impl std::fmt::Debug for Route {
     }
 }
 
-fn route(
-    method: Method,
-    path: &'static str,
-    operation: &'static str,
-    summary: &'static str,
-    request: Option<&'static str>,
-    ok: (u16, Option<&'static str>),
-    handler: MethodRouter<Arc<AuthServer>>,
-) -> Route {
-    Route {
-        method,
-        path,
-        operation,
-        summary,
-        request,
-        ok,
-        handler,
+/// The handler of each operation: exhaustive, so a route added to core's table and not served
+/// here fails to compile.
+fn handler(op: Operation) -> MethodRouter<Arc<AuthServer>> {
+    use Operation as O;
+    match op {
+        O::ListClients => get(clients::list),
+        O::CreateClient => post(clients::create),
+        O::GetClient => get(clients::show),
+        O::UpdateClient => put(clients::update),
+        O::DeleteClient => delete(clients::remove),
+        O::RotateClientSecret => post(clients::rotate_secret),
+        O::RevokeClientTokens => post(clients::revoke_tokens),
+        O::ListRefreshFamilies => get(tokens::families),
+        O::RevokeRefreshFamily => delete(tokens::revoke_family),
+        O::ListSigningKeys => get(tokens::keys),
+        O::RotateSigningKey => post(tokens::rotate_key),
+        O::ListPolicies => get(policies::list_policies),
+        O::GetPolicy => get(policies::show_policy),
+        O::PutPolicy => put(policies::put_policy),
+        O::DeletePolicy => delete(policies::delete_policy),
+        O::ListScopeMappings => get(policies::list_mappings),
+        O::PutScopeMapping => put(policies::put_mapping),
+        O::DeleteScopeMapping => delete(policies::delete_mapping),
+        O::ListTenants => get(policies::tenants),
+        O::QueryAudit => get(tokens::audit),
+        O::BackupStore => get(backup::backup),
+        O::RestoreStore => {
+            post(backup::restore).layer(axum::extract::DefaultBodyLimit::max(backup::MAX_BACKUP))
+        }
+        O::OpenApi => get(openapi::document),
     }
 }
 
-/// Every admin route.
-#[rustfmt::skip]
+fn method(m: admin::Method) -> Method {
+    match m {
+        admin::Method::Get => Method::GET,
+        admin::Method::Post => Method::POST,
+        admin::Method::Put => Method::PUT,
+        admin::Method::Delete => Method::DELETE,
+    }
+}
+
+/// Every admin route: core's table, each with its handler.
 pub fn routes() -> Vec<Route> {
-    use Method as M;
-    vec![
-        route(M::GET, "/clients", "listClients", "List every client", None, (200, Some("ClientList")), get(clients::list)),
-        route(M::POST, "/clients", "createClient", "Create a client; its secret is answered once", Some("ClientSpec"), (201, Some("ClientWithSecret")), post(clients::create)),
-        route(M::GET, "/clients/{id}", "getClient", "Get one client", None, (200, Some("Client")), get(clients::show)),
-        route(M::PUT, "/clients/{id}", "updateClient", "Replace a client's scopes, grants, tenant and lifetime", Some("ClientSpec"), (200, Some("Client")), put(clients::update)),
-        route(M::DELETE, "/clients/{id}", "deleteClient", "Delete a client and revoke every token it holds", None, (204, None), delete(clients::remove)),
-        route(M::POST, "/clients/{id}/secret", "rotateClientSecret", "Replace a client's secret; the new one is answered once", None, (200, Some("ClientSecret")), post(clients::rotate_secret)),
-        route(M::POST, "/clients/{id}/revoke", "revokeClientTokens", "Revoke every token issued to a client so far", None, (200, Some("Revocation")), post(clients::revoke_tokens)),
-        route(M::GET, "/families", "listRefreshFamilies", "List active refresh-token families (filter: client_id)", None, (200, Some("FamilyList")), get(tokens::families)),
-        route(M::DELETE, "/families/{id}", "revokeRefreshFamily", "Revoke a refresh-token family and its access tokens", None, (204, None), delete(tokens::revoke_family)),
-        route(M::GET, "/keys", "listSigningKeys", "List signing keys", None, (200, Some("KeyList")), get(tokens::keys)),
-        route(M::POST, "/keys/rotate", "rotateSigningKey", "Start signing with a new key; the old one stays published", None, (200, Some("Key")), post(tokens::rotate_key)),
-        route(M::GET, "/policies", "listPolicies", "List the Cedar policies added through this API", None, (200, Some("PolicyList")), get(policies::list_policies)),
-        route(M::GET, "/policies/{id}", "getPolicy", "Get one policy", None, (200, Some("Policy")), get(policies::show_policy)),
-        route(M::PUT, "/policies/{id}", "putPolicy", "Create or replace a Cedar policy; validated first, live on the next request", Some("PolicySpec"), (200, Some("Policy")), put(policies::put_policy)),
-        route(M::DELETE, "/policies/{id}", "deletePolicy", "Delete a policy", None, (204, None), delete(policies::delete_policy)),
-        route(M::GET, "/scope-mappings", "listScopeMappings", "List scope → role mappings (configuration and API)", None, (200, Some("MappingList")), get(policies::list_mappings)),
-        route(M::PUT, "/scope-mappings/{id}", "putScopeMapping", "Create or replace the roles of a scope", Some("MappingSpec"), (200, Some("Mapping")), put(policies::put_mapping)),
-        route(M::DELETE, "/scope-mappings/{id}", "deleteScopeMapping", "Delete a scope mapping made through this API", None, (204, None), delete(policies::delete_mapping)),
-        route(M::GET, "/tenants", "listTenants", "List tenants: the built-in issuer and each OpenID provider", None, (200, Some("TenantList")), get(policies::tenants)),
-        route(M::GET, "/audit", "queryAudit", "Audit events, newest first (filters: kind, client_id, since, limit)", None, (200, Some("AuditList")), get(tokens::audit)),
-        route(M::GET, "/backup", "backupStore", "The whole store as one SQLite file (application/vnd.sqlite3)", None, (200, None), get(backup::backup)),
-        route(M::POST, "/restore", "restoreStore", "Replace the store with a backup file (body: the SQLite file); a backup whose keys do not decrypt or whose policies do not build is refused", None, (200, None), post(backup::restore).layer(axum::extract::DefaultBodyLimit::max(backup::MAX_BACKUP))),
-        route(M::GET, "/openapi.json", "openapi", "This document", None, (200, None), get(openapi::document)),
-    ]
+    admin::ROUTES
+        .iter()
+        .map(|r| Route {
+            method: method(r.method),
+            path: r.path,
+            operation: r.operation,
+            handler: handler(r.operation),
+        })
+        .collect()
 }
 
 /// The admin API mounted at [`PREFIX`], state applied, ready to merge into the edge's router.
@@ -189,7 +188,7 @@ mod tests {
         for r in &all {
             assert!(
                 ops.insert(r.operation),
-                "duplicate operation {}",
+                "duplicate operation {:?}",
                 r.operation
             );
             assert!(keys.insert((r.method.clone(), r.path)), "duplicate {r:?}");

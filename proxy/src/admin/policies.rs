@@ -10,8 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use oauth4os_core::verify::unix_now;
-use serde::Deserialize;
 use serde_json::{Value, json};
+
+use oauth4os_core::admin::{
+    MappingSpec, Policy, PolicyList, PolicySpec, ScopeMapping, ScopeMappingList, Source, Tenant,
+    TenantList,
+};
 
 use super::{AdminResult, Caller, body, fail, from_core, json, not_found_item};
 use crate::authz::AuthServer;
@@ -19,22 +23,6 @@ use crate::services::policies::{
     AdminPolicy, Change, DEFAULT_TENANT, LivePolicies, validate_roles,
 };
 use crate::services::store::AuditEvent;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct PolicySpec {
-    /// The tenant whose requests it governs; `default` (the proxy's own tokens) when absent.
-    #[serde(default)]
-    tenant: Option<String>,
-    /// Cedar text.
-    policy: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct MappingSpec {
-    roles: Vec<String>,
-}
 
 fn live(server: &AuthServer) -> Result<Arc<LivePolicies>, Response> {
     server.live_policies().ok_or_else(|| {
@@ -55,12 +43,16 @@ fn event(kind: &str, by: &Caller, detail: Value) -> AuditEvent {
 
 pub(super) async fn list_policies(State(server): State<Arc<AuthServer>>) -> AdminResult {
     let snap = live(&server)?.snapshot();
-    let list: Vec<Value> = snap
+    let policies = snap
         .admin_policies
         .iter()
-        .map(|(name, p)| json!({ "name": name, "tenant": p.tenant, "policy": p.text }))
+        .map(|(name, p)| Policy {
+            name: name.clone(),
+            tenant: p.tenant.clone(),
+            policy: p.text.clone(),
+        })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "policies": list })))
+    Ok(json(StatusCode::OK, &PolicyList { policies }))
 }
 
 pub(super) async fn show_policy(
@@ -74,7 +66,11 @@ pub(super) async fn show_policy(
         .ok_or_else(|| not_found_item("policy", &name))?;
     Ok(json(
         StatusCode::OK,
-        &json!({ "name": name, "tenant": p.tenant, "policy": p.text }),
+        &Policy {
+            name,
+            tenant: p.tenant.clone(),
+            policy: p.text.clone(),
+        },
     ))
 }
 
@@ -108,7 +104,11 @@ pub(super) async fn put_policy(
     tracing::info!(%name, %tenant, by = %by.0, "admin policy installed");
     Ok(json(
         StatusCode::OK,
-        &json!({ "name": name, "tenant": tenant, "policy": policy.text }),
+        &Policy {
+            name,
+            tenant,
+            policy: policy.text,
+        },
     ))
 }
 
@@ -138,20 +138,24 @@ pub(super) async fn delete_policy(
 pub(super) async fn list_mappings(State(server): State<Arc<AuthServer>>) -> AdminResult {
     let snap = live(&server)?.snapshot();
     let admin = &snap.admin_mappings;
-    let list: Vec<Value> = snap
+    let mappings = snap
         .mappings()
         .iter()
         .map(|(scope, roles)| {
-            let s = scope.to_string();
-            let source = if admin.get(&s) == Some(roles) {
-                "api"
+            let scope = scope.to_string();
+            let source = if admin.get(&scope) == Some(roles) {
+                Source::Api
             } else {
-                "config"
+                Source::Config
             };
-            json!({ "scope": s, "roles": roles, "source": source })
+            ScopeMapping {
+                scope,
+                roles: roles.clone(),
+                source,
+            }
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "mappings": list })))
+    Ok(json(StatusCode::OK, &ScopeMappingList { mappings }))
 }
 
 pub(super) async fn put_mapping(
@@ -186,7 +190,11 @@ pub(super) async fn put_mapping(
     live.install(next);
     Ok(json(
         StatusCode::OK,
-        &json!({ "scope": canonical, "roles": spec.roles, "source": "api" }),
+        &ScopeMapping {
+            scope: canonical,
+            roles: spec.roles,
+            source: Source::Api,
+        },
     ))
 }
 
@@ -222,21 +230,21 @@ pub(super) async fn tenants(State(server): State<Arc<AuthServer>>) -> AdminResul
     let count = |t: &str| {
         snap.as_ref()
             .and_then(|s| s.set_for(t))
-            .map_or(0, |p| p.len())
+            .map_or(0, |p| u64::try_from(p.len()).unwrap_or(u64::MAX))
     };
-    let mut list = vec![json!({
-        "name": DEFAULT_TENANT,
-        "issuer": server.issuer(),
-        "login": false,
-        "policies": count(DEFAULT_TENANT),
-    })];
+    let mut tenants = vec![Tenant {
+        name: DEFAULT_TENANT.to_owned(),
+        issuer: server.issuer().to_owned(),
+        login: false,
+        policies: count(DEFAULT_TENANT),
+    }];
     for s in server.subject_issuers() {
-        list.push(json!({
-            "name": s.tenant,
-            "issuer": s.issuer,
-            "login": server.has_login(&s.tenant),
-            "policies": count(&s.tenant),
-        }));
+        tenants.push(Tenant {
+            name: s.tenant.clone(),
+            issuer: s.issuer.clone(),
+            login: server.has_login(&s.tenant),
+            policies: count(&s.tenant),
+        });
     }
-    Ok(json(StatusCode::OK, &json!({ "tenants": list })))
+    Ok(json(StatusCode::OK, &TenantList { tenants }))
 }

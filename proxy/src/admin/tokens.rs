@@ -11,6 +11,10 @@ use oauth4os_core::error::quote;
 use oauth4os_core::verify::unix_now;
 use serde_json::{Value, json};
 
+use oauth4os_core::admin::{
+    self, AuditList, RefreshFamily, RefreshFamilyList, RotatedKey, SigningKey, SigningKeyList,
+};
+
 use super::{AdminResult, Caller, fail, from_core, json, not_found_item, query};
 use crate::authz::AuthServer;
 use crate::services::store::{AuditEvent, AuditQuery};
@@ -18,6 +22,10 @@ use crate::services::store::{AuditEvent, AuditQuery};
 /// Default and largest page of audit events.
 const AUDIT_DEFAULT: usize = 100;
 const AUDIT_MAX: usize = 1000;
+const _: () = assert!(
+    AUDIT_DEFAULT as u64 == admin::AUDIT_DEFAULT_LIMIT
+        && AUDIT_MAX as u64 == admin::AUDIT_MAX_LIMIT
+);
 
 pub(super) async fn families(
     State(server): State<Arc<AuthServer>>,
@@ -30,21 +38,19 @@ pub(super) async fn families(
         .refresh_families(client, unix_now())
         .await
         .map_err(from_core)?;
-    let list: Vec<Value> = list
+    let families = list
         .iter()
-        .map(|f| {
-            json!({
-                "family_id": f.family.id,
-                "client_id": f.family.client_id,
-                "scope": f.family.scope,
-                "audience": f.family.audience,
-                "created_at": f.family.created_at,
-                "last_issued_at": f.last_issued_at,
-                "expires_at": f.expires_at,
-            })
+        .map(|f| RefreshFamily {
+            family_id: f.family.id.clone(),
+            client_id: f.family.client_id.clone(),
+            scope: f.family.scope.clone(),
+            audience: f.family.audience.clone(),
+            created_at: f.family.created_at,
+            last_issued_at: f.last_issued_at,
+            expires_at: f.expires_at,
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "families": list })))
+    Ok(json(StatusCode::OK, &RefreshFamilyList { families }))
 }
 
 pub(super) async fn revoke_family(
@@ -84,20 +90,18 @@ pub(super) async fn keys(State(server): State<Arc<AuthServer>>) -> AdminResult {
         .and_then(Value::as_array)
         .map(|ks| ks.iter().filter_map(|k| k.get("kid")?.as_str()).collect())
         .unwrap_or_default();
-    let list: Vec<Value> = stored
+    let keys = stored
         .iter()
-        .map(|k| {
-            json!({
-                "kid": k.kid,
-                "alg": k.alg,
-                "created_at": k.created_at,
-                "retired_at": k.retired_at,
-                "active": k.retired_at.is_none(),
-                "published": published.contains(&k.kid.as_str()),
-            })
+        .map(|k| SigningKey {
+            kid: k.kid.clone(),
+            alg: k.alg.clone(),
+            created_at: k.created_at,
+            retired_at: k.retired_at,
+            active: k.retired_at.is_none(),
+            published: published.contains(&k.kid.as_str()),
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "keys": list })))
+    Ok(json(StatusCode::OK, &SigningKeyList { keys }))
 }
 
 pub(super) async fn rotate_key(
@@ -108,7 +112,12 @@ pub(super) async fn rotate_key(
     tracing::info!(%kid, by = %by.0, "signing key rotated through the admin API");
     Ok(json(
         StatusCode::OK,
-        &json!({ "kid": kid, "alg": "ES256", "active": true, "published": true }),
+        &RotatedKey {
+            kid,
+            alg: "ES256".to_owned(),
+            active: true,
+            published: true,
+        },
     ))
 }
 
@@ -148,11 +157,14 @@ pub(super) async fn audit(
         }
     }
     let events = server.store().audit_query(q).await.map_err(from_core)?;
-    let list: Vec<Value> = events
-        .iter()
-        .map(
-            |e| json!({ "at": e.at, "kind": e.kind, "client_id": e.client_id, "detail": e.detail }),
-        )
+    let events = events
+        .into_iter()
+        .map(|e| admin::AuditEvent {
+            at: e.at,
+            kind: e.kind,
+            client_id: e.client_id,
+            detail: e.detail,
+        })
         .collect();
-    Ok(json(StatusCode::OK, &json!({ "events": list })))
+    Ok(json(StatusCode::OK, &AuditList { events }))
 }

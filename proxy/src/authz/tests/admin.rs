@@ -17,6 +17,7 @@ impl Harness {
     }
 
     async fn admin(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
+        let m = method.clone();
         let mut req = Request::builder()
             .method(method)
             .uri(format!("{PREFIX}{path}"))
@@ -28,7 +29,9 @@ impl Harness {
             }
             None => Body::empty(),
         };
-        send(&self.router, req.body(body).unwrap()).await
+        let reply = send(&self.router, req.body(body).unwrap()).await;
+        conforms(&m, path, &reply);
+        reply
     }
 
     async fn access_token(&self, client: &str, secret: &str) -> String {
@@ -824,4 +827,99 @@ async fn backup_and_restore_round_trip_and_bad_backups_change_nothing() {
         .map(|e| e.kind)
         .collect();
     assert!(kinds.contains(&"store_restored".to_owned()), "{kinds:?}");
+}
+
+/// Checks a real admin answer against the OpenAPI document core derives from the types: the
+/// status is documented for the route, and a JSON body validates against its schema (with
+/// unknown fields refused, so a renamed field fails).
+fn conforms(method: &Method, path: &str, reply: &Reply) {
+    let path = path.split('?').next().unwrap();
+    let Some(route) = oauth4os_core::admin::ROUTES.iter().find(|r| {
+        r.method.as_str() == method.as_str() && {
+            let a: Vec<&str> = r.path.split('/').collect();
+            let b: Vec<&str> = path.split('/').collect();
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| *x == "{id}" || x == y)
+        }
+    }) else {
+        return;
+    };
+    let mut doc = oauth4os_core::admin::openapi("https://auth.example");
+    fn strict(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("properties") && !m.contains_key("additionalProperties") {
+                    m.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                m.values_mut().for_each(strict);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strict),
+            _ => {}
+        }
+    }
+    strict(&mut doc["components"]);
+    let op = &doc["paths"][format!("{PREFIX}{}", route.path)][method.as_str().to_lowercase()];
+    let response = &op["responses"][reply.status.as_str()];
+    assert!(
+        response.is_object(),
+        "{method} {path}: status {} is not documented: {}",
+        reply.status,
+        reply.text
+    );
+    let Some(schema) = response["content"]["application/json"].get("schema") else {
+        return;
+    };
+    if schema.get("$ref").is_none() {
+        return;
+    }
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": schema["$ref"],
+        "components": doc["components"],
+    });
+    let v = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = v.iter_errors(&reply.body).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {path} {}: {errors:?}\n{}",
+        reply.status,
+        reply.text
+    );
+    CHECKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+static CHECKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[tokio::test]
+async fn real_admin_answers_conform_to_the_document() {
+    let h = Harness::new();
+    let admin = h.admin_token().await;
+    let before = CHECKED.load(std::sync::atomic::Ordering::Relaxed);
+    let made = h
+        .admin(
+            Method::POST,
+            "/clients",
+            &admin,
+            Some(json!({"client_id": "doc-1", "scopes": ["read:x"], "rate_limit": "5/s"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    for (m, p) in [
+        (Method::GET, "/clients"),
+        (Method::GET, "/clients/doc-1"),
+        (Method::GET, "/clients/nobody"),
+        (Method::POST, "/clients/doc-1/secret"),
+        (Method::POST, "/clients/doc-1/revoke"),
+        (Method::GET, "/families"),
+        (Method::GET, "/keys"),
+        (Method::POST, "/keys/rotate"),
+        (Method::GET, "/tenants"),
+        (Method::GET, "/audit?limit=5"),
+        (Method::GET, "/audit?limit=0"),
+        (Method::GET, "/policies"),
+        (Method::GET, "/scope-mappings"),
+    ] {
+        let r = h.admin(m.clone(), p, &admin, None).await;
+        assert_ne!(r.status.as_u16(), 500, "{m} {p}: {}", r.text);
+    }
+    assert!(CHECKED.load(std::sync::atomic::Ordering::Relaxed) >= before + 14);
 }

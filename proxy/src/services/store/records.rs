@@ -4,43 +4,8 @@
 use oauth4os_core::ScopeSet;
 use serde_json::Value;
 
-/// The grants this server implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum GrantType {
-    /// RFC 6749 §4.4.
-    ClientCredentials,
-    /// RFC 6749 §6, with rotation and reuse detection.
-    RefreshToken,
-    /// RFC 8693 token exchange: a tenant's token for one of ours, attenuated.
-    TokenExchange,
-    /// RFC 6749 §4.1 with PKCE S256 (RFC 7636): a user signs in at the tenant's provider.
-    AuthorizationCode,
-}
-
-impl GrantType {
-    /// Every supported grant, in the order metadata lists them.
-    pub const ALL: [GrantType; 4] = [
-        GrantType::AuthorizationCode,
-        GrantType::ClientCredentials,
-        GrantType::RefreshToken,
-        GrantType::TokenExchange,
-    ];
-
-    /// The wire form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::TokenExchange => oauth4os_core::protocol::GrantType::TokenExchange.as_str(),
-            GrantType::AuthorizationCode => "authorization_code",
-        }
-    }
-
-    /// Parses the wire form.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.as_str() == s)
-    }
-}
+/// The grants this server implements: the protocol's, shared with the client and the admin API.
+pub use oauth4os_core::protocol::GrantType;
 
 /// Where a client was declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

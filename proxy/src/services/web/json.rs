@@ -12,7 +12,6 @@ use oauth4os_core::error::{describe_json_error, quote};
 use oauth4os_core::protocol::render::Surface;
 use oauth4os_core::{Error, Reason};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::error::{no_store, respond};
 use super::form::form_decode;
@@ -29,7 +28,7 @@ pub fn from_core(e: Error) -> Response {
 }
 
 /// A JSON answer.
-pub fn json(status: StatusCode, body: &Value) -> Response {
+pub fn json<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
