@@ -6,29 +6,25 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use oauth4os_core::protocol::AuthorizationServerMetadata;
 
 use super::AuthServer;
 use crate::services::config::authz::GrantType;
 use crate::services::keys::ALG;
 use crate::services::web::error::OAuthError;
 
-/// Paths of the endpoints, relative to the issuer.
-pub const TOKEN_PATH: &str = "/oauth/token";
-/// RFC 7009.
-pub const REVOKE_PATH: &str = "/oauth/revoke";
-/// RFC 7662.
-pub const INTROSPECT_PATH: &str = "/oauth/introspect";
-/// RFC 8414 §3.
-pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
-/// OpenID Connect Discovery 1.0 §4.
-pub const OIDC_METADATA_PATH: &str = "/.well-known/openid-configuration";
-/// The JWKS.
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+/// Paths of the endpoints, relative to the issuer: the protocol's.
+pub use oauth4os_core::protocol::paths::{
+    AUTHORIZATION_SERVER_METADATA as METADATA_PATH, INTROSPECT as INTROSPECT_PATH,
+    JWKS as JWKS_PATH, OPENID_CONFIGURATION as OIDC_METADATA_PATH, REVOKE as REVOKE_PATH,
+    TOKEN as TOKEN_PATH,
+};
 
 const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
-fn cacheable(body: &Value, max_age: u32) -> Response {
+fn cacheable<T: serde::Serialize>(body: &T, max_age: u32) -> Response {
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
         response.headers_mut().insert(header::CACHE_CONTROL, v);
@@ -38,7 +34,7 @@ fn cacheable(body: &Value, max_age: u32) -> Response {
 
 impl AuthServer {
     /// The RFC 8414 metadata.
-    pub async fn metadata(&self) -> oauth4os_core::Result<Value> {
+    pub async fn metadata(&self) -> oauth4os_core::Result<AuthorizationServerMetadata> {
         let scopes: BTreeSet<String> = self
             .store
             .clients()
@@ -46,57 +42,58 @@ impl AuthServer {
             .iter()
             .flat_map(|c| c.scopes.iter().map(ToString::to_string).collect::<Vec<_>>())
             .collect();
-        let grants: Vec<&str> = GrantType::ALL.iter().map(|g| g.as_str()).collect();
-        let mut doc = json!({
-            "issuer": self.cfg.issuer,
-            "token_endpoint": self.cfg.endpoint(TOKEN_PATH),
-            "revocation_endpoint": self.cfg.endpoint(REVOKE_PATH),
-            "introspection_endpoint": self.cfg.endpoint(INTROSPECT_PATH),
-            "jwks_uri": self.cfg.endpoint(JWKS_PATH),
-            "grant_types_supported": grants,
-            "authorization_endpoint": self.cfg.endpoint(super::AUTHORIZE_PATH),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "authorization_response_iss_parameter_supported": true,
-            "token_endpoint_auth_methods_supported": CLIENT_AUTH,
-            "revocation_endpoint_auth_methods_supported": ["none", CLIENT_AUTH[0], CLIENT_AUTH[1]],
-            "introspection_endpoint_auth_methods_supported": CLIENT_AUTH,
-            "scopes_supported": scopes,
-            "code_challenge_methods_supported": ["S256"],
-        });
-        if self.cfg.registration.as_ref().is_some_and(|r| r.enabled)
-            && let Some(map) = doc.as_object_mut()
-        {
-            map.insert(
-                "registration_endpoint".into(),
-                self.cfg.endpoint(super::REGISTER_PATH).into(),
-            );
-        }
-        Ok(doc)
+        let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let registration = self.cfg.registration.as_ref().is_some_and(|r| r.enabled);
+        Ok(AuthorizationServerMetadata {
+            issuer: self.cfg.issuer.clone(),
+            authorization_endpoint: Some(self.cfg.endpoint(super::AUTHORIZE_PATH)),
+            token_endpoint: Some(self.cfg.endpoint(TOKEN_PATH)),
+            jwks_uri: Some(self.cfg.endpoint(JWKS_PATH)),
+            registration_endpoint: registration.then(|| self.cfg.endpoint(super::REGISTER_PATH)),
+            revocation_endpoint: Some(self.cfg.endpoint(REVOKE_PATH)),
+            introspection_endpoint: Some(self.cfg.endpoint(INTROSPECT_PATH)),
+            scopes_supported: scopes.into_iter().collect(),
+            response_types_supported: strings(&["code"]),
+            response_modes_supported: strings(&["query"]),
+            grant_types_supported: GrantType::ALL
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
+            token_endpoint_auth_methods_supported: strings(&CLIENT_AUTH),
+            revocation_endpoint_auth_methods_supported: strings(&[
+                "none",
+                CLIENT_AUTH[0],
+                CLIENT_AUTH[1],
+            ]),
+            introspection_endpoint_auth_methods_supported: strings(&CLIENT_AUTH),
+            code_challenge_methods_supported: strings(&["S256"]),
+            authorization_response_iss_parameter_supported: true,
+            other: serde_json::Map::new(),
+        })
     }
 
     /// The OpenID Connect discovery document: the RFC 8414 metadata plus the members OIDC
     /// requires. No ID tokens are issued; the subject of a token is the client id.
-    pub async fn openid_configuration(&self) -> oauth4os_core::Result<Value> {
+    pub async fn openid_configuration(&self) -> oauth4os_core::Result<AuthorizationServerMetadata> {
         let mut doc = self.metadata().await?;
-        if let Some(map) = doc.as_object_mut() {
-            map.insert("subject_types_supported".into(), json!(["public"]));
-            map.insert("id_token_signing_alg_values_supported".into(), json!([ALG]));
-            map.insert(
-                "claims_supported".into(),
-                json!([
-                    "iss",
-                    "sub",
-                    "aud",
-                    "exp",
-                    "iat",
-                    "jti",
-                    "client_id",
-                    "scope",
-                    "tenant"
-                ]),
-            );
-        }
+        doc.other
+            .insert("subject_types_supported".into(), json!(["public"]));
+        doc.other
+            .insert("id_token_signing_alg_values_supported".into(), json!([ALG]));
+        doc.other.insert(
+            "claims_supported".into(),
+            json!([
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "jti",
+                "client_id",
+                "scope",
+                "tenant"
+            ]),
+        );
         Ok(doc)
     }
 }

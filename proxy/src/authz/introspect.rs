@@ -11,7 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use oauth4os_core::Claims;
 use oauth4os_core::verify::unix_now;
-use serde_json::{Value, json};
+use serde_json::json;
+
+use oauth4os_core::protocol::IntrospectionResponse;
 
 use super::AuthServer;
 use super::revoke::{TokenKind, check_hint, kind_of};
@@ -31,28 +33,29 @@ pub(crate) async fn handle(
         .await
 }
 
-fn inactive() -> Value {
-    json!({ "active": false })
+fn inactive() -> IntrospectionResponse {
+    IntrospectionResponse::default()
 }
 
-fn access_token_info(claims: &Claims) -> Value {
+fn access_token_info(claims: &Claims) -> IntrospectionResponse {
     let aud = match claims.aud.as_slice() {
         [one] => json!(one),
         many => json!(many),
     };
-    json!({
-        "active": true,
-        "token_type": "Bearer",
-        "scope": claims.scope,
-        "client_id": claims.client_id,
-        "sub": claims.sub,
-        "aud": aud,
-        "iss": claims.iss,
-        "exp": claims.exp,
-        "iat": claims.iat,
-        "jti": claims.jti,
-        "tenant": claims.tenant,
-    })
+    IntrospectionResponse {
+        active: true,
+        token_type: Some("Bearer".to_owned()),
+        scope: claims.scope.clone(),
+        client_id: claims.client_id.clone(),
+        sub: claims.sub.clone(),
+        aud: Some(aud),
+        iss: Some(claims.iss.clone()),
+        exp: Some(claims.exp),
+        iat: claims.iat,
+        jti: claims.jti.clone(),
+        tenant: claims.tenant.clone(),
+        nbf: None,
+    }
 }
 
 impl AuthServer {
@@ -77,7 +80,11 @@ impl AuthServer {
     }
 
     /// A refresh token is described only to the client it was issued to.
-    async fn refresh_token_info(&self, token: &str, caller: &ClientRecord) -> OAuthResult<Value> {
+    async fn refresh_token_info(
+        &self,
+        token: &str,
+        caller: &ClientRecord,
+    ) -> OAuthResult<IntrospectionResponse> {
         let Some(view) = self.store.refresh_token(&sha256(token.as_bytes())).await? else {
             return Ok(inactive());
         };
@@ -89,17 +96,19 @@ impl AuthServer {
         if !live {
             return Ok(inactive());
         }
-        Ok(json!({
-            "active": true,
-            "token_type": "refresh_token",
-            "scope": family.scope,
-            "client_id": family.client_id,
-            "sub": family.client_id,
-            "aud": family.audience,
-            "iss": self.cfg.issuer,
-            "exp": view.expires_at,
-            "iat": view.issued_at,
-            "tenant": caller.tenant,
-        }))
+        Ok(IntrospectionResponse {
+            active: true,
+            token_type: Some("refresh_token".to_owned()),
+            scope: Some(family.scope.clone()),
+            client_id: Some(family.client_id.clone()),
+            sub: Some(family.client_id.clone()),
+            aud: Some(json!(family.audience)),
+            iss: Some(self.cfg.issuer.clone()),
+            exp: Some(view.expires_at),
+            iat: Some(view.issued_at),
+            tenant: Some(caller.tenant.clone()),
+            jti: None,
+            nbf: None,
+        })
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Mutex;
 use oauth4os_core::verify::unix_now;
 
 /// `GET /oauth/authorize`.
-pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+pub const AUTHORIZE_PATH: &str = oauth4os_core::protocol::paths::AUTHORIZE;
 /// Where the tenant's provider sends the user back.
-pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const CALLBACK_PATH: &str = oauth4os_core::protocol::paths::CALLBACK;
 /// Where the consent page posts.
 pub const CONSENT_PATH: &str = "/oauth/consent";
 /// Lifetime of a pending request (login and consent), seconds.

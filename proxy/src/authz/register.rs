@@ -30,7 +30,7 @@ use crate::services::web::error::{OAuthError, no_store_json};
 use crate::services::web::json::{body, from_core};
 
 /// The registration endpoint, relative to the issuer.
-pub const REGISTER_PATH: &str = "/oauth/register";
+pub const REGISTER_PATH: &str = oauth4os_core::protocol::paths::REGISTER;
 
 /// The client metadata this server understands (RFC 7591 §2).
 #[derive(Debug, Deserialize)]

@@ -143,7 +143,10 @@ impl AuthServer {
             TokenKind::Refresh => self.revoke_refresh_token(token, client.as_ref()).await?,
         }
         self.maybe_purge();
-        Ok(no_store_json(StatusCode::OK, &json!({ "revoked": true })))
+        Ok(no_store_json(
+            StatusCode::OK,
+            &oauth4os_core::protocol::RevocationResponse { revoked: true },
+        ))
     }
 
     async fn revoke_access_token(

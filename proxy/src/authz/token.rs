@@ -22,6 +22,8 @@ use oauth4os_core::{Error, ScopeSet};
 use serde::Serialize;
 use serde_json::json;
 
+use oauth4os_core::protocol::TokenResponse;
+
 use super::AuthServer;
 use crate::services::config::authz::{ADMIN_SCOPE, GrantType};
 use crate::services::secrets::{random_bytes, random_id, sha256};
@@ -121,24 +123,18 @@ impl AuthServer {
             GrantType::AuthorizationCode => self.authorization_code(&client, &form).await?,
         };
         tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
-        let mut body = json!({
-            "access_token": minted.token,
-            "token_type": "Bearer",
-            "expires_in": minted.expires_in,
-            "scope": scope,
-        });
-        if grant == GrantType::TokenExchange
-            && let Some(map) = body.as_object_mut()
-        {
-            map.insert(
-                "issued_token_type".to_owned(),
-                oauth4os_core::client::ACCESS_TOKEN_TYPE.into(),
-            );
-        }
-        if let (Some(rt), Some(map)) = (refresh, body.as_object_mut()) {
-            map.insert("refresh_token".to_owned(), rt.into());
+        if refresh.is_some() {
             self.maybe_purge();
         }
+        let body = TokenResponse {
+            access_token: minted.token,
+            token_type: "Bearer".to_owned(),
+            expires_in: Some(minted.expires_in),
+            scope: Some(scope),
+            refresh_token: refresh,
+            issued_token_type: (grant == GrantType::TokenExchange)
+                .then(|| oauth4os_core::protocol::ACCESS_TOKEN_TYPE.to_owned()),
+        };
         Ok(no_store_json(StatusCode::OK, &body))
     }
 

@@ -9,7 +9,6 @@ use oauth4os_core::jwks::JwksPolicy;
 use oauth4os_core::policy::PolicySet;
 use oauth4os_core::ratelimit::{Rate, RateLimiter};
 use oauth4os_core::{Algorithm, Error, Result, Scope, ScopeSet, Verifier, VerifierConfig};
-use serde_json::json;
 
 use crate::authz::{AuthServer, Peers, SqliteStore, Store};
 use crate::resource::{ResourceProxy, TenantRuntime};
@@ -295,17 +294,13 @@ impl App {
                 .map(ToString::to_string)
                 .collect();
         }
-        let mut resource_metadata = json!({
-            "authorization_servers": servers,
-            "scopes_supported": scopes,
-            "bearer_methods_supported": ["header"],
-        });
-        if let (Some(doc), Some(map)) = (
-            &c.protected_resource.resource_documentation,
-            resource_metadata.as_object_mut(),
-        ) {
-            map.insert("resource_documentation".into(), json!(doc));
-        }
+        let resource_metadata = oauth4os_core::protocol::ProtectedResourceMetadata {
+            resource: resource.clone(),
+            authorization_servers: servers,
+            scopes_supported: scopes,
+            bearer_methods_supported: vec!["header".to_owned()],
+            resource_documentation: c.protected_resource.resource_documentation.clone(),
+        };
         let upstream = upstream(&loaded)?;
         let trusted_proxies = loaded.trusted_proxies()?;
         let metrics = Arc::new(Metrics::new());

@@ -4,20 +4,21 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::{Value, json};
+use oauth4os_core::protocol::ProtectedResourceMetadata;
 
 use super::ResourceProxy;
 
-fn document(app: &ResourceProxy, resource: String) -> Json<Value> {
-    let mut doc = app.resource_metadata.clone();
-    if let Some(map) = doc.as_object_mut() {
-        map.insert("resource".into(), json!(resource));
-    }
-    Json(doc)
+fn document(app: &ResourceProxy, resource: String) -> Json<ProtectedResourceMetadata> {
+    Json(ProtectedResourceMetadata {
+        resource,
+        ..app.resource_metadata.clone()
+    })
 }
 
 /// RFC 9728 metadata of the whole proxy.
-pub async fn protected_resource(State(app): State<Arc<ResourceProxy>>) -> Json<Value> {
+pub async fn protected_resource(
+    State(app): State<Arc<ResourceProxy>>,
+) -> Json<ProtectedResourceMetadata> {
     document(&app, app.resource.clone())
 }
 
@@ -25,7 +26,7 @@ pub async fn protected_resource(State(app): State<Arc<ResourceProxy>>) -> Json<V
 pub async fn protected_resource_for(
     State(app): State<Arc<ResourceProxy>>,
     Path(path): Path<String>,
-) -> Json<Value> {
+) -> Json<ProtectedResourceMetadata> {
     document(
         &app,
         format!("{}/{}", app.resource.trim_end_matches('/'), path),

@@ -47,7 +47,7 @@ pub struct ResourceProxy {
     /// The RFC 9728 metadata URL, for `WWW-Authenticate`.
     pub resource_metadata_url: String,
     /// The RFC 9728 document (without `resource`, which depends on the path).
-    pub resource_metadata: serde_json::Value,
+    pub resource_metadata: oauth4os_core::protocol::ProtectedResourceMetadata,
 }
 
 impl ResourceProxy {
