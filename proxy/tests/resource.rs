@@ -196,9 +196,14 @@ async fn tenant_tokens_are_authorized_per_index_against_real_opensearch() {
         let (s, h, v) = call(&proxy, m, p, Some(&token), b).await;
         assert_eq!(s, 403, "{m} {p}: {v}");
         assert_eq!(v["error"], "insufficient_scope", "{m} {p}: {v}");
+        assert_eq!(v["reason"], "insufficient_scope", "{m} {p}: {v}");
+        // The scope that would do, as data in the body and in the challenge (RFC 6750 §3).
+        let needed = v["scope"].as_str().unwrap_or_else(|| panic!("{v}"));
+        assert!(needed.contains(':'), "{v}");
         let www = h["www-authenticate"].to_str().unwrap();
         assert!(
-            www.contains("error=\"insufficient_scope\"") && www.contains("scope=\""),
+            www.contains("error=\"insufficient_scope\"")
+                && www.contains(&format!("scope=\"{needed}\"")),
             "{www}"
         );
     }
@@ -466,7 +471,12 @@ async fn own_tokens_token_search_revoke_then_401() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_scope");
+    let v = r.json::<Value>().await.unwrap();
+    assert_eq!(
+        (&v["error"], &v["reason"]),
+        (&json!("invalid_scope"), &json!("scope_not_allowed")),
+        "{v}"
+    );
 
     let revoked: Value = c
         .post(format!("{}/oauth/revoke", proxy.url))
@@ -474,9 +484,17 @@ async fn own_tokens_token_search_revoke_then_401() {
         .value()
         .await;
     assert_eq!(revoked, json!({"revoked": true}));
-    let (s, _, v) = call(&proxy, "GET", "/xp-logs-*/_search", Some(token), "").await;
+    let (s, h, v) = call(&proxy, "GET", "/xp-logs-*/_search", Some(token), "").await;
     assert_eq!(s, 401, "{v}");
     assert_eq!(v["error"], "invalid_token");
+    // A revoked token is told apart from an expired or forged one.
+    assert_eq!(v["reason"], "revoked", "{v}");
+    assert!(
+        h["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
 }
 
 /// A client `my-agent` / `s3cret` allowed `read:xp-*`, and the admin client.

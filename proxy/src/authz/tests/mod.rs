@@ -3,6 +3,7 @@
 
 mod admin;
 mod discovery;
+mod errors;
 mod introspect;
 mod persistence;
 mod refresh;
