@@ -207,7 +207,7 @@ pub(super) async fn delete_mapping(
     let _one = live.change_lock.lock().await;
     let next = match live.propose(&Change::DeleteMapping(scope.clone())) {
         Ok(n) => n,
-        Err(e) if e.reason == "not_found" => {
+        Err(e) if e.reason == Reason::NotFound => {
             return Err(not_found_item("admin scope mapping", &scope));
         }
         Err(e) => return Err(from_core(e)),
