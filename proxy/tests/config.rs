@@ -1,6 +1,11 @@
 //! The commented example configuration stays valid, and bad files are refused with the file,
 //! line and key named.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
 
 use std::path::Path;
 
