@@ -191,6 +191,11 @@ fn refused(old: &str, new: &str, key: &str, reason: &str) {
     );
     assert_eq!(e.reason.as_str(), reason, "{}", e.message);
     assert!(!e.message.contains("$argon2id$"), "{}", e.message);
+    assert!(
+        !e.message.contains(":pw@"),
+        "no credential in messages: {}",
+        e.message
+    );
 }
 
 #[test]
@@ -265,7 +270,19 @@ fn every_bad_value_names_file_line_and_key() {
         "url = ",
         "url = \"ftp://opensearch\"",
         "upstream.url",
-        "config_invalid",
+        "invalid_upstream",
+    );
+    refused(
+        "url = ",
+        "url = \"https://opensearch.internal:9200/?x=1\"",
+        "upstream.url",
+        "invalid_upstream",
+    );
+    refused(
+        "url = ",
+        "url = \"https://admin:pw@opensearch.internal\"",
+        "upstream.url",
+        "invalid_upstream",
     );
     refused(
         "secret_checks_per_ip",
@@ -336,4 +353,19 @@ fn a_policy_path_that_is_a_directory_names_the_config_line() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn a_bad_upstream_url_with_credentials_is_not_repeated() {
+    let text = GOOD.replace(
+        "url = \"https://opensearch.internal:9200\"",
+        "url = \"https://admin:hunter2@opensearch internal\"",
+    );
+    let e = load(&text).unwrap_err();
+    assert!(
+        e.message.starts_with("t.toml line 8, column "),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains("hunter2"), "{}", e.message);
 }

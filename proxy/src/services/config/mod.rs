@@ -17,7 +17,7 @@ use crate::services::forwarded::{Cidr, TrustedProxies};
 pub mod authz;
 mod typed;
 
-pub use typed::HttpUrl;
+pub use typed::{HttpUrl, UpstreamUrl};
 
 use authz::AuthConfig;
 
@@ -94,7 +94,8 @@ fn default_max_body() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct Upstream {
     /// Base URL, e.g. `https://opensearch:9200`.
-    pub url: Spanned<String>,
+    #[serde(deserialize_with = "typed::one")]
+    pub url: UpstreamUrl,
     /// Basic-auth user name (the password from `password_env` or `password_file`).
     #[serde(default)]
     pub username: Option<String>,
@@ -344,21 +345,24 @@ impl Loaded {
             .check()
             .map_err(|(key, e)| self.error_at_key(&format!("authorization_server.{key}"), e))?;
         check_url(self, &c.public_url, "public_url")?;
-        check_url(self, &c.upstream.url, "upstream.url")?;
         if c.upstream.password_env.is_some() && c.upstream.password_file.is_some() {
-            return Err(self.error_at(
-                &c.upstream.url,
-                "upstream",
-                "set `password_env` or `password_file`, not both",
+            return Err(self.error_at_key(
+                "upstream.password_file",
+                Error::new(
+                    Reason::ConfigInvalid,
+                    "set `password_env` or `password_file`, not both",
+                ),
             ));
         }
         if c.upstream.username.is_none()
             != (c.upstream.password_env.is_none() && c.upstream.password_file.is_none())
         {
-            return Err(self.error_at(
-                &c.upstream.url,
+            return Err(self.error_at_key(
                 "upstream",
-                "`username` needs `password_env` or `password_file`, and they need `username`",
+                Error::new(
+                    Reason::ConfigInvalid,
+                    "`username` needs `password_env` or `password_file`, and they need `username`",
+                ),
             ));
         }
         for k in c.rate_limits.scopes.keys() {
@@ -457,7 +461,7 @@ mod tests {
     fn embedded_defaults_are_valid() {
         let l = Loaded::embedded().unwrap();
         assert_eq!(l.config.listen.to_string(), "0.0.0.0:8443");
-        assert_eq!(l.config.upstream.url.get_ref(), "http://127.0.0.1:9200");
+        assert_eq!(l.config.upstream.url.to_string(), "http://127.0.0.1:9200/");
     }
 
     #[test]

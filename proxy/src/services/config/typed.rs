@@ -167,3 +167,73 @@ pub(crate) fn check_tenant(s: &str) -> Result<(), Error> {
         ))
     }
 }
+
+/// The upstream's base URL: `http` or `https`, with a host, without query or credentials.
+#[derive(Debug, Clone)]
+pub struct UpstreamUrl {
+    uri: axum::http::Uri,
+    authority: axum::http::uri::Authority,
+    https: bool,
+}
+
+impl UpstreamUrl {
+    /// The whole URL.
+    pub fn uri(&self) -> &axum::http::Uri {
+        &self.uri
+    }
+
+    /// Its host and port as written.
+    pub fn authority(&self) -> &axum::http::uri::Authority {
+        &self.authority
+    }
+
+    /// Whether it is `https`.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+}
+
+impl Display for UpstreamUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.uri.fmt(f)
+    }
+}
+
+impl FromConfig for UpstreamUrl {
+    fn from_config(s: &str) -> Result<Self, Error> {
+        use axum::http::uri::Scheme;
+        // A URL with credentials is never repeated in the message.
+        let shown = if s.contains('@') {
+            "the upstream URL".to_owned()
+        } else {
+            quote(s)
+        };
+        let bad = || {
+            Error::new(
+                Reason::UpstreamConfig,
+                format!("{shown} is not an http:// or https:// URL"),
+            )
+        };
+        let uri: axum::http::Uri = s.parse().map_err(|_| bad())?;
+        let https = match uri.scheme() {
+            Some(x) if *x == Scheme::HTTPS => true,
+            Some(x) if *x == Scheme::HTTP => false,
+            _ => return Err(bad()),
+        };
+        let authority = uri.authority().cloned().ok_or_else(bad)?;
+        if authority.host().is_empty() {
+            return Err(bad());
+        }
+        if uri.query().is_some() || authority.as_str().contains('@') {
+            return Err(Error::new(
+                Reason::UpstreamConfig,
+                "the upstream URL cannot have a query or credentials (use `username` and `password_env`)",
+            ));
+        }
+        Ok(Self {
+            uri,
+            authority,
+            https,
+        })
+    }
+}
