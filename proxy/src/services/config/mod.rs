@@ -411,7 +411,7 @@ fn help_for(reason: Reason) -> Option<String> {
 }
 
 /// The span of the value at `key` (`a.b[2].c`; a key with dots goes last, as in
-/// `rate_limits.scopes.read:logs-*`), or of the nearest table on the way.
+/// `rate_limits.scopes.read:logs-*`), or of the nearest table on the way when the key is absent.
 fn span_of(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     use toml::de::{DeTable, DeValue};
     let root = DeTable::parse(text).ok()?;
@@ -420,24 +420,34 @@ fn span_of(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
     let mut rest = key;
     while !rest.is_empty() {
-        let value = if let Some(r) = rest.strip_prefix('[') {
-            let (n, r) = r.split_once(']')?;
-            rest = r.strip_prefix('.').unwrap_or(r);
-            array?.get(n.parse::<usize>().ok()?)?
-        } else {
-            let t = table?;
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            let whole = t.iter().find(|(k, _)| k.get_ref().as_ref() == rest);
-            let (v, r) = match whole {
-                Some((_, v)) => (v, ""),
-                None => {
-                    let (name, r) = rest.split_at(end);
-                    let v = t.iter().find(|(k, _)| k.get_ref().as_ref() == name)?.1;
-                    (v, r.strip_prefix('.').unwrap_or(r))
-                }
+        let found = if let Some(r) = rest.strip_prefix('[') {
+            let Some((n, r)) = r.split_once(']') else {
+                break;
             };
-            rest = r;
-            v
+            rest = r.strip_prefix('.').unwrap_or(r);
+            n.parse::<usize>()
+                .ok()
+                .and_then(|n| array.and_then(|a| a.get(n)))
+        } else {
+            let Some(t) = table else {
+                break;
+            };
+            let find = |name: &str| {
+                t.iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == name)
+                    .map(|(_, v)| v)
+            };
+            if let Some(v) = find(rest) {
+                rest = "";
+                Some(v)
+            } else {
+                let (name, r) = rest.split_at(rest.find(['.', '[']).unwrap_or(rest.len()));
+                rest = r.strip_prefix('.').unwrap_or(r);
+                find(name)
+            }
+        };
+        let Some(value) = found else {
+            break;
         };
         span = value.span();
         (table, array) = match value.get_ref() {
@@ -462,6 +472,19 @@ mod tests {
         let l = Loaded::embedded().unwrap();
         assert_eq!(l.config.listen.to_string(), "0.0.0.0:8443");
         assert_eq!(l.config.upstream.url.to_string(), "http://127.0.0.1:9200/");
+    }
+
+    #[test]
+    fn span_of_finds_values_by_key_path() {
+        let text = "a = 1\n[t]\nx = [\"p\", \"q\"]\n\"k.dot\" = 2\n[[c]]\nid = \"one\"\n[[c]]\nid = \"two\"\n";
+        let line = |key: &str| span_of(text, key).map(|s| line_col(text, s.start).0);
+        assert_eq!(line("a"), Some(1));
+        assert_eq!(line("t.x[1]"), Some(3));
+        assert_eq!(line("t.k.dot"), Some(4));
+        assert_eq!(line("c[1].id"), Some(8));
+        // An absent key: the nearest table on the way.
+        assert_eq!(line("c[1].tenant"), line("c[1]"));
+        assert_ne!(line("c[1]"), Some(1));
     }
 
     #[test]
