@@ -154,7 +154,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listen = loaded.config.listen.get_ref().clone();
+    let listen = loaded.config.listen;
     let app = match App::build(loaded, kek) {
         Ok(a) => a,
         Err(e) => {
@@ -164,19 +164,11 @@ async fn main() -> ExitCode {
     };
     // Stops with `main`, after the listener has drained.
     let _rotation = app.auth.spawn_key_rotation();
-    let addr: std::net::SocketAddr = match listen.parse() {
-        Ok(a) => a,
-        Err(_) => {
-            eprintln!("error: `listen` {listen} is not an address");
-            return ExitCode::from(2);
-        }
-    };
+    let addr = listen;
     let workers = app
         .loaded
         .config
         .workers
-        .as_ref()
-        .map(|w| *w.get_ref())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     tracing::info!(%listen, tls = tls.is_some(), workers, "oauth4os-proxy listening");
     let shutdown = async {

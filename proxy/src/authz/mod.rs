@@ -279,18 +279,20 @@ impl AuthServer {
         self.live.clone()
     }
 
-    /// Applies a client's own rate (or drops it, when it has none) in the proxy's limiter.
+    /// Applies a client's own rate (or drops it, when it has none) in the proxy's limiter. The
+    /// rate was checked when the client was written; one that no longer parses (a store edited
+    /// by hand) is reported and leaves the client on the default rate.
     pub fn apply_client_rate(&self, client: &ClientRecord) {
         let Some(limiter) = &self.limiter else {
             return;
         };
-        match client
-            .rate_limit
-            .as_deref()
-            .and_then(|r| r.parse::<oauth4os_core::ratelimit::Rate>().ok())
-        {
-            Some(rate) => limiter.set_client_rate(&client.id, rate),
-            None => limiter.clear_client_rate(&client.id),
+        match crate::services::config::authz::stored_rate(client) {
+            Ok(Some(rate)) => limiter.set_client_rate(&client.id, rate),
+            Ok(None) => limiter.clear_client_rate(&client.id),
+            Err(e) => {
+                tracing::error!(client = %client.id, error = %e, "stored client rate ignored");
+                limiter.clear_client_rate(&client.id);
+            }
         }
     }
 

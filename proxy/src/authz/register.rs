@@ -146,14 +146,14 @@ impl AuthServer {
                 quote(g)
             )));
         }
-        let ceiling = ScopeSet::parse(&reg.scope_ceiling).map_err(from_core)?;
+        let ceiling = &reg.scope_ceiling;
         let requested = ScopeSet::parse(meta.scope.as_deref().unwrap_or(""))
             .map_err(|e| metadata_error(&e.message))?;
-        let scopes = ScopeSet::attenuate(&requested, &ceiling).map_err(|e| {
+        let scopes = ScopeSet::attenuate(&requested, ceiling).map_err(|e| {
             metadata_error(&format!(
                 "{}: registered clients are limited to {}",
                 e.message,
-                quote(&reg.scope_ceiling)
+                quote(&reg.scope_ceiling.to_string())
             ))
         })?;
         let id = random_id().map_err(from_core)?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use oauth4os_core::http::ReqwestTransport;
 use oauth4os_core::jwks::JwksPolicy;
 use oauth4os_core::policy::PolicySet;
-use oauth4os_core::ratelimit::{Rate, RateLimiter};
-use oauth4os_core::{Algorithm, Error, Result, Scope, ScopeSet, Verifier, VerifierConfig};
+use oauth4os_core::ratelimit::RateLimiter;
+use oauth4os_core::{Error, Result, Scope, ScopeSet, Verifier, VerifierConfig};
 
 use crate::authz::{AuthServer, Peers, SqliteStore, Store};
 use crate::resource::{ResourceProxy, TenantRuntime};
@@ -154,22 +154,18 @@ impl App {
         let mut base = std::collections::HashMap::new();
         let mut tenants = Vec::new();
         for (i, t) in c.tenants.iter().enumerate() {
-            let mut vc = VerifierConfig::new(t.issuer.get_ref(), &resource);
+            let mut vc = VerifierConfig::new(t.issuer.as_str(), &resource);
             if !t.audiences.is_empty() {
                 vc.audiences = t.audiences.clone();
             }
             if !t.algorithms.is_empty() {
-                vc.algorithms = t
-                    .algorithms
-                    .iter()
-                    .map(|a| Algorithm::from_jose(a.get_ref()))
-                    .collect::<Result<_>>()?;
+                vc.algorithms = t.algorithms.clone();
             }
             vc.leeway = t.leeway.unwrap_or(vc.leeway);
             vc.required_typ = t.required_typ.clone();
             tenants.push(TenantRuntime {
                 name: t.name.clone(),
-                issuer: t.issuer.get_ref().clone(),
+                issuer: t.issuer.to_string(),
                 verifier: Arc::new(Verifier::with_jwks(
                     vc,
                     t.jwks_uri.clone(),
@@ -196,14 +192,14 @@ impl App {
                     )
                 })?;
             let id_tokens = Verifier::with_jwks(
-                VerifierConfig::new(t.issuer.get_ref(), &l.client_id),
+                VerifierConfig::new(t.issuer.as_str(), &l.client_id),
                 t.jwks_uri.clone(),
                 jwks_policy(t),
                 transport.clone(),
             )?;
             logins.push(crate::authz::LoginProvider::new(
                 &t.name,
-                t.issuer.get_ref(),
+                t.issuer.as_str(),
                 &l.client_id,
                 oauth4os_core::Secret::new(secret.trim_end_matches(['\n', '\r'])),
                 l.scopes.as_deref().unwrap_or("openid"),
@@ -226,8 +222,8 @@ impl App {
         let mappings = c
             .scope_mappings
             .iter()
-            .map(|m| Ok((Scope::parse(m.scope.get_ref())?, m.roles.clone())))
-            .collect::<Result<Vec<_>>>()?;
+            .map(|m| (m.scope.clone(), m.roles.clone()))
+            .collect::<Vec<_>>();
         let reader = store.clone();
         let (stored_policies, stored_mappings) = crate::authz::run_start_up(async move {
             Ok((
@@ -245,10 +241,7 @@ impl App {
             admin_policies,
             stored_mappings.into_iter().collect(),
         )?);
-        let parse_rate = |r: &toml::Spanned<String>| r.get_ref().parse::<Rate>();
-        let limiter = Arc::new(RateLimiter::new(
-            c.rate_limits.default.as_ref().map(parse_rate).transpose()?,
-        ));
+        let limiter = Arc::new(RateLimiter::new(c.rate_limits.default));
         let peers = Peers {
             subjects,
             logins,
@@ -264,13 +257,15 @@ impl App {
         // Rates stored with the clients first; `[rate_limits.clients]` in the file wins.
         let store = auth.store().clone();
         for client in crate::authz::run_start_up(async move { store.clients().await })? {
-            auth.apply_client_rate(&client);
+            if let Some(rate) = crate::services::config::authz::stored_rate(&client)? {
+                limiter.set_client_rate(&client.id, rate);
+            }
         }
         for (client, r) in &c.rate_limits.clients {
-            limiter.set_client_rate(client, parse_rate(r)?);
+            limiter.set_client_rate(client, *r);
         }
         for (scope, r) in &c.rate_limits.scopes {
-            limiter.set_scope_rate(scope, parse_rate(r)?);
+            limiter.set_scope_rate(scope, *r);
         }
         let mut servers = c.protected_resource.authorization_servers.clone();
         if servers.is_empty() {
@@ -283,11 +278,7 @@ impl App {
                 .authorization_server
                 .clients
                 .iter()
-                .flat_map(|cl| {
-                    ScopeSet::parse(&cl.scopes)
-                        .map(|s| s.iter().cloned().collect::<Vec<_>>())
-                        .unwrap_or_default()
-                })
+                .flat_map(|cl| cl.scopes.iter().cloned())
                 .collect();
             scopes = ScopeSet::from_scopes(all)
                 .iter()
@@ -302,7 +293,7 @@ impl App {
             resource_documentation: c.protected_resource.resource_documentation.clone(),
         };
         let upstream = upstream(&loaded)?;
-        let trusted_proxies = loaded.trusted_proxies()?;
+        let trusted_proxies = loaded.trusted_proxies();
         let metrics = Arc::new(Metrics::new());
         let proxy = Arc::new(ResourceProxy {
             auth: auth.clone(),

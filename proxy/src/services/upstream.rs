@@ -291,20 +291,10 @@ impl Upstream {
                 "`upstream.url` is not an http(s) URL",
             )
         };
-        let uri: Uri = u.url.get_ref().parse().map_err(|_| bad_url())?;
-        let scheme = uri.scheme().cloned().ok_or_else(bad_url)?;
-        if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
-            return Err(bad_url());
-        }
-        let authority = uri.authority().cloned().ok_or_else(bad_url)?;
-        if uri.query().is_some() || authority.as_str().contains('@') {
-            return Err(Error::new(
-                Reason::UpstreamConfig,
-                "`upstream.url` cannot have a query or credentials (use `username` and `password_env`)",
-            ));
-        }
+        let uri = u.url.uri();
+        let authority = u.url.authority();
         let prefix = uri.path().trim_end_matches('/').to_owned();
-        let https = scheme == Scheme::HTTPS;
+        let https = u.url.is_https();
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         let host_name = authority
             .host()
@@ -334,8 +324,8 @@ impl Upstream {
             .transpose()?;
         Ok(Self {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            scheme,
-            authority,
+            scheme: if https { Scheme::HTTPS } else { Scheme::HTTP },
+            authority: authority.clone(),
             prefix,
             address,
             tls,

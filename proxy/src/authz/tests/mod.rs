@@ -69,8 +69,11 @@ pub fn entry(id: &str, secret: &str, scopes: &str, grants: &[&str]) -> ClientEnt
     ClientEntry {
         id: id.into(),
         secret_hash: test_hash(secret),
-        scopes: scopes.into(),
-        grant_types: grants.iter().map(|g| g.to_string()).collect(),
+        scopes: oauth4os_core::ScopeSet::parse(scopes).unwrap(),
+        grant_types: grants
+            .iter()
+            .map(|g| crate::services::config::typed::parse_grant_type(g).unwrap())
+            .collect(),
         tenant: None,
         access_token_ttl: None,
         redirect_uris: Vec::new(),

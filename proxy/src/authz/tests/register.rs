@@ -15,7 +15,7 @@ fn open_registration() -> Harness {
         cfg.registration = Some(RegistrationConfig {
             enabled: true,
             initial_access_token_hash: test_hash(IAT),
-            scope_ceiling: "read:logs-* monitor:*".into(),
+            scope_ceiling: oauth4os_core::ScopeSet::parse("read:logs-* monitor:*").unwrap(),
             tenant: Some("acme".into()),
         });
     })

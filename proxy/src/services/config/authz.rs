@@ -5,8 +5,11 @@ use oauth4os_core::Reason;
 use std::path::PathBuf;
 
 use oauth4os_core::error::quote;
+use oauth4os_core::ratelimit::Rate;
 use oauth4os_core::{Error, Result, ScopeSet};
 use serde::Deserialize;
+
+use super::typed::{self, FromConfig, check_tenant, parse_grant_type};
 
 use crate::services::secrets::SecretHash;
 pub use crate::services::store::GrantType;
@@ -62,12 +65,9 @@ pub struct AuthConfig {
     /// (an IPv6 address counts by its /64). Past it, client authentication answers 429 before
     /// any argon2 work; a client whose secret was checked once is answered from the cache and
     /// never counts.
-    #[serde(default = "default_secret_checks_per_ip")]
-    pub secret_checks_per_ip: String,
-}
-
-fn default_secret_checks_per_ip() -> String {
-    "30/min".to_owned()
+    /// Absent: 30 a minute.
+    #[serde(default, deserialize_with = "typed::opt")]
+    pub secret_checks_per_ip: Option<Rate>,
 }
 
 /// `[authorization_server.registration]`: RFC 7591 dynamic registration.
@@ -82,7 +82,8 @@ pub struct RegistrationConfig {
     pub initial_access_token_hash: String,
     /// The most a registered client may be allowed, space separated; a registration asking
     /// for more is refused with `invalid_client_metadata`.
-    pub scope_ceiling: String,
+    #[serde(deserialize_with = "typed::one")]
+    pub scope_ceiling: ScopeSet,
     /// The tenant of registered clients; `default` when absent.
     #[serde(default)]
     pub tenant: Option<String>,
@@ -143,10 +144,11 @@ pub struct ClientEntry {
     /// The argon2id PHC string of its secret (see [`crate::authz::AuthServer::hash_secret`]).
     pub secret_hash: String,
     /// The scopes it may hold, space separated (`read:logs-* write:logs-app`).
-    pub scopes: String,
+    #[serde(deserialize_with = "typed::one")]
+    pub scopes: ScopeSet,
     /// The grants it may use; `client_credentials` when empty.
-    #[serde(default)]
-    pub grant_types: Vec<String>,
+    #[serde(default, deserialize_with = "typed::list")]
+    pub grant_types: Vec<GrantType>,
     /// Its tenant; `default` when absent.
     #[serde(default)]
     pub tenant: Option<String>,
@@ -158,8 +160,8 @@ pub struct ClientEntry {
     #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Its request rate at the proxy (`"20/s"`, `"100/min burst 20"`), replacing the default.
-    #[serde(default)]
-    pub rate_limit: Option<String>,
+    #[serde(default, deserialize_with = "typed::opt")]
+    pub rate_limit: Option<Rate>,
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -190,98 +192,117 @@ impl AuthConfig {
             admin: None,
             registration: None,
             signing_key_rotation_secs: None,
-            secret_checks_per_ip: default_secret_checks_per_ip(),
+            secret_checks_per_ip: None,
         }
     }
 
-    /// The parsed `secret_checks_per_ip`.
-    pub fn secret_check_rate(&self) -> Result<oauth4os_core::ratelimit::Rate> {
-        self.secret_checks_per_ip.parse().map_err(|e: Error| {
-            Error::new(
-                Reason::InvalidRate,
-                format!("`secret_checks_per_ip`: {}", e.message),
-            )
-            .with_help("e.g. `30/min` or `5/s burst 20`")
-        })
+    /// The rate of `secret_checks_per_ip` (30 a minute when absent).
+    pub fn secret_check_rate(&self) -> Result<Rate> {
+        self.secret_checks_per_ip
+            .map_or_else(|| Rate::per_minute(30), Ok)
     }
 
     /// Checks every key; the error names the first bad one.
     pub fn validate(&self) -> Result<()> {
-        validate_issuer(&self.issuer)?;
+        self.check().map_err(|(_, e)| e)
+    }
+
+    /// Checks every key; the error comes with the bad key's path in the section
+    /// (`clients[1].tenant`), for [`super::Loaded`] to find its line.
+    pub(crate) fn check(&self) -> std::result::Result<(), (String, Error)> {
+        let at = |key: &str| {
+            let key = key.to_owned();
+            move |e: Error| (key, e)
+        };
+        validate_issuer(&self.issuer).map_err(at("issuer"))?;
         if self.audiences.is_empty() {
-            return Err(Error::new(
+            return Err(at("audiences")(Error::new(
                 Reason::MissingAudience,
                 "`audiences` is empty: the server needs at least one resource to issue tokens for",
-            ));
+            )));
         }
         for (i, aud) in self.audiences.iter().enumerate() {
             if aud.trim().is_empty() || aud.chars().any(char::is_control) {
-                return Err(Error::new(
-                    Reason::InvalidAudience,
-                    format!("`audiences[{i}]` is empty or contains control characters"),
+                let key = format!("audiences[{i}]");
+                return Err((
+                    key.clone(),
+                    Error::new(
+                        Reason::InvalidAudience,
+                        format!("`{key}` is empty or contains control characters"),
+                    ),
                 ));
             }
         }
-        validate_ttl("access_token_ttl", self.access_token_ttl)?;
-        validate_ttl("refresh_token_ttl", self.refresh_token_ttl)?;
-        self.secret_check_rate()?;
+        validate_ttl("access_token_ttl", self.access_token_ttl).map_err(at("access_token_ttl"))?;
+        validate_ttl("refresh_token_ttl", self.refresh_token_ttl)
+            .map_err(at("refresh_token_ttl"))?;
         if let Some(secs) = self.signing_key_rotation_secs
             && !(60..=MAX_TTL).contains(&secs)
         {
-            return Err(Error::new(
+            return Err(at("signing_key_rotation_secs")(Error::new(
                 Reason::InvalidRotation,
                 format!("`signing_key_rotation_secs` must be between 60 and {MAX_TTL}, not {secs}"),
-            ));
+            )));
         }
         if let Some(r) = &self.registration {
             if SecretHash::parse(&r.initial_access_token_hash).is_none() {
-                return Err(Error::new(
-                    Reason::InvalidSecretHash,
-                    "`registration.initial_access_token_hash` is not an argon2id PHC string",
-                )
-                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+                return Err(at("registration.initial_access_token_hash")(
+                    Error::new(
+                        Reason::InvalidSecretHash,
+                        "`registration.initial_access_token_hash` is not an argon2id PHC string",
+                    )
+                    .with_help("generate one with `oauth4os-proxy --hash-secret`"),
+                ));
             }
-            let ceiling = ScopeSet::parse(&r.scope_ceiling).map_err(|e| {
-                Error::new(
-                    Reason::InvalidScopes,
-                    format!("`registration.scope_ceiling`: {}", e.message),
-                )
-            })?;
-            if ceiling.is_empty() {
-                return Err(Error::new(
+            if r.scope_ceiling.is_empty() {
+                return Err(at("registration.scope_ceiling")(Error::new(
                     Reason::InvalidScopes,
                     "`registration.scope_ceiling` is empty: registered clients would be allowed nothing",
-                ));
+                )));
+            }
+            if let Some(t) = &r.tenant {
+                check_tenant(t).map_err(|e| {
+                    at("registration.tenant")(Error::new(
+                        e.reason,
+                        format!("`registration.tenant`: {}", e.message),
+                    ))
+                })?;
             }
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(admin) = &self.admin {
             if !valid_client_id(&admin.client_id) {
-                return Err(Error::new(
+                return Err(at("admin.client_id")(Error::new(
                     Reason::InvalidClientId,
                     format!(
                         "`admin.client_id` {} is not a valid client id",
                         quote(&admin.client_id)
                     ),
-                ));
+                )));
             }
             if let Some(h) = &admin.secret_hash
                 && SecretHash::parse(h).is_none()
             {
-                return Err(Error::new(
-                    Reason::InvalidSecretHash,
-                    "`admin.secret_hash` is not an argon2id PHC string",
-                )
-                .with_help("generate one with `oauth4os-proxy --hash-secret`"));
+                return Err(at("admin.secret_hash")(
+                    Error::new(
+                        Reason::InvalidSecretHash,
+                        "`admin.secret_hash` is not an argon2id PHC string",
+                    )
+                    .with_help("generate one with `oauth4os-proxy --hash-secret`"),
+                ));
             }
             seen.insert(admin.client_id.as_str());
         }
         for (i, c) in self.clients.iter().enumerate() {
-            c.to_record(i)?;
+            c.check(i)?;
             if !seen.insert(c.id.as_str()) {
-                return Err(Error::new(
-                    Reason::DuplicateClient,
-                    format!("`clients[{i}].id` {} is declared twice", quote(&c.id)),
+                let key = format!("clients[{i}].id");
+                return Err((
+                    key.clone(),
+                    Error::new(
+                        Reason::DuplicateClient,
+                        format!("`{key}` {} is declared twice", quote(&c.id)),
+                    ),
                 ));
             }
         }
@@ -404,6 +425,25 @@ fn validate_redirect_uris(uris: &[String], grants: &[GrantType], key: &str) -> R
     Ok(())
 }
 
+/// The rate stored with a client (`rate_limit`), parsed; an error names the client.
+pub fn stored_rate(client: &ClientRecord) -> Result<Option<Rate>> {
+    client
+        .rate_limit
+        .as_deref()
+        .map(|r| {
+            Rate::from_config(r).map_err(|e| {
+                let mut e = e;
+                e.message = format!(
+                    "the stored `rate_limit` of client {}: {}",
+                    quote(&client.id),
+                    e.message
+                );
+                e
+            })
+        })
+        .transpose()
+}
+
 /// Whether `id` is an acceptable client id.
 pub(crate) fn valid_client_id(id: &str) -> bool {
     !id.is_empty()
@@ -413,34 +453,29 @@ pub(crate) fn valid_client_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
 }
 
+/// The grants of a client: sorted, without repeats; `client_credentials` when none is given.
+fn normalize_grant_types(mut grants: Vec<GrantType>) -> Vec<GrantType> {
+    if grants.is_empty() {
+        return vec![GrantType::ClientCredentials];
+    }
+    grants.sort();
+    grants.dedup();
+    grants
+}
+
 /// Parses grant type names; an empty list means `client_credentials`.
 pub(crate) fn parse_grant_types(names: &[String], key: &str) -> Result<Vec<GrantType>> {
-    if names.is_empty() {
-        return Ok(vec![GrantType::ClientCredentials]);
-    }
-    let mut out = Vec::with_capacity(names.len());
-    for (j, name) in names.iter().enumerate() {
-        // `token_exchange` is accepted as a short name for the RFC 8693 URN.
-        let wire = if name == "token_exchange" {
-            oauth4os_core::protocol::GrantType::TokenExchange.as_str()
-        } else {
-            name.as_str()
-        };
-        let g = GrantType::parse(wire).ok_or_else(|| {
-            Error::new(
-                Reason::InvalidGrantType,
-                format!("`{key}[{j}]` {} is not a supported grant type", quote(name)),
-            )
-            .with_help(
-                "supported grant types are `client_credentials`, `refresh_token` and `token_exchange`",
-            )
-        })?;
-        if !out.contains(&g) {
-            out.push(g);
-        }
-    }
-    out.sort();
-    Ok(out)
+    let grants = names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            parse_grant_type(name).map_err(|e| Error {
+                message: format!("`{key}[{j}]` {}", e.message),
+                ..e
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(normalize_grant_types(grants))
 }
 
 /// The fields of a client as declared (configuration file or admin API), validated into a
@@ -491,14 +526,12 @@ impl ClientFields<'_> {
         let grant_types = parse_grant_types(self.grant_types, &key("grant_types"))?;
         let tenant = match self.tenant {
             None => DEFAULT_TENANT.to_owned(),
-            Some(t) if !t.is_empty() && t.len() <= 128 && !t.chars().any(char::is_control) => {
-                t.to_owned()
-            }
             Some(t) => {
-                return Err(Error::new(
-                    Reason::InvalidTenant,
-                    format!("`{}` {} is not a valid tenant", key("tenant"), quote(t)),
-                ));
+                check_tenant(t).map_err(|e| Error {
+                    message: format!("`{}` {}", key("tenant"), e.message),
+                    ..e
+                })?;
+                t.to_owned()
             }
         };
         if let Some(ttl) = self.access_token_ttl {
@@ -506,11 +539,9 @@ impl ClientFields<'_> {
         }
         validate_redirect_uris(self.redirect_uris, &grant_types, &key("redirect_uris"))?;
         if let Some(r) = self.rate_limit {
-            r.parse::<oauth4os_core::ratelimit::Rate>().map_err(|e| {
-                Error::new(
-                    Reason::InvalidRate,
-                    format!("`{}`: {}", key("rate_limit"), e.message),
-                )
+            Rate::from_config(r).map_err(|e| Error {
+                message: format!("`{}`: {}", key("rate_limit"), e.message),
+                ..e
             })?;
         }
         Ok(ClientRecord {
@@ -530,28 +561,81 @@ impl ClientFields<'_> {
 impl ClientEntry {
     /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
     pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
+        self.check(i).map_err(|(_, e)| e)?;
+        Ok(ClientRecord {
+            rate_limit: self.rate_limit.map(|r| r.to_string()),
+            redirect_uris: self.redirect_uris.clone(),
+            id: self.id.clone(),
+            secret_hash: self.secret_hash.clone(),
+            scopes: self.scopes.clone(),
+            grant_types: normalize_grant_types(self.grant_types.clone()),
+            tenant: self
+                .tenant
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TENANT.to_owned()),
+            access_token_ttl: self.access_token_ttl,
+            source: ClientSource::Config,
+        })
+    }
+
+    /// Checks what typing does not (id, secret hash, empty scopes, tenant, lifetime, redirect
+    /// URIs); the error comes with the bad key (`clients[1].tenant`).
+    pub(crate) fn check(&self, i: usize) -> std::result::Result<(), (String, Error)> {
         let key = |field: &str| format!("clients[{i}].{field}");
+        let at = |field: &str| {
+            let k = key(field);
+            move |e: Error| (k, e)
+        };
         match SecretHash::parse(&self.secret_hash) {
             Some(SecretHash::Argon2id(_)) => {}
             _ => {
-                return Err(Error::new(
-                    Reason::InvalidSecretHash,
-                    format!("`{}` is not an argon2id PHC string", key("secret_hash")),
-                )
-                .with_help(
-                    "generate one with `oauth4os-proxy --hash-secret`; it starts with `$argon2id$`",
+                return Err(at("secret_hash")(
+                    Error::new(
+                        Reason::InvalidSecretHash,
+                        format!("`{}` is not an argon2id PHC string", key("secret_hash")),
+                    )
+                    .with_help(
+                        "generate one with `oauth4os-proxy --hash-secret`; it starts with `$argon2id$`",
+                    ),
                 ));
             }
         }
-        ClientFields {
-            id: &self.id,
-            scopes: &self.scopes,
-            grant_types: &self.grant_types,
-            tenant: self.tenant.as_deref(),
-            access_token_ttl: self.access_token_ttl,
-            redirect_uris: &self.redirect_uris,
-            rate_limit: self.rate_limit.as_deref(),
+        if !valid_client_id(&self.id) {
+            return Err(at("id")(
+                Error::new(
+                    Reason::InvalidClientId,
+                    format!(
+                        "`{}` {} is not a valid client id",
+                        key("id"),
+                        quote(&self.id)
+                    ),
+                )
+                .with_help("use 1 to 128 characters among `A-Z a-z 0-9 . _ ~ -`"),
+            ));
         }
-        .validate(key, self.secret_hash.clone(), ClientSource::Config)
+        if self.scopes.is_empty() {
+            return Err(at("scopes")(Error::new(
+                Reason::InvalidScopes,
+                format!(
+                    "`{}` is empty: a client must be allowed some scope",
+                    key("scopes")
+                ),
+            )));
+        }
+        if let Some(t) = &self.tenant {
+            check_tenant(t).map_err(|e| {
+                at("tenant")(Error {
+                    message: format!("`{}` {}", key("tenant"), e.message),
+                    ..e
+                })
+            })?;
+        }
+        if let Some(ttl) = self.access_token_ttl {
+            validate_ttl(&key("access_token_ttl"), ttl).map_err(at("access_token_ttl"))?;
+        }
+        let grants = normalize_grant_types(self.grant_types.clone());
+        validate_redirect_uris(&self.redirect_uris, &grants, &key("redirect_uris"))
+            .map_err(at("redirect_uris"))?;
+        Ok(())
     }
 }

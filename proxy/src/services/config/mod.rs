@@ -8,11 +8,16 @@ use oauth4os_core::Reason;
 use std::path::{Path, PathBuf};
 
 use oauth4os_core::ratelimit::Rate;
-use oauth4os_core::{Algorithm, Error, Result, ScopeSet};
+use oauth4os_core::{Algorithm, Error, Result, Scope};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::services::forwarded::{Cidr, TrustedProxies};
+
 pub mod authz;
+pub(crate) mod typed;
+
+pub use typed::{HttpUrl, UpstreamUrl};
 
 use authz::AuthConfig;
 
@@ -24,22 +29,22 @@ pub const EMBEDDED_DEFAULTS: &str = include_str!("../../defaults.toml");
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Listen address (`0.0.0.0:8443` by default).
-    #[serde(default = "default_listen")]
-    pub listen: Spanned<String>,
+    #[serde(default = "default_listen", deserialize_with = "typed::one")]
+    pub listen: std::net::SocketAddr,
     /// The proxy's public base URL: the RFC 9728 `resource` and the default token issuer.
     pub public_url: Spanned<String>,
     /// Serving threads, each with its own single-threaded runtime and its own listening socket
     /// (`SO_REUSEPORT`) and upstream connections; default: one per CPU.
-    #[serde(default)]
-    pub workers: Option<Spanned<usize>>,
+    #[serde(default, deserialize_with = "workers")]
+    pub workers: Option<usize>,
     /// Largest request body buffered for classification, in bytes (default 10 MiB).
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
     /// Reverse proxies in front of this one (addresses or ranges, `10.0.0.0/8`): from them, the
     /// client is the last untrusted address of `X-Forwarded-For`. Empty (the default): the TCP
     /// peer, and a client's `X-Forwarded-For` is ignored.
-    #[serde(default)]
-    pub trusted_proxies: Vec<Spanned<String>>,
+    #[serde(default, deserialize_with = "typed::list")]
+    pub trusted_proxies: Vec<Cidr>,
     /// The OpenSearch cluster.
     pub upstream: Upstream,
     /// TLS for the listener (plain HTTP when absent).
@@ -64,8 +69,20 @@ pub struct Config {
     pub policies: Vec<Spanned<PathBuf>>,
 }
 
-fn default_listen() -> Spanned<String> {
-    Spanned::new(0..0, "0.0.0.0:8443".to_owned())
+fn default_listen() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([0, 0, 0, 0], 8443))
+}
+
+fn workers<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<usize>, D::Error> {
+    let n = usize::deserialize(d)?;
+    if (1..=256).contains(&n) {
+        Ok(Some(n))
+    } else {
+        Err(typed::tagged(
+            Reason::ConfigInvalid,
+            format!("must be between 1 and 256, not {n}"),
+        ))
+    }
 }
 
 fn default_max_body() -> usize {
@@ -77,7 +94,8 @@ fn default_max_body() -> usize {
 #[serde(deny_unknown_fields)]
 pub struct Upstream {
     /// Base URL, e.g. `https://opensearch:9200`.
-    pub url: Spanned<String>,
+    #[serde(deserialize_with = "typed::one")]
+    pub url: UpstreamUrl,
     /// Basic-auth user name (the password from `password_env` or `password_file`).
     #[serde(default)]
     pub username: Option<String>,
@@ -140,13 +158,14 @@ pub struct Tenant {
     /// Tenant name (the Cedar `Tenant` entity).
     pub name: String,
     /// Exact issuer.
-    pub issuer: Spanned<String>,
+    #[serde(deserialize_with = "typed::one")]
+    pub issuer: HttpUrl,
     /// Accepted audiences (default: the protected resource).
     #[serde(default)]
     pub audiences: Vec<String>,
     /// Allowed algorithms (default: RS256, PS256, ES256, EdDSA).
-    #[serde(default)]
-    pub algorithms: Vec<Spanned<String>>,
+    #[serde(default, deserialize_with = "typed::list")]
+    pub algorithms: Vec<Algorithm>,
     /// Clock skew in seconds (default 60).
     #[serde(default)]
     pub leeway: Option<u64>,
@@ -191,7 +210,8 @@ pub struct TenantLogin {
 #[serde(deny_unknown_fields)]
 pub struct ScopeMapping {
     /// A scope such as `read:logs-*`; a token scope it covers gets the roles.
-    pub scope: Spanned<String>,
+    #[serde(deserialize_with = "typed::one")]
+    pub scope: Scope,
     /// Roles for `x-proxy-roles`.
     pub roles: Vec<String>,
 }
@@ -201,14 +221,14 @@ pub struct ScopeMapping {
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
     /// Applies to every client without its own limit.
-    #[serde(default)]
-    pub default: Option<Spanned<String>>,
+    #[serde(default, deserialize_with = "typed::opt")]
+    pub default: Option<Rate>,
     /// Client id → rate.
-    #[serde(default)]
-    pub clients: std::collections::BTreeMap<String, Spanned<String>>,
-    /// Scope → rate, shared per client.
-    #[serde(default)]
-    pub scopes: std::collections::BTreeMap<String, Spanned<String>>,
+    #[serde(default, deserialize_with = "typed::map")]
+    pub clients: std::collections::BTreeMap<String, Rate>,
+    /// Scope → rate, shared per client (keys checked as scopes when loading).
+    #[serde(default, deserialize_with = "typed::map")]
+    pub scopes: std::collections::BTreeMap<String, Rate>,
 }
 
 /// A loaded configuration with where it came from, for error messages.
@@ -255,15 +275,33 @@ impl Loaded {
 
     /// Parses and validates `text`, naming `source` in errors.
     pub fn from_str(text: &str, source: &str, base_dir: PathBuf) -> Result<Self> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+        let located = |span: Option<std::ops::Range<usize>>| {
+            let (line, col) = span.map_or((0, 0), |s| line_col(text, s.start));
+            format!("{source} line {line}, column {col}")
+        };
+        let de = toml::Deserializer::parse(text).map_err(|e| {
             Error::new(
                 Reason::ConfigInvalid,
                 format!(
-                    "{source} line {line}, column {col}: {}",
+                    "{}: {}",
+                    located(e.span()),
                     e.message().trim_end_matches('.')
                 ),
             )
+        })?;
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner();
+            let (reason, msg) = typed::untag(inner.message());
+            let msg = msg.trim_end_matches('.');
+            let place = located(inner.span());
+            let mut err = if key == "." || key.is_empty() {
+                Error::new(reason, format!("{place}: {msg}"))
+            } else {
+                Error::new(reason, format!("{place}: key `{key}`: {msg}"))
+            };
+            err.help = help_for(reason);
+            err
         })?;
         let loaded = Self {
             config,
@@ -277,116 +315,63 @@ impl Loaded {
 
     /// An error at a spanned value, naming file, line and key.
     pub fn error_at<T>(&self, at: &Spanned<T>, key: &str, msg: &str) -> Error {
-        let (line, col) = line_col(&self.text, at.span().start);
-        Error::new(
-            Reason::ConfigInvalid,
-            format!(
-                "{} line {line}, column {col}: key `{key}`: {msg}",
-                self.source
-            ),
-        )
+        self.error_at_span(at.span().start, key, Error::new(Reason::ConfigInvalid, msg))
     }
 
-    /// The parsed `trusted_proxies`.
-    pub fn trusted_proxies(&self) -> Result<crate::services::forwarded::TrustedProxies> {
-        let ranges = self
-            .config
-            .trusted_proxies
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                r.get_ref()
-                    .parse()
-                    .map_err(|e: String| self.error_at(r, &format!("trusted_proxies[{i}]"), &e))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(crate::services::forwarded::TrustedProxies::new(ranges))
+    /// `err` placed at the value of `key` (a path such as `authorization_server.clients[1].id`):
+    /// its file, line and column, and the key, go in front of the message.
+    pub fn error_at_key(&self, key: &str, err: Error) -> Error {
+        let offset = span_of(&self.text, key).map_or(0, |s| s.start);
+        self.error_at_span(offset, key, err)
+    }
+
+    fn error_at_span(&self, offset: usize, key: &str, mut err: Error) -> Error {
+        let (line, col) = line_col(&self.text, offset);
+        err.message = format!(
+            "{} line {line}, column {col}: key `{key}`: {}",
+            self.source, err.message
+        );
+        err
+    }
+
+    /// The `trusted_proxies`, ready for the proxy.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::new(self.config.trusted_proxies.clone())
     }
 
     fn validate(&self) -> Result<()> {
         let c = &self.config;
-        c.authorization_server.validate().map_err(|mut e| {
-            let line = self
-                .text
-                .lines()
-                .position(|l| l.trim() == "[authorization_server]")
-                .map_or(0, |i| i + 1);
-            e.message = format!(
-                "{} line {line}: in `[authorization_server]`: {}",
-                self.source, e.message
-            );
-            e
-        })?;
-        if let Some(w) = &c.workers
-            && !(1..=256).contains(w.get_ref())
-        {
-            return Err(self.error_at(w, "workers", "must be between 1 and 256"));
-        }
-        if c.listen.get_ref().parse::<std::net::SocketAddr>().is_err() {
-            return Err(self.error_at(
-                &c.listen,
-                "listen",
-                "not an address such as `0.0.0.0:8443`",
-            ));
-        }
+        c.authorization_server
+            .check()
+            .map_err(|(key, e)| self.error_at_key(&format!("authorization_server.{key}"), e))?;
         check_url(self, &c.public_url, "public_url")?;
-        check_url(self, &c.upstream.url, "upstream.url")?;
-        self.trusted_proxies()?;
         if c.upstream.password_env.is_some() && c.upstream.password_file.is_some() {
-            return Err(self.error_at(
-                &c.upstream.url,
-                "upstream",
-                "set `password_env` or `password_file`, not both",
+            return Err(self.error_at_key(
+                "upstream.password_file",
+                Error::new(
+                    Reason::ConfigInvalid,
+                    "set `password_env` or `password_file`, not both",
+                ),
             ));
         }
         if c.upstream.username.is_none()
             != (c.upstream.password_env.is_none() && c.upstream.password_file.is_none())
         {
-            return Err(self.error_at(
-                &c.upstream.url,
+            return Err(self.error_at_key(
                 "upstream",
-                "`username` needs `password_env` or `password_file`, and they need `username`",
+                Error::new(
+                    Reason::ConfigInvalid,
+                    "`username` needs `password_env` or `password_file`, and they need `username`",
+                ),
             ));
         }
-        for (i, t) in c.tenants.iter().enumerate() {
-            check_url(self, &t.issuer, &format!("tenants[{i}].issuer"))?;
-            for a in &t.algorithms {
-                Algorithm::from_jose(a.get_ref()).map_err(|e| {
-                    self.error_at(a, &format!("tenants[{i}].algorithms"), &e.message)
-                })?;
-            }
-        }
-        for (i, m) in c.scope_mappings.iter().enumerate() {
-            ScopeSet::parse(m.scope.get_ref()).map_err(|e| {
-                self.error_at(&m.scope, &format!("scope_mappings[{i}].scope"), &e.message)
+        for k in c.rate_limits.scopes.keys() {
+            Scope::parse(k).map_err(|e| {
+                self.error_at_key(
+                    &format!("rate_limits.scopes.{k}"),
+                    Error::new(Reason::InvalidScopes, e.message),
+                )
             })?;
-        }
-        let rates = c
-            .rate_limits
-            .default
-            .iter()
-            .map(|r| ("rate_limits.default".to_owned(), r));
-        let rates = rates
-            .chain(
-                c.rate_limits
-                    .clients
-                    .iter()
-                    .map(|(k, r)| (format!("rate_limits.clients.{k}"), r)),
-            )
-            .chain(
-                c.rate_limits
-                    .scopes
-                    .iter()
-                    .map(|(k, r)| (format!("rate_limits.scopes.{k}"), r)),
-            );
-        for (key, r) in rates {
-            r.get_ref()
-                .parse::<Rate>()
-                .map_err(|e| self.error_at(r, &key, &e.message))?;
-        }
-        for (k, r) in &c.rate_limits.scopes {
-            oauth4os_core::Scope::parse(k)
-                .map_err(|e| self.error_at(r, &format!("rate_limits.scopes.{k}"), &e.message))?;
         }
         Ok(())
     }
@@ -402,13 +387,76 @@ impl Loaded {
 }
 
 fn check_url(l: &Loaded, v: &Spanned<String>, key: &str) -> Result<()> {
-    let s = v.get_ref();
-    let ok = (s.starts_with("http://") || s.starts_with("https://")) && s.len() > "https://".len();
-    if ok {
-        Ok(())
-    } else {
-        Err(l.error_at(v, key, "not an http:// or https:// URL"))
+    use typed::FromConfig;
+    HttpUrl::from_config(v.get_ref())
+        .map(drop)
+        .map_err(|e| l.error_at(v, key, &e.message))
+}
+
+/// Advice for a bad value of the file, by reason.
+fn help_for(reason: Reason) -> Option<String> {
+    let help = match reason {
+        Reason::InvalidRate => {
+            "a rate is `N/s`, `N/min` or `N/h`, optionally `burst M`: `100/s burst 200`"
+        }
+        Reason::InvalidScopes => {
+            "scopes are `action:pattern`, lowercase, space separated: `read:logs-*`"
+        }
+        Reason::InvalidGrantType => {
+            "supported grant types are `client_credentials`, `refresh_token`, `authorization_code` and `token_exchange`"
+        }
+        _ => return None,
+    };
+    Some(help.to_owned())
+}
+
+/// The span of the value at `key` (`a.b[2].c`; a key with dots goes last, as in
+/// `rate_limits.scopes.read:logs-*`), or of the nearest table on the way when the key is absent.
+fn span_of(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut table = Some(root.get_ref());
+    let mut array: Option<&[Spanned<DeValue<'_>>]> = None;
+    let mut rest = key;
+    while !rest.is_empty() {
+        let found = if let Some(r) = rest.strip_prefix('[') {
+            let Some((n, r)) = r.split_once(']') else {
+                break;
+            };
+            rest = r.strip_prefix('.').unwrap_or(r);
+            n.parse::<usize>()
+                .ok()
+                .and_then(|n| array.and_then(|a| a.get(n)))
+        } else {
+            let Some(t) = table else {
+                break;
+            };
+            let find = |name: &str| {
+                t.iter()
+                    .find(|(k, _)| k.get_ref().as_ref() == name)
+                    .map(|(_, v)| v)
+            };
+            if let Some(v) = find(rest) {
+                rest = "";
+                Some(v)
+            } else {
+                let (name, r) = rest.split_at(rest.find(['.', '[']).unwrap_or(rest.len()));
+                rest = r.strip_prefix('.').unwrap_or(r);
+                find(name)
+            }
+        };
+        let Some(value) = found else {
+            break;
+        };
+        span = value.span();
+        (table, array) = match value.get_ref() {
+            DeValue::Table(t) => (Some(t), None),
+            DeValue::Array(a) => (None, Some(a.as_ref())),
+            _ => (None, None),
+        };
     }
+    Some(span)
 }
 
 #[cfg(test)]
@@ -422,8 +470,21 @@ mod tests {
     #[test]
     fn embedded_defaults_are_valid() {
         let l = Loaded::embedded().unwrap();
-        assert_eq!(l.config.listen.get_ref(), "0.0.0.0:8443");
-        assert_eq!(l.config.upstream.url.get_ref(), "http://127.0.0.1:9200");
+        assert_eq!(l.config.listen.to_string(), "0.0.0.0:8443");
+        assert_eq!(l.config.upstream.url.to_string(), "http://127.0.0.1:9200/");
+    }
+
+    #[test]
+    fn span_of_finds_values_by_key_path() {
+        let text = "a = 1\n[t]\nx = [\"p\", \"q\"]\n\"k.dot\" = 2\n[[c]]\nid = \"one\"\n[[c]]\nid = \"two\"\n";
+        let line = |key: &str| span_of(text, key).map(|s| line_col(text, s.start).0);
+        assert_eq!(line("a"), Some(1));
+        assert_eq!(line("t.x[1]"), Some(3));
+        assert_eq!(line("t.k.dot"), Some(4));
+        assert_eq!(line("c[1].id"), Some(8));
+        // An absent key: the nearest table on the way.
+        assert_eq!(line("c[1].tenant"), line("c[1]"));
+        assert_ne!(line("c[1]"), Some(1));
     }
 
     #[test]
