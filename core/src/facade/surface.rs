@@ -345,6 +345,7 @@ fn record_with<T: Serialize>(name: &'static str, full: &T, minimal: Option<&T>) 
 fn full_error() -> Error {
     let mut e = Error::internal("m").with_help("h");
     e.retry_after = Some(1);
+    e.scope = Some("s".to_owned());
     e
 }
 
