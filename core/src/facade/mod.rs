@@ -12,8 +12,8 @@
 //!   calls to the proxy, built from the JSON `ClientConfig`;
 //! - [`Verifier`]: access-token verification (async, synchronous for fixed keys, and the
 //!   verified-token cache lookup), built from a JSON verifier configuration;
-//! - errors as data: [`Error`] (`code`, `reason`, `message`, `help`, `retry_after`, `scope`), in JSON
-//!   through [`error_json`] for bindings that pass errors as strings.
+//! - errors as data: [`Error`] (`code`, `reason`, `message`, `help`, `retry_after`,
+//!   `scope`), in JSON through [`error_json`] for bindings that pass errors as strings.
 //!
 //! [`surface()`] describes all of it; `cargo run -p oauth4os-core --example surface` writes it to
 //! `core/facade/surface.json`, which every SDK's tests check their exports against.
