@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 
 import pytest
 
 import oauth4os
 from oauth4os import _native
+
+from conftest import SDK
 
 CLAIMS = {"iss": "i", "aud": ["a"], "exp": 1, "client_id": "bot", "scope": "read:logs-*"}
 
@@ -54,3 +59,13 @@ def test_bad_input_raises() -> None:
     with pytest.raises(oauth4os.OAuth4osError) as e:
         oauth4os.decide(CLAIMS, "GET", "/logs-1/_search", policies="not json")
     assert e.value.code in ("invalid_request", "config")
+
+
+def test_the_readme_decide_example_prints_what_it_says() -> None:
+    readme = (SDK / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.DOTALL) if "decide(" in b)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(block, "README.md", "exec"), {})
+    want = [line.split("# ", 1)[1] for line in block.splitlines() if line.startswith("print(")]
+    assert out.getvalue().splitlines() == want
