@@ -475,6 +475,14 @@ impl TokenClient {
         let token = self.access_token().await?;
         let resp = self.send_with(method, &url, body.clone(), &token).await?;
         let resp = if resp.status == 401 {
+            if self.cfg.access_token.is_some() {
+                // A fixed token cannot be renewed: the proxy's own answer (`revoked`,
+                // `expired`, ...) is the error, when it gave one.
+                let e = oauth_error(&resp, "the proxy");
+                if e.code != ErrorCode::Upstream {
+                    return Err(e);
+                }
+            }
             let fresh = self.refresh(Some(&token)).await?;
             self.send_with(method, &url, body, &fresh.access_token)
                 .await?

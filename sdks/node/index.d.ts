@@ -8,6 +8,9 @@ export declare const version: string;
 /** Every error code of the core, in wire form. */
 export declare const errorCodes: readonly ErrorCode[];
 
+/** Every error reason of the core, in wire form (`revoked`, `expired`, ...). */
+export declare const errorReasons: readonly string[];
+
 export type ErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -18,7 +21,16 @@ export type ErrorCode =
   | 'invalid_token'
   | 'insufficient_scope'
   | 'access_denied'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'invalid_client_metadata'
+  | 'invalid_redirect_uri'
+  | 'unsupported_response_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
   | 'rate_limited'
+  | 'not_found'
+  | 'conflict'
   | 'network'
   | 'upstream'
   | 'config'
@@ -29,6 +41,7 @@ export interface ErrorDetails {
   reason?: string;
   help?: string;
   retryAfter?: number;
+  scope?: string;
 }
 
 /** Every error of this package. Messages never contain tokens or secrets. */
@@ -36,12 +49,14 @@ export declare class OAuth4osError extends Error {
   constructor(message: string, details?: ErrorDetails);
   /** The stable machine code, e.g. `invalid_token`. */
   readonly code: ErrorCode;
-  /** A stable finer-grained reason, e.g. `expired`, `bad_signature`. */
+  /** A stable finer-grained reason, e.g. `revoked`, `expired`, `bad_signature` (see `errorReasons`). */
   readonly reason: string;
   /** Advice, when there is any. */
   readonly help?: string;
   /** Seconds to wait before retrying (`rate_limited`). */
   readonly retryAfter?: number;
+  /** The scope that would grant the request (`insufficient_scope`). */
+  readonly scope?: string;
 }
 export declare class InvalidRequestError extends OAuth4osError {}
 export declare class InvalidClientError extends OAuth4osError {}
@@ -52,7 +67,16 @@ export declare class InvalidScopeError extends OAuth4osError {}
 export declare class InvalidTokenError extends OAuth4osError {}
 export declare class InsufficientScopeError extends OAuth4osError {}
 export declare class AccessDeniedError extends OAuth4osError {}
+export declare class InvalidTargetError extends OAuth4osError {}
+export declare class UnsupportedTokenTypeError extends OAuth4osError {}
+export declare class InvalidClientMetadataError extends OAuth4osError {}
+export declare class InvalidRedirectUriError extends OAuth4osError {}
+export declare class UnsupportedResponseTypeError extends OAuth4osError {}
+export declare class ServerError extends OAuth4osError {}
+export declare class TemporarilyUnavailableError extends OAuth4osError {}
 export declare class RateLimitedError extends OAuth4osError {}
+export declare class NotFoundError extends OAuth4osError {}
+export declare class ConflictError extends OAuth4osError {}
 export declare class NetworkError extends OAuth4osError {}
 export declare class UpstreamError extends OAuth4osError {}
 export declare class ConfigError extends OAuth4osError {}
@@ -207,3 +231,47 @@ export interface Classified {
 }
 
 export declare function classify(method: string, path: string, body?: Body): Classified;
+
+/** A denied decision's reason, as the proxy would answer it. */
+export interface DecisionError {
+  code: ErrorCode;
+  reason: string;
+  message: string;
+  help?: string;
+  retryAfter?: number;
+  /** The scope that would grant the request (`insufficient_scope`). */
+  scope?: string;
+}
+
+/** The request decision and why. */
+export interface Decision {
+  decision: 'allow' | 'deny';
+  /** The endpoint the request was classified as; `null` when it could not be classified. */
+  endpoint: string | null;
+  /** For an allowed request: every access and the first scope that grants it. */
+  accesses: Array<{ action: Action; index: string | null; scope: string | null }>;
+  /** For an allowed request: the Cedar permits that allowed it (`oauth4os/scopes` is the built-in one). */
+  policies: string[];
+  /** The token's scopes, space-separated, as the decision read them. */
+  scopes: string;
+  /** For a denied request: why. */
+  error?: DecisionError;
+}
+
+export interface DecideOptions {
+  /** The request body (a string, bytes, or a JSON-able value). */
+  body?: Body;
+  /** Cedar policies, file name → policy text (or that object's JSON); none: the built-in scope policy only. */
+  policies?: Readonly<Record<string, string>> | string;
+}
+
+/**
+ * The request decision, offline: may a token with these verified `claims` (an object or its
+ * JSON) make `method path` (which may carry `?query`)?
+ */
+export declare function decide(
+  claims: Readonly<Record<string, unknown>> | string,
+  method: string,
+  path: string,
+  options?: DecideOptions,
+): Decision;

@@ -7,15 +7,19 @@ const { version } = require('./package.json');
 
 const PREFIX = native._errorPrefix();
 
-/** Every error of this package: `code` (stable, e.g. `invalid_token`), `reason`, `help`, `retryAfter`. */
+/**
+ * Every error of this package: `code` (stable, e.g. `invalid_token`), `reason` (finer, e.g.
+ * `revoked`), `help`, `retryAfter` and `scope` (the scope needed, on `insufficient_scope`).
+ */
 class OAuth4osError extends Error {
-  constructor(message, { code = 'internal', reason = code, help, retryAfter } = {}) {
+  constructor(message, { code = new.target.code ?? 'internal', reason = code, help, retryAfter, scope } = {}) {
     super(message);
     this.name = new.target.name;
     this.code = code;
     this.reason = reason;
     this.help = help;
     this.retryAfter = retryAfter;
+    this.scope = scope;
   }
 }
 
@@ -30,7 +34,16 @@ class InvalidScopeError extends OAuth4osError {}
 class InvalidTokenError extends OAuth4osError {}
 class InsufficientScopeError extends OAuth4osError {}
 class AccessDeniedError extends OAuth4osError {}
+class InvalidTargetError extends OAuth4osError {}
+class UnsupportedTokenTypeError extends OAuth4osError {}
+class InvalidClientMetadataError extends OAuth4osError {}
+class InvalidRedirectUriError extends OAuth4osError {}
+class UnsupportedResponseTypeError extends OAuth4osError {}
+class ServerError extends OAuth4osError {}
+class TemporarilyUnavailableError extends OAuth4osError {}
 class RateLimitedError extends OAuth4osError {}
+class NotFoundError extends OAuth4osError {}
+class ConflictError extends OAuth4osError {}
 class NetworkError extends OAuth4osError {}
 class UpstreamError extends OAuth4osError {}
 class ConfigError extends OAuth4osError {}
@@ -46,12 +59,25 @@ const errorClasses = Object.freeze({
   invalid_token: InvalidTokenError,
   insufficient_scope: InsufficientScopeError,
   access_denied: AccessDeniedError,
+  invalid_target: InvalidTargetError,
+  unsupported_token_type: UnsupportedTokenTypeError,
+  invalid_client_metadata: InvalidClientMetadataError,
+  invalid_redirect_uri: InvalidRedirectUriError,
+  unsupported_response_type: UnsupportedResponseTypeError,
+  server_error: ServerError,
+  temporarily_unavailable: TemporarilyUnavailableError,
   rate_limited: RateLimitedError,
+  not_found: NotFoundError,
+  conflict: ConflictError,
   network: NetworkError,
   upstream: UpstreamError,
   config: ConfigError,
   internal: InternalError,
 });
+// Each class knows its code, so `new InvalidScopeError('m')` has `code === 'invalid_scope'`.
+for (const [code, Class] of Object.entries(errorClasses)) {
+  Object.defineProperty(Class, 'code', { value: code, enumerable: true });
+}
 
 /** The one place native errors become classes; anything else (e.g. a wrong argument type) passes. */
 function fromNative(err) {
@@ -70,6 +96,7 @@ function fromNative(err) {
     reason: data.reason,
     help: data.help ?? undefined,
     retryAfter: data.retry_after ?? undefined,
+    scope: data.scope ?? undefined,
   });
 }
 
@@ -293,7 +320,30 @@ function classify(method, path, body) {
   return JSON.parse(sync(() => native.classify(method, p, query, toBody(body))));
 }
 
+/**
+ * The request decision and why, offline: may a token with these verified `claims` (an object,
+ * e.g. from `Verifier.verify`, or its JSON) make `method path` (which may carry `?query`) under
+ * these Cedar `policies` (`{fileName: policyText}`; none: the built-in scope policy only)?
+ * Answers `{decision: 'allow' | 'deny', endpoint, accesses, policies, scopes, error?}`; a denied
+ * request's `error` is `{code, reason, message, help?, retryAfter?, scope?}`.
+ */
+function decide(claims, method, path, { body, policies } = {}) {
+  const q = path.indexOf('?');
+  const [p, query] = q === -1 ? [path, undefined] : [path.slice(0, q), path.slice(q + 1)];
+  const c = typeof claims === 'string' ? claims : JSON.stringify(claims);
+  const pol = policies === undefined || policies === null || typeof policies === 'string'
+    ? policies ?? undefined
+    : JSON.stringify(policies);
+  const d = JSON.parse(sync(() => native.decide(c, method, p, query, toBody(body), pol)));
+  if (d.error !== undefined) {
+    const { retry_after: retryAfter, ...rest } = d.error;
+    d.error = retryAfter === undefined ? rest : { ...rest, retryAfter };
+  }
+  return d;
+}
+
 const errorCodes = Object.freeze(native.errorCodes());
+const errorReasons = Object.freeze(native.errorReasons());
 
 // Shorthand properties only, so Node's ESM loader sees every named export.
 module.exports = {
@@ -303,7 +353,9 @@ module.exports = {
   Response,
   scopes,
   classify,
+  decide,
   errorCodes,
+  errorReasons,
   errorClasses,
   OAuth4osError,
   InvalidRequestError,
@@ -315,7 +367,16 @@ module.exports = {
   InvalidTokenError,
   InsufficientScopeError,
   AccessDeniedError,
+  InvalidTargetError,
+  UnsupportedTokenTypeError,
+  InvalidClientMetadataError,
+  InvalidRedirectUriError,
+  UnsupportedResponseTypeError,
+  ServerError,
+  TemporarilyUnavailableError,
   RateLimitedError,
+  NotFoundError,
+  ConflictError,
   NetworkError,
   UpstreamError,
   ConfigError,

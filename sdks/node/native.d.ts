@@ -61,8 +61,17 @@ export interface ClientStats {
   tokenRequests: number
 }
 
+/**
+ * The request decision and why, offline: JSON `{decision, endpoint, accesses, policies,
+ * scopes, error?}` for verified claims (JSON), a request and Cedar policies (JSON object).
+ */
+export declare function decide(claimsJson: string, method: string, path: string, query?: string | undefined | null, body?: Buffer | undefined | null, policiesJson?: string | undefined | null): string
+
 /** Every error code of the core, in its wire form (`invalid_token`, ...). */
 export declare function errorCodes(): Array<string>
+
+/** Every error reason of the core, in its wire form (`revoked`, `expired`, ...). */
+export declare function errorReasons(): Array<string>
 
 /** An answer of the proxy. */
 export interface Response {

@@ -1,7 +1,7 @@
 //! The one place where core errors become JavaScript errors.
 //!
 //! napi-rs errors carry a status and a message only, so the message is the facade's error JSON
-//! (`code`, `reason`, `message`, `help`, `retry_after`) behind [`PREFIX`]; the package's
+//! (`code`, `reason`, `message`, `help`, `retry_after`, `scope`) behind [`PREFIX`]; the package's
 //! `index.js` turns it into the `OAuth4osError` subclass of its code. The core's messages never
 //! hold a token or a secret, so neither does this.
 

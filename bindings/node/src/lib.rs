@@ -40,6 +40,15 @@ pub fn error_codes() -> Vec<String> {
         .collect()
 }
 
+/// Every error reason of the core, in its wire form (`revoked`, `expired`, ...).
+#[napi]
+pub fn error_reasons() -> Vec<String> {
+    facade::error_reasons()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Classifies an OpenSearch request: JSON `{endpoint, accesses}`.
 #[napi]
 pub fn classify(
@@ -51,6 +60,30 @@ pub fn classify(
     call(|| {
         let c = facade::classify(&method, &path, query.as_deref(), body.as_deref())?;
         to_json(&c)
+    })
+}
+
+/// The request decision and why, offline: JSON `{decision, endpoint, accesses, policies,
+/// scopes, error?}` for verified claims (JSON), a request and Cedar policies (JSON object).
+#[napi]
+pub fn decide(
+    claims_json: String,
+    method: String,
+    path: String,
+    query: Option<String>,
+    body: Option<Buffer>,
+    policies_json: Option<String>,
+) -> napi::Result<String> {
+    call(|| {
+        let d = facade::decide(
+            &claims_json,
+            &method,
+            &path,
+            query.as_deref(),
+            body.as_deref(),
+            policies_json.as_deref(),
+        )?;
+        to_json(&d)
     })
 }
 

@@ -1,7 +1,7 @@
 //! The one place where core errors become Python exceptions.
 //!
 //! `OAuth4osError` is the base; each [`ErrorCode`] has its own subclass. Instances carry
-//! `code`, `reason`, `message`, `help` and `retry_after`; each class also has its `code` as a
+//! `code`, `reason`, `message`, `help`, `retry_after` and `scope`; each class also has its `code` as a
 //! class attribute. Messages come from the core and never contain a token or a secret.
 
 use oauth4os_core::{Error, ErrorCode};
@@ -39,6 +39,7 @@ macro_rules! subclasses {
             base.setattr("message", "")?;
             base.setattr("help", py.None())?;
             base.setattr("retry_after", py.None())?;
+            base.setattr("scope", py.None())?;
             m.add("OAuth4osError", base)?;
             $(m.add(stringify!($name), py.get_type::<$name>())?;)*
             let mut classes = Vec::new();
@@ -65,7 +66,16 @@ subclasses! {
     InvalidTokenError => InvalidToken,
     InsufficientScopeError => InsufficientScope,
     AccessDeniedError => AccessDenied,
+    InvalidTargetError => InvalidTarget,
+    UnsupportedTokenTypeError => UnsupportedTokenType,
+    InvalidClientMetadataError => InvalidClientMetadata,
+    InvalidRedirectUriError => InvalidRedirectUri,
+    UnsupportedResponseTypeError => UnsupportedResponseType,
+    ServerError => ServerError,
+    TemporarilyUnavailableError => TemporarilyUnavailable,
     RateLimitedError => RateLimited,
+    NotFoundError => NotFound,
+    ConflictError => Conflict,
     NetworkError => Network,
     UpstreamError => Upstream,
     ConfigError => Config,
@@ -83,6 +93,7 @@ pub fn to_py_err(e: Error) -> PyErr {
             value.setattr("message", &e.message)?;
             value.setattr("help", e.help.as_deref())?;
             value.setattr("retry_after", e.retry_after)?;
+            value.setattr("scope", e.scope.as_deref())?;
             Ok(())
         };
         match set() {

@@ -1,4 +1,5 @@
-//! The facade's free functions: `classify` and the `scopes` namespace (`scopes_<name>`).
+//! The facade's free functions: `classify`, `decide` and the `scopes` namespace
+//! (`scopes_<name>`).
 
 use oauth4os_core::facade::{self, scopes};
 use pyo3::prelude::*;
@@ -10,6 +11,28 @@ use crate::runtime::call;
 #[pyo3(signature = (method, path, query=None, body=None))]
 fn classify(method: &str, path: &str, query: Option<&str>, body: Option<&[u8]>) -> PyResult<Json> {
     call(|| Json::of(&facade::classify(method, path, query, body)?))
+}
+
+#[pyfunction]
+#[pyo3(signature = (claims_json, method, path, query=None, body=None, policies_json=None))]
+fn decide(
+    claims_json: &str,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    body: Option<&[u8]>,
+    policies_json: Option<&str>,
+) -> PyResult<Json> {
+    call(|| {
+        Json::of(&facade::decide(
+            claims_json,
+            method,
+            path,
+            query,
+            body,
+            policies_json,
+        )?)
+    })
 }
 
 #[pyfunction]
@@ -45,6 +68,7 @@ fn scopes_matches(pattern: &str, index: &str) -> PyResult<bool> {
 /// Adds every free function to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(classify, m)?)?;
+    m.add_function(wrap_pyfunction!(decide, m)?)?;
     m.add_function(wrap_pyfunction!(scopes_normalize, m)?)?;
     m.add_function(wrap_pyfunction!(scopes_allows, m)?)?;
     m.add_function(wrap_pyfunction!(scopes_covers, m)?)?;

@@ -44,6 +44,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Constants are attributes: `version` is `__version__`, the others UPPER_SNAKE.
     m.add("__version__", facade::version())?;
     m.add("ERROR_CODES", facade::error_codes())?;
+    m.add("ERROR_REASONS", facade::error_reasons())?;
     error::register(m)?;
     functions::register(m)?;
     m.add_class::<client::Client>()?;

@@ -12,8 +12,8 @@
 //!   calls to the proxy, built from the JSON `ClientConfig`;
 //! - [`Verifier`]: access-token verification (async, synchronous for fixed keys, and the
 //!   verified-token cache lookup), built from a JSON verifier configuration;
-//! - errors as data: [`Error`] (`code`, `reason`, `message`, `help`, `retry_after`), in JSON
-//!   through [`error_json`] for bindings that pass errors as strings.
+//! - errors as data: [`Error`] (`code`, `reason`, `message`, `help`, `retry_after`,
+//!   `scope`), in JSON through [`error_json`] for bindings that pass errors as strings.
 //!
 //! [`surface()`] describes all of it; `cargo run -p oauth4os-core --example surface` writes it to
 //! `core/facade/surface.json`, which every SDK's tests check their exports against.
@@ -140,7 +140,7 @@ pub fn classify(
     })
 }
 
-/// The JSON form of an error (`code`, `reason`, `message`, and `help`/`retry_after` when set),
+/// The JSON form of an error (`code`, `reason`, `message`, and `help`/`retry_after`/`scope` when set),
 /// for bindings whose errors carry a string.
 pub fn error_json(e: &Error) -> String {
     serde_json::to_string(e).unwrap_or_else(|_| {

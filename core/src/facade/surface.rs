@@ -252,7 +252,8 @@ pub struct ErrorContract {
     /// What an error carries, in every language (Node spells `retry_after` `retryAfter`).
     pub record: Record,
     /// Every code, in the core's order; each language has one exception class per code,
-    /// named by the PascalCase code plus `Error` (`InvalidTokenError`) under `OAuth4osError`.
+    /// named by the PascalCase code plus `Error` (`InvalidTokenError`), without doubling it
+    /// (`server_error` is `ServerError`), under `OAuth4osError`.
     pub codes: Vec<&'static str>,
 }
 
@@ -345,6 +346,7 @@ fn record_with<T: Serialize>(name: &'static str, full: &T, minimal: Option<&T>) 
 fn full_error() -> Error {
     let mut e = Error::internal("m").with_help("h");
     e.retry_after = Some(1);
+    e.scope = Some("s".to_owned());
     e
 }
 

@@ -69,9 +69,7 @@ test('a verified token is no longer accepted once it expired, cache or not', () 
 const scopeOps = {
   parse: (c) => scopes.normalize(c.input),
   allows: (c) => scopes.allows(c.granted, c.action, c.target),
-  // The package has no `covers`; for one valid scope, `covers(granted, scope)` is
-  // `isWithin(scope, granted)`.
-  covers: (c) => scopes.isWithin(c.scope, c.granted),
+  covers: (c) => scopes.covers(c.granted, c.scope),
   is_within: (c) => scopes.isWithin(c.scopes, c.ceiling),
   attenuate: (c) => scopes.attenuate(c.requested, c.allowed),
 };

@@ -89,9 +89,47 @@ describe('against the proxy', () => {
     assert.equal((await holder.search('node-logs-1', {})).hits.total.value, 2);
     await owner.revoke(token);
     await assert.rejects(holder.search('node-logs-1', {}), (e) => e instanceof InvalidTokenError
-      && e.code === 'invalid_token' && !e.message.includes(token));
+      && e.code === 'invalid_token' && e.reason === 'revoked' && !e.message.includes(token));
     // The owner forgot it and acquires a new one.
     assert.notEqual(await owner.accessToken(), token);
+  });
+
+  test('a token revoked with POST /oauth/revoke reaches the user as reason `revoked`', async () => {
+    const token = await agent().accessToken();
+    const holder = new Client({ accessToken: token, baseUrl: proxy });
+    assert.equal((await holder.request('GET', '/node-logs-1/_count')).status, 200);
+    const r = await fetch(`${proxy}/oauth/revoke`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`node-agent:${secret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
+    });
+    assert.equal(r.status, 200);
+    await assert.rejects(holder.request('GET', '/node-logs-1/_count'), (e) => {
+      assert.ok(e instanceof InvalidTokenError, e);
+      assert.equal(e.constructor, oauth4os.errorClasses.invalid_token);
+      assert.deepEqual([e.code, e.reason], ['invalid_token', 'revoked']);
+      assert.ok(oauth4os.errorReasons.includes(e.reason));
+      assert.ok(!e.message.includes(token) && !String(e.help).includes(token));
+      return true;
+    });
+  });
+
+  test('a request beyond the token\'s scopes names the scope needed', async () => {
+    const c = agent();
+    await assert.rejects(c.search('node-secret', {}), (e) => {
+      assert.ok(e instanceof InsufficientScopeError, e);
+      assert.deepEqual([e.code, e.reason, e.scope], ['insufficient_scope', 'insufficient_scope', 'read:node-secret']);
+      return true;
+    });
+    await assert.rejects(c.request('PUT', '/node-logs-1/_doc/x', { a: 1 }), (e) => e instanceof InsufficientScopeError
+      && e.scope === 'write:node-logs-1');
+    // The offline decision agrees with the proxy.
+    const d = oauth4os.decide({ iss: proxy, aud: [proxy], exp: 1, scope: 'read:node-logs-*' }, 'POST', '/node-secret/_search');
+    assert.equal(d.decision, 'deny');
+    assert.deepEqual([d.error.code, d.error.scope], ['insufficient_scope', 'read:node-secret']);
   });
 
   test('a wrong secret is InvalidClientError, and the secret is not in the error', async () => {

@@ -32,10 +32,12 @@ test('native.d.ts is what napi-rs generates from the current binding', () => {
 });
 
 const pascal = (code) => code.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+// `invalid_token` → `InvalidTokenError`; `server_error` → `ServerError` (never `ErrorError`).
+const className = (code) => (code.endsWith('_error') ? pascal(code) : `${pascal(code)}Error`);
 
 test('every core error code has its own OAuth4osError subclass, and no class is stale', () => {
   const codes = native.errorCodes();
-  assert.ok(codes.length >= 14);
+  assert.equal(codes.length, 23);
   assert.deepEqual([...oauth4os.errorCodes], codes);
   assert.deepEqual(Object.keys(oauth4os.errorClasses).sort(), [...codes].sort());
   const seen = new Set();
@@ -44,16 +46,21 @@ test('every core error code has its own OAuth4osError subclass, and no class is 
     assert.ok(Class, `no class for core code ${code}`);
     assert.notEqual(Class, oauth4os.OAuth4osError, code);
     assert.ok(Class.prototype instanceof oauth4os.OAuth4osError, code);
-    assert.equal(Class.name, `${pascal(code)}Error`);
+    assert.equal(Class.name, className(code));
+    assert.equal(Class.code, code);
+    assert.equal(new Class('m').code, code, 'a class made by hand has its code');
     assert.equal(oauth4os[Class.name], Class, `${Class.name} is exported`);
     assert.ok(!seen.has(Class), `${code} shares a class`);
     seen.add(Class);
     // The native error of that code becomes that class, with every field.
     const e = fromNative(new Error(`${prefix}${JSON.stringify({
-      code, reason: 'r', message: 'm', help: 'h', retry_after: 3,
+      code, reason: 'r', message: 'm', help: 'h', retry_after: 3, scope: 's',
     })}`));
     assert.ok(e instanceof Class && e instanceof Error);
-    assert.deepEqual([e.name, e.code, e.reason, e.message, e.help, e.retryAfter], [Class.name, code, 'r', 'm', 'h', 3]);
+    assert.deepEqual(
+      [e.name, e.code, e.reason, e.message, e.help, e.retryAfter, e.scope],
+      [Class.name, code, 'r', 'm', 'h', 3, 's'],
+    );
   }
 });
 
@@ -133,4 +140,23 @@ test('index.d.ts type-checks against the typed usage file, and catches misuse', 
   const bad = tsc(dir);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stdout, /clientID/);
+});
+
+test('errorReasons and decide are the core\'s, converted', () => {
+  assert.deepEqual([...oauth4os.errorReasons], native.errorReasons());
+  assert.ok(['revoked', 'expired', 'insufficient_scope'].every((r) => oauth4os.errorReasons.includes(r)));
+  const claims = { iss: 'i', aud: ['a'], exp: 1, client_id: 'bot', scope: 'read:logs-*' };
+  const ok = oauth4os.decide(claims, 'GET', '/logs-1/_search?q=x');
+  assert.equal(ok.decision, 'allow');
+  assert.deepEqual(ok.accesses, [{ action: 'read', index: 'logs-1', scope: 'read:logs-*' }]);
+  assert.deepEqual(ok.policies, ['oauth4os/scopes']);
+  assert.equal(ok.scopes, 'read:logs-*');
+  assert.equal(ok.error, undefined);
+  assert.deepEqual(oauth4os.decide(JSON.stringify(claims), 'GET', '/logs-1/_search'), { ...ok });
+  const denied = oauth4os.decide(claims, 'POST', '/metrics/_search', { body: {} });
+  assert.equal(denied.decision, 'deny');
+  assert.deepEqual([denied.error.code, denied.error.reason, denied.error.scope], ['insufficient_scope', 'insufficient_scope', 'read:metrics']);
+  const forbid = { 'deny.cedar': 'forbid(principal, action, resource);' };
+  assert.equal(oauth4os.decide(claims, 'GET', '/logs-1/_search', { policies: forbid }).error.code, 'access_denied');
+  assert.throws(() => oauth4os.decide('{}', 'GET', '/'), oauth4os.InvalidRequestError);
 });

@@ -5,9 +5,12 @@ import {
   InvalidTokenError,
   OAuth4osError,
   classify,
+  decide,
   errorClasses,
+  errorReasons,
   scopes,
   type Claims,
+  type Decision,
   type Token,
 } from 'oauth4os';
 
@@ -54,6 +57,10 @@ async function main(): Promise<void> {
   const cls = classify('POST', '/logs-*/_search', { query: {} });
   const first = cls.accesses[0]?.resource;
   const Klass: typeof OAuth4osError = errorClasses.invalid_scope;
+  const d: Decision = decide({ scope: 'read:logs-*' }, 'GET', '/logs-1/_search?q=x', { policies: {} });
+  const needed: string | undefined = d.decision === 'deny' ? d.error?.scope : d.accesses[0]?.scope ?? undefined;
+  const reasons: readonly string[] = errorReasons;
+  void [d, needed, reasons];
   void [total, status, count, exchanged, n, c2, hit, covered, ok, normal, first, Klass];
 }
 

@@ -83,7 +83,7 @@ def _scope_cases(op: str) -> pytest.MarkDecorator:
 
 @_scope_cases("parse")
 def test_scope_parse(case: dict[str, Any]) -> None:
-    got = _outcome(lambda: " ".join(scopes.parse(case["input"])))
+    got = _outcome(lambda: " ".join(scopes.normalize(case["input"])))
     assert got == case["expect"], case["why"]
 
 

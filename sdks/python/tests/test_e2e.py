@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -83,7 +85,8 @@ def test_a_revoked_token_is_refused(peers: Peers) -> None:
     client.revoke()
     with pytest.raises(oauth4os.InvalidTokenError) as e:
         fixed.search(INDEX)
-    assert e.value.reason == "fixed_token_refused"
+    # The proxy's own reason reaches the user: the token cannot be renewed, and why.
+    assert (e.value.code, e.value.reason) == ("invalid_token", "revoked")
     # The revoking client itself goes on with a new token.
     assert client.token().access_token != token
     assert client.search(INDEX)["hits"]["total"]["value"] == 2
@@ -95,6 +98,50 @@ def test_revoking_a_given_token(peers: Peers) -> None:
     agent(peers).revoke(other)
     with pytest.raises(oauth4os.InvalidTokenError):
         oauth4os.Client(access_token=other, base_url=peers.proxy).search(INDEX)
+
+
+def _revoke_over_http(peers: Peers, token: str) -> None:
+    """RFC 7009 by hand: ``POST /oauth/revoke`` with the client's credentials."""
+    body = urllib.parse.urlencode({"token": token, "token_type_hint": "access_token"}).encode()
+    req = urllib.request.Request(f"{peers.proxy}/oauth/revoke", data=body, method="POST")
+    req.add_header("content-type", "application/x-www-form-urlencoded")
+    basic = base64.b64encode(f"py-agent:{peers.agent_secret}".encode()).decode()
+    req.add_header("authorization", f"Basic {basic}")
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+
+
+def test_a_revoked_token_reaches_the_user_as_reason_revoked(peers: Peers) -> None:
+    token = agent(peers).token().access_token
+    fixed = oauth4os.Client(access_token=token, base_url=peers.proxy)
+    assert fixed.request("GET", f"/{INDEX}/_count").status == 200
+    _revoke_over_http(peers, token)
+    with pytest.raises(oauth4os.InvalidTokenError) as e:
+        fixed.request("GET", f"/{INDEX}/_count")
+    assert (e.value.code, e.value.reason) == ("invalid_token", "revoked")
+    assert type(e.value) is oauth4os.ERROR_CLASSES["invalid_token"]
+    assert "revoked" in oauth4os.ERROR_REASONS
+    assert token not in str(e.value) and token not in repr(e.value)
+    with pytest.raises(oauth4os.InvalidTokenError) as e:
+        fixed.search(INDEX)
+    assert e.value.reason == "revoked"
+
+
+def test_a_request_beyond_the_tokens_scopes_names_the_scope_needed(peers: Peers) -> None:
+    client = agent(peers)
+    with pytest.raises(oauth4os.InsufficientScopeError) as e:
+        client.search(SECRET_INDEX)
+    assert (e.value.code, e.value.reason) == ("insufficient_scope", "insufficient_scope")
+    assert e.value.scope == f"read:{SECRET_INDEX}"
+    with pytest.raises(oauth4os.InsufficientScopeError) as e:
+        client.request("PUT", f"/{INDEX}/_doc/x", {"a": 1})
+    assert e.value.scope == f"write:{INDEX}"
+    # The offline decision agrees with the proxy.
+    claims = {"iss": peers.proxy, "aud": [peers.proxy], "exp": 1, "scope": "read:py-logs-*"}
+    d = oauth4os.decide(claims, "POST", f"/{SECRET_INDEX}/_search")
+    assert not d.allowed and d.error is not None
+    assert isinstance(d.error, oauth4os.InsufficientScopeError)
+    assert d.error.scope == f"read:{SECRET_INDEX}"
 
 
 def test_a_wrong_secret_is_invalid_client(peers: Peers) -> None:

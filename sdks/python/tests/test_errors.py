@@ -14,7 +14,7 @@ from oauth4os import _native
 def test_every_core_error_code_has_its_own_class() -> None:
     # ERROR_CODES comes from the core's ErrorCode::ALL: a new code without a class fails here.
     assert list(oauth4os.ERROR_CLASSES) == _native.ERROR_CODES
-    assert len(_native.ERROR_CODES) == 14
+    assert len(_native.ERROR_CODES) == 23
     classes = list(oauth4os.ERROR_CLASSES.values())
     assert len(set(classes)) == len(classes)
     for code, cls in oauth4os.ERROR_CLASSES.items():
@@ -25,7 +25,8 @@ def test_every_core_error_code_has_its_own_class() -> None:
         assert cls.__module__ == "oauth4os"
         assert getattr(oauth4os, cls.__name__) is cls
         words = "".join(w.capitalize() for w in code.split("_"))
-        assert cls.__name__ == f"{words}Error"
+        # `server_error` is `ServerError`, never `ServerErrorError`.
+        assert cls.__name__ == (words if words.endswith("Error") else f"{words}Error")
 
 
 def test_exceptions_carry_code_reason_message_and_help() -> None:
@@ -35,6 +36,7 @@ def test_exceptions_carry_code_reason_message_and_help() -> None:
     assert (err.code, err.reason) == ("invalid_scope", "invalid_pattern")
     assert err.message and err.message in str(err)
     assert err.retry_after is None
+    assert err.scope is None
     assert isinstance(err, oauth4os.OAuth4osError)
 
 

@@ -4,10 +4,13 @@
   number of concurrent callers) and call the proxy with them;
 - ``Verifier``: verify access tokens in a resource server;
 - ``ERROR_CODES``: every error code; ``ERROR_CLASSES``: each code's exception class;
-- ``oauth4os.scopes``: the scope grammar; ``classify``: what an OpenSearch request touches.
+  ``ERROR_REASONS``: every finer reason (``revoked``, ``expired``, ...);
+- ``oauth4os.scopes``: the scope grammar; ``classify``: what an OpenSearch request touches;
+  ``decide``: whether a token's claims allow a request, and why (offline).
 
-Every error is an ``OAuth4osError`` with ``.code``, ``.reason``, ``.message``, ``.help`` and
-``.retry_after``; each error code has its own subclass.
+Every error is an ``OAuth4osError`` with ``.code``, ``.reason``, ``.message``, ``.help``,
+``.retry_after`` and ``.scope`` (the scope needed, on ``insufficient_scope``); each error code
+has its own subclass.
 """
 
 from __future__ import annotations
@@ -16,24 +19,35 @@ from typing import Any
 
 from oauth4os import scopes
 from oauth4os._client import AsyncClient, Client, Response, Stats, Token
+from oauth4os._decide import Access, Decision, decide
 from oauth4os._native import ERROR_CLASSES as _ERROR_CLASSES
 from oauth4os._native import (
     ERROR_CODES,
+    ERROR_REASONS,
     AccessDeniedError,
     Claims,
     ConfigError,
+    ConflictError,
     InsufficientScopeError,
     InternalError,
     InvalidClientError,
+    InvalidClientMetadataError,
     InvalidGrantError,
+    InvalidRedirectUriError,
     InvalidRequestError,
     InvalidScopeError,
+    InvalidTargetError,
     InvalidTokenError,
     NetworkError,
+    NotFoundError,
     OAuth4osError,
     RateLimitedError,
+    ServerError,
+    TemporarilyUnavailableError,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
+    UnsupportedResponseTypeError,
+    UnsupportedTokenTypeError,
     UpstreamError,
     __version__,
 )
@@ -61,29 +75,42 @@ def classify(
 __all__ = [
     "ERROR_CLASSES",
     "ERROR_CODES",
+    "ERROR_REASONS",
+    "Access",
     "AccessDeniedError",
     "AsyncClient",
     "Claims",
     "Client",
     "ConfigError",
+    "ConflictError",
+    "Decision",
     "InsufficientScopeError",
     "InternalError",
     "InvalidClientError",
+    "InvalidClientMetadataError",
     "InvalidGrantError",
+    "InvalidRedirectUriError",
     "InvalidRequestError",
     "InvalidScopeError",
+    "InvalidTargetError",
     "InvalidTokenError",
     "NetworkError",
+    "NotFoundError",
     "OAuth4osError",
     "RateLimitedError",
     "Response",
+    "ServerError",
     "Stats",
+    "TemporarilyUnavailableError",
     "Token",
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
+    "UnsupportedResponseTypeError",
+    "UnsupportedTokenTypeError",
     "UpstreamError",
     "Verifier",
     "__version__",
     "classify",
+    "decide",
     "scopes",
 ]

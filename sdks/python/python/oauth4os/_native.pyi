@@ -6,29 +6,40 @@ from typing import Any, final
 __all__ = [
     "ERROR_CLASSES",
     "ERROR_CODES",
+    "ERROR_REASONS",
     "AccessDeniedError",
     "Claims",
     "Client",
     "ConfigError",
+    "ConflictError",
     "InsufficientScopeError",
     "InternalError",
     "InvalidClientError",
+    "InvalidClientMetadataError",
     "InvalidGrantError",
+    "InvalidRedirectUriError",
     "InvalidRequestError",
     "InvalidScopeError",
+    "InvalidTargetError",
     "InvalidTokenError",
     "NetworkError",
+    "NotFoundError",
     "OAuth4osError",
     "RateLimitedError",
     "Response",
+    "ServerError",
+    "TemporarilyUnavailableError",
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
+    "UnsupportedResponseTypeError",
+    "UnsupportedTokenTypeError",
     "UpstreamError",
     "Verifier",
     "__version__",
     "_danger_panic_async_for_tests",
     "_danger_panic_for_tests",
     "classify",
+    "decide",
     "scopes_allows",
     "scopes_attenuate",
     "scopes_covers",
@@ -39,6 +50,7 @@ __all__ = [
 
 __version__: str
 ERROR_CODES: list[str]
+ERROR_REASONS: list[str]
 ERROR_CLASSES: list[tuple[str, type[OAuth4osError]]]
 
 class OAuth4osError(Exception):
@@ -47,6 +59,7 @@ class OAuth4osError(Exception):
     message: str
     help: str | None
     retry_after: int | None
+    scope: str | None
 
 class InvalidRequestError(OAuth4osError): ...
 class InvalidClientError(OAuth4osError): ...
@@ -57,7 +70,16 @@ class InvalidScopeError(OAuth4osError): ...
 class InvalidTokenError(OAuth4osError): ...
 class InsufficientScopeError(OAuth4osError): ...
 class AccessDeniedError(OAuth4osError): ...
+class InvalidTargetError(OAuth4osError): ...
+class UnsupportedTokenTypeError(OAuth4osError): ...
+class InvalidClientMetadataError(OAuth4osError): ...
+class InvalidRedirectUriError(OAuth4osError): ...
+class UnsupportedResponseTypeError(OAuth4osError): ...
+class ServerError(OAuth4osError): ...
+class TemporarilyUnavailableError(OAuth4osError): ...
 class RateLimitedError(OAuth4osError): ...
+class NotFoundError(OAuth4osError): ...
+class ConflictError(OAuth4osError): ...
 class NetworkError(OAuth4osError): ...
 class UpstreamError(OAuth4osError): ...
 class ConfigError(OAuth4osError): ...
@@ -149,6 +171,14 @@ class Verifier:
 
 def classify(
     method: str, path: str, query: str | None = None, body: bytes | None = None
+) -> dict[str, Any]: ...
+def decide(
+    claims_json: str,
+    method: str,
+    path: str,
+    query: str | None = None,
+    body: bytes | None = None,
+    policies_json: str | None = None,
 ) -> dict[str, Any]: ...
 def scopes_normalize(scopes: str) -> str: ...
 def scopes_allows(granted: str, action: str, target: str) -> bool: ...
