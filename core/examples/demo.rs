@@ -14,7 +14,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oauth4os_core::authorize::{resolve_path, resolved_names};
+use oauth4os_core::authorize::Resolved;
+use oauth4os_core::catalog::{Catalog, resolve_path};
 use oauth4os_core::classify::Request;
 use oauth4os_core::client::{ClientConfig, Secret, TokenClient};
 use oauth4os_core::decision::{Lookup, Subject, decide};
@@ -123,18 +124,20 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// The real OpenSearch: what the decision asks to resolve wildcards, and where allowed requests go.
+/// The real OpenSearch: what the decision asks to resolve names, and where allowed requests go.
 struct Cluster<'a> {
     http: &'a dyn HttpTransport,
     opensearch: &'a str,
 }
 
 impl Lookup for Cluster<'_> {
-    /// The concrete indices, aliases and data streams a pattern names, from OpenSearch.
-    async fn resolve(&self, pattern: &str) -> Result<Vec<String>> {
-        let url = format!("{}{}", self.opensearch, resolve_path(pattern));
+    /// What the patterns reach (indices, aliases' indices, data streams), from OpenSearch.
+    async fn resolve(&self, patterns: &[&str]) -> Result<Option<Resolved>> {
+        let url = format!("{}{}", self.opensearch, resolve_path(&patterns.join(",")));
         let resp = self.http.send(HttpRequest::get(&url)).await?;
-        resolved_names(resp.status, &resp.body)
+        Ok(Some(
+            Catalog::from_resolve_answer(resp.status, &resp.body)?.resolve(patterns),
+        ))
     }
 }
 

@@ -5,11 +5,14 @@
 //! `insufficient_scope` naming a scope that would do; a policy denial is `access_denied` naming
 //! the policies that denied.
 //!
-//! Wildcards: a Cedar condition such as `resource.name like "secret-*"` is false for the text
-//! `logs-*,*` or `secret*`, so a wildcard target could slip past a forbid. When custom policies
-//! are loaded, every wildcard target must therefore be resolved to the concrete indices it names
-//! (the proxy asks OpenSearch's `_resolve/index`); each of them is decided as well. An unresolved
-//! wildcard is denied. Without custom policies, scopes alone decide and no resolution is needed.
+//! What OpenSearch will touch: a name as written may be an alias of other indices, a data stream
+//! or a wildcard reaching both. The caller resolves every pattern to its *judged names* (see
+//! [`crate::catalog`]) and each of them must be granted by a scope and allowed by Cedar, so
+//! `read:logs-*` does not read `secret` through an alias named `logs-x`. A caller that cannot
+//! resolve (an offline explainer) passes no resolution: names are then judged as written, and a
+//! wildcard is denied when custom policies are loaded (a Cedar condition such as
+//! `resource.name like "secret-*"` is false for the text `secret*`, so a wildcard could slip past
+//! a forbid).
 
 use std::collections::HashMap;
 
@@ -56,18 +59,17 @@ pub fn needed_scope(access: &Access) -> String {
     format!("{}:{}", access.action, target(access).0)
 }
 
-/// The wildcard index patterns of a request that must be resolved to concrete indices before
-/// [`authorize`] can decide it under `policies` (empty when only scopes decide).
-pub fn wildcards_to_resolve<'c>(classified: &'c Classified, policies: &PolicySet) -> Vec<&'c str> {
-    if policies.len() <= 1 {
-        return Vec::new();
-    }
+/// What each index pattern of a request reaches: pattern → its judged names.
+pub type Resolved = HashMap<String, Vec<String>>;
+
+/// The index patterns of a request, sorted and deduplicated: what the caller resolves.
+pub fn patterns(classified: &Classified) -> Vec<&str> {
     let mut out: Vec<&str> = classified
         .accesses
         .iter()
         .filter_map(|a| match &a.resource {
-            Resource::Index(i) if i.contains('*') => Some(i.as_str()),
-            _ => None,
+            Resource::Index(i) => Some(i.as_str()),
+            Resource::Cluster => None,
         })
         .collect();
     out.sort_unstable();
@@ -75,60 +77,41 @@ pub fn wildcards_to_resolve<'c>(classified: &'c Classified, policies: &PolicySet
     out
 }
 
-/// Concrete indices for wildcard patterns, as resolved by the caller.
-pub type Resolved = HashMap<String, Vec<String>>;
-
-/// The OpenSearch path that lists what `pattern` names now (indices, aliases, data streams,
-/// hidden ones included).
-pub fn resolve_path(pattern: &str) -> String {
-    format!("/_resolve/index/{pattern}?expand_wildcards=all")
+fn not_granted(access: &Access, pattern: &str, name: &str) -> Error {
+    let needed = format!("{}:{name}", access.action);
+    Error::new(
+        Reason::TargetNotGranted,
+        format!(
+            "{} reaches {}, and the token's scopes do not grant {}",
+            quote(pattern),
+            quote(name),
+            quote(&needed)
+        ),
+    )
+    .with_help(format!(
+        "{} is an alias, data stream or wildcard that reaches {}; request a token with scope `{needed}`, or name only indices the token may use",
+        quote(pattern),
+        quote(name)
+    ))
+    .with_scope(needed)
 }
 
-/// Reads the names out of OpenSearch's answer to [`resolve_path`]. Anything but a well-formed
-/// 200 answer is an error, so a failed resolution denies instead of resolving to nothing.
-pub fn resolved_names(status: u16, body: &[u8]) -> Result<Vec<String>> {
-    let failed = || {
-        Error::new(
-            Reason::ResolveFailed,
-            "OpenSearch could not resolve an index pattern",
-        )
-    };
-    if status != 200 {
-        return Err(failed());
-    }
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|_| failed())?;
-    if v.get("indices").and_then(|i| i.as_array()).is_none() {
-        return Err(failed());
-    }
-    let mut names = Vec::new();
-    for kind in ["indices", "aliases", "data_streams"] {
-        for item in v.get(kind).and_then(|k| k.as_array()).into_iter().flatten() {
-            let name = item
-                .get("name")
-                .and_then(|n| n.as_str())
-                .ok_or_else(failed)?;
-            names.push(name.to_owned());
-        }
-    }
-    Ok(names)
-}
-
-/// Decides a classified request. `resolved` maps each pattern from [`wildcards_to_resolve`] to
-/// the indices it names right now. `Err` carries the OAuth error for the caller:
-/// `insufficient_scope` (with the scope needed in `help`) or `access_denied`.
+/// Decides a classified request. `resolved`, when given, maps every pattern from [`patterns`]
+/// to the names it reaches right now (a pattern missing from it is denied); `None` judges names
+/// as written. `Err` carries the OAuth error for the caller: `insufficient_scope` (with the
+/// scope needed) or `access_denied`.
 pub fn authorize(
     classified: &Classified,
     who: &Principal<'_>,
     policies: &PolicySet,
     method: &str,
-    resolved: &Resolved,
+    resolved: Option<&Resolved>,
 ) -> Result<RequestDecision> {
-    let needs_resolution = policies.len() > 1;
+    let custom_policies = policies.len() > 1;
     let mut permits: Vec<String> = Vec::new();
     for access in &classified.accesses {
         let (pattern, index) = target(access);
-        let scope_granted = who.scopes.allows(access.action, pattern);
-        if !scope_granted {
+        if !who.scopes.allows(access.action, pattern) {
             let needed = needed_scope(access);
             return Err(Error::new(
                 Reason::InsufficientScope,
@@ -139,7 +122,22 @@ pub fn authorize(
             ))
             .with_scope(needed));
         }
-        if !needs_resolution {
+        // The names this access reaches, each of which must be granted as well.
+        let reached: &[String] = match (index, resolved) {
+            (None, _) | (Some(_), None) => &[],
+            (Some(i), Some(r)) => r.get(i).map(Vec::as_slice).ok_or_else(|| {
+                Error::new(
+                    Reason::UnresolvedWildcard,
+                    format!("{} could not be resolved to what it reaches", quote(i)),
+                )
+            })?,
+        };
+        for name in reached {
+            if !who.scopes.allows(access.action, name) {
+                return Err(not_granted(access, pattern, name));
+            }
+        }
+        if !custom_policies {
             // Only the built-in policy: it permits exactly when the scopes grant, which they
             // just did. Cedar would say the same; skip its fixed cost (~5 µs).
             if !permits.iter().any(|p| p == SCOPES_POLICY_ID) {
@@ -147,26 +145,23 @@ pub fn authorize(
             }
             continue;
         }
-        let mut names: Vec<Option<&str>> = vec![index];
-        if needs_resolution && pattern.contains('*') && index.is_some() {
-            let Some(concrete) = resolved.get(pattern) else {
-                return Err(Error::new(
-                    Reason::UnresolvedWildcard,
-                    format!(
-                        "{} could not be resolved to concrete indices for the policy check",
-                        quote(pattern)
-                    ),
-                ));
-            };
-            names.extend(concrete.iter().map(|c| Some(c.as_str())));
+        if resolved.is_none() && pattern.contains('*') && index.is_some() {
+            return Err(Error::new(
+                Reason::UnresolvedWildcard,
+                format!(
+                    "{} could not be resolved to concrete indices for the policy check",
+                    quote(pattern)
+                ),
+            ));
         }
+        let names = std::iter::once(index).chain(reached.iter().map(|n| Some(n.as_str())));
         for name in names {
             let d = policies.decide(&PolicyRequest {
                 client_id: who.client_id,
                 tenant: who.tenant,
                 action: access.action,
                 index: name,
-                scope_granted,
+                scope_granted: true,
                 scopes: who.scopes,
                 endpoint: classified.endpoint,
                 method,
@@ -230,19 +225,13 @@ mod tests {
             body: body.as_bytes(),
         })
         .unwrap();
-        let mut resolved = Resolved::new();
-        for w in wildcards_to_resolve(&c, &set) {
-            // What the cluster holds in this test.
-            let all = ["logs-app", "logs-pii-2026", "secret-payroll"];
-            let p = crate::IndexPattern::parse(w).unwrap();
-            resolved.insert(
-                w.to_owned(),
-                all.iter()
-                    .filter(|i| p.matches(i))
-                    .map(|i| (*i).to_owned())
-                    .collect(),
-            );
-        }
+        // What the cluster holds in this test.
+        let catalog = crate::catalog::Catalog::from_resolve_answer(
+            200,
+            br#"{"indices":[{"name":"logs-app"},{"name":"logs-pii-2026"},{"name":"secret-payroll"}]}"#,
+        )
+        .unwrap();
+        let resolved = catalog.resolve(&patterns(&c));
         authorize(
             &c,
             &Principal {
@@ -252,37 +241,8 @@ mod tests {
             },
             &set,
             method,
-            &resolved,
+            Some(&resolved),
         )
-    }
-
-    #[test]
-    fn resolution_answers_are_read_strictly() {
-        let body =
-            br#"{"indices":[{"name":"logs-a"}],"aliases":[{"name":"current"}],"data_streams":[]}"#;
-        assert_eq!(
-            resolved_names(200, body).unwrap(),
-            vec!["logs-a", "current"]
-        );
-        assert_eq!(
-            resolved_names(200, br#"{"indices":[],"aliases":[],"data_streams":[]}"#).unwrap(),
-            Vec::<String>::new()
-        );
-        for (status, body) in [
-            (403, &b"{\"indices\":[]}"[..]),
-            (200, b"{\"error\":{}}"),
-            (200, b"not json"),
-            (200, b"{\"indices\":[{}]}"),
-        ] {
-            assert_eq!(
-                resolved_names(status, body).unwrap_err().reason,
-                "resolve_failed"
-            );
-        }
-        assert_eq!(
-            resolve_path("logs-*"),
-            "/_resolve/index/logs-*?expand_wildcards=all"
-        );
     }
 
     #[test]
@@ -351,18 +311,12 @@ mod tests {
             tenant: "t",
             scopes: &scopes,
         };
-        let e = authorize(&c, &who, &set, "GET", &Resolved::new()).unwrap_err();
+        let e = authorize(&c, &who, &set, "GET", None).unwrap_err();
+        assert_eq!(e.reason, "unresolved_wildcard");
+        // So is a resolution that leaves the pattern out.
+        let e = authorize(&c, &who, &set, "GET", Some(&Resolved::new())).unwrap_err();
         assert_eq!(e.reason, "unresolved_wildcard");
         // Without custom policies, scopes alone decide.
-        assert!(
-            authorize(
-                &c,
-                &who,
-                &PolicySet::new().unwrap(),
-                "GET",
-                &Resolved::new()
-            )
-            .is_ok()
-        );
+        assert!(authorize(&c, &who, &PolicySet::new().unwrap(), "GET", None).is_ok());
     }
 }

@@ -3,17 +3,18 @@
 //! language server's explainer, the governance UI and the demo — so they cannot disagree.
 //!
 //! The steps, in order: the token is not revoked (asked of the caller's [`Lookup`]), the request
-//! is classified into every (action, index) it touches, wildcard targets are resolved to the
-//! concrete indices they name when custom policies must see them (asked of the [`Lookup`]), each
-//! access must be granted by a scope *and* permitted by Cedar (where a forbid wins), and last the
-//! client's and scopes' rate limits are counted (only for an otherwise allowed request).
+//! is classified into every (action, index) it touches, every index pattern is resolved to what
+//! it reaches — aliases to their indices, data streams, wildcards to everything they match (asked
+//! of the [`Lookup`]; see [`crate::catalog`]) —, each access and everything it reaches must be
+//! granted by a scope *and* permitted by Cedar (where a forbid wins), and last the client's and
+//! scopes' rate limits are counted (only for an otherwise allowed request).
 
 use std::future::Future;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::authorize::{Principal, Resolved, authorize, wildcards_to_resolve};
+use crate::authorize::{Principal, Resolved, authorize, patterns};
 use crate::claims::Claims;
 use crate::classify::{Request, Resource, classify};
 use crate::error::{Error, Result};
@@ -23,9 +24,11 @@ use crate::scope::{Action, ScopeSet};
 
 /// What the decision needs from its surroundings.
 pub trait Lookup: Sync {
-    /// The concrete indices, aliases and data streams `pattern` names right now (the proxy asks
-    /// OpenSearch's `_resolve/index`). An error denies the request.
-    fn resolve(&self, pattern: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// What each of `patterns` (index names or wildcards, as classified) reaches now: its judged
+    /// names (see [`crate::catalog::Catalog::targets`]; the proxy asks OpenSearch). A name that
+    /// exists nowhere reaches itself. `None` when this lookup cannot resolve anything (an offline
+    /// explainer): names are then judged as written. An error denies the request.
+    fn resolve(&self, patterns: &[&str]) -> impl Future<Output = Result<Option<Resolved>>> + Send;
 
     /// Refuses a token revoked since it was issued. The default knows of no revocation.
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<()> {
@@ -34,20 +37,15 @@ pub trait Lookup: Sync {
     }
 }
 
-/// A [`Lookup`] for callers that cannot resolve anything (an offline explainer): every
-/// wildcard that must be resolved denies the request with `resolve_failed`.
+/// A [`Lookup`] for callers that cannot resolve anything (an offline explainer): names are
+/// judged as written, and a wildcard that custom policies must see denies the request
+/// (`unresolved_wildcard`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoLookup;
 
 impl Lookup for NoLookup {
-    async fn resolve(&self, pattern: &str) -> Result<Vec<String>> {
-        Err(Error::new(
-            crate::Reason::ResolveFailed,
-            format!(
-                "{} cannot be resolved without a cluster",
-                crate::error::quote(pattern)
-            ),
-        ))
+    async fn resolve(&self, _patterns: &[&str]) -> Result<Option<Resolved>> {
+        Ok(None)
     }
 }
 
@@ -149,15 +147,15 @@ pub async fn decide<L: Lookup + ?Sized>(
     };
     let endpoint = Some(classified.endpoint);
     let client_id = subject.client_id();
-    let mut resolved = Resolved::new();
-    for pattern in wildcards_to_resolve(&classified, subject.policies) {
-        match lookup.resolve(pattern).await {
-            Ok(names) => {
-                resolved.insert(pattern.to_owned(), names);
-            }
+    let wanted = patterns(&classified);
+    let resolved = if wanted.is_empty() {
+        None
+    } else {
+        match lookup.resolve(&wanted).await {
+            Ok(r) => r,
             Err(e) => return Decision::deny(endpoint, scopes, e),
         }
-    }
+    };
     let who = Principal {
         client_id,
         tenant: subject.tenant,
@@ -168,7 +166,7 @@ pub async fn decide<L: Lookup + ?Sized>(
         &who,
         subject.policies,
         request.method,
-        &resolved,
+        resolved.as_ref(),
     ) {
         Ok(d) => d,
         Err(e) => return Decision::deny(endpoint, scopes, e),
@@ -223,13 +221,14 @@ mod tests {
     }
 
     impl Lookup for Cluster {
-        async fn resolve(&self, pattern: &str) -> Result<Vec<String>> {
-            let p = crate::IndexPattern::parse(pattern)?;
-            Ok(["logs-app", "logs-pii-2026", "secret-payroll"]
-                .iter()
-                .filter(|i| p.matches(i))
-                .map(|i| (*i).to_owned())
-                .collect())
+        async fn resolve(&self, patterns: &[&str]) -> Result<Option<Resolved>> {
+            // Three indices, and an alias `logs-x` onto one of them.
+            let catalog = crate::catalog::Catalog::from_resolve_answer(
+                200,
+                br#"{"indices":[{"name":"logs-app"},{"name":"logs-pii-2026"},{"name":"secret-payroll"}],
+                     "aliases":[{"name":"logs-x","indices":["secret-payroll"]}],"data_streams":[]}"#,
+            )?;
+            Ok(Some(catalog.resolve(patterns)))
         }
 
         fn check_revoked(&self, claims: &Claims, _tenant: &str) -> Result<()> {
@@ -310,7 +309,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_forbid_wins_also_behind_a_wildcard_resolved_through_the_lookup() {
-        let d = run("read:logs-*", &[NO_PII], get("/logs-*/_search")).await;
+        // (`read:secret-*` too, since `logs-*` also reaches the alias `logs-x` → `secret-payroll`.)
+        let d = run(
+            "read:logs-* read:secret-*",
+            &[NO_PII],
+            get("/logs-*/_search"),
+        )
+        .await;
         let e = d.error.unwrap();
         assert_eq!(e.reason, Reason::PolicyDenied);
         assert!(
@@ -335,7 +340,48 @@ mod tests {
             policies: &set,
         };
         let d = decide(&get("/logs-*/_search"), &subject, &NoLookup, None).await;
-        assert_eq!(d.error.unwrap().reason, Reason::ResolveFailed);
+        assert_eq!(d.error.unwrap().reason, Reason::UnresolvedWildcard);
+        // A concrete name is judged as written.
+        let d = decide(&get("/logs-app/_search"), &subject, &NoLookup, None).await;
+        assert!(d.is_allowed());
+    }
+
+    #[tokio::test]
+    async fn an_alias_is_judged_by_what_it_reaches_not_by_its_name() {
+        // `logs-x` matches `read:logs-*` as text, but it is an alias of `secret-payroll`.
+        let d = run("read:logs-*", &[], get("/logs-x/_search")).await;
+        let e = d.error.unwrap();
+        assert_eq!(
+            (e.code, e.reason),
+            (ErrorCode::InsufficientScope, Reason::TargetNotGranted)
+        );
+        assert_eq!(e.scope.as_deref(), Some("read:secret-payroll"));
+        assert!(
+            e.message.contains("`logs-x` reaches `secret-payroll`"),
+            "{}",
+            e.message
+        );
+        // The wildcard `logs-*` reaches the alias too, so it is refused as well; naming the
+        // indices themselves is fine.
+        let d = run("read:logs-*", &[], get("/logs-*/_search")).await;
+        assert_eq!(d.error.unwrap().reason, Reason::TargetNotGranted);
+        assert!(
+            run("read:logs-*", &[], get("/logs-app/_search"))
+                .await
+                .is_allowed()
+        );
+        // A token granted the target may use the alias.
+        assert!(
+            run("read:logs-* read:secret-*", &[], get("/logs-x/_search"))
+                .await
+                .is_allowed()
+        );
+        // A name that exists nowhere is judged as written (an index about to be created).
+        assert!(
+            run("read:logs-*", &[], get("/logs-new/_search"))
+                .await
+                .is_allowed()
+        );
     }
 
     #[tokio::test]

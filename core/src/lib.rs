@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod authorize;
 pub mod cache;
+pub mod catalog;
 pub mod claims;
 pub mod classify;
 pub mod client;

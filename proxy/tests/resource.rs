@@ -33,6 +33,11 @@ struct Proxy {
 
 /// Starts the proxy on a free port with `tenants` and `extra` TOML appended to a base config.
 async fn start_proxy(upstream: &str, extra: &str) -> Proxy {
+    start_proxy_with(upstream, "", extra).await
+}
+
+/// [`start_proxy`] with `upstream_extra` lines in `[upstream]`.
+async fn start_proxy_with(upstream: &str, upstream_extra: &str, extra: &str) -> Proxy {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -45,6 +50,7 @@ public_url = "{public}"
 [upstream]
 url = "{upstream}"
 timeout_secs = 5
+{upstream_extra}
 
 [authorization_server]
 issuer = "{public}"
@@ -372,13 +378,13 @@ async fn recording_upstream() -> (String, Arc<Mutex<Vec<reqwest::header::HeaderM
     use axum::extract::Request;
     let seen: Arc<Mutex<Vec<reqwest::header::HeaderMap>>> = Arc::default();
     let s2 = seen.clone();
-    let app = axum::Router::new().fallback(move |req: Request| {
+    let app = support::fake_opensearch(axum::Router::new().fallback(move |req: Request| {
         let seen = s2.clone();
         async move {
             seen.lock().unwrap().push(req.headers().clone());
             axum::Json(json!({"count": 0}))
         }
-    });
+    }));
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await });
@@ -739,4 +745,287 @@ async fn a_client_rate_set_through_the_admin_api_applies_at_once() {
     assert_eq!(s, 200, "{v}");
     let (s, _, _) = call(&proxy, "GET", "/xp-logs-a/_count", Some(&token), "").await;
     assert_eq!(s, 200);
+}
+
+/// Sends `body` to OpenSearch directly (no proxy), failing the test unless it succeeds.
+async fn os(method: &str, path: &str, body: Value) -> Value {
+    let r = reqwest::Client::new()
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", opensearch()),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{method} {path}: {status} {v}");
+    v
+}
+
+/// A cluster where names lie: aliases named like logs onto `rr-secret` (plain, filtered,
+/// write and hidden), two data streams, and the proxy in front with a snapshot that is only
+/// dropped by changes made through it (a TTL of an hour).
+async fn lying_names() -> Proxy {
+    for idx in ["rr-logs-1", "rr-secret", "rr-logs-copy"] {
+        let _ = reqwest::Client::new()
+            .delete(format!("{}/{idx}", opensearch()))
+            .send()
+            .await;
+    }
+    for ds in ["rr-logs-ds", "rr-other-ds"] {
+        let _ = reqwest::Client::new()
+            .delete(format!("{}/_data_stream/{ds}", opensearch()))
+            .send()
+            .await;
+    }
+    let one_shard = json!({"settings":{"number_of_shards":1,"number_of_replicas":0}});
+    os("PUT", "/rr-logs-1", one_shard.clone()).await;
+    os("PUT", "/rr-secret", one_shard).await;
+    os(
+        "PUT",
+        "/rr-logs-1/_doc/1?refresh=true",
+        json!({"kind":"log","message":"fine"}),
+    )
+    .await;
+    os(
+        "PUT",
+        "/rr-secret/_doc/1?refresh=true",
+        json!({"kind":"payroll","salary":1}),
+    )
+    .await;
+    os(
+        "POST",
+        "/_aliases",
+        json!({"actions":[
+            {"add":{"index":"rr-secret","alias":"rr-logs-x"}},
+            {"add":{"index":"rr-secret","alias":"rr-logs-f","filter":{"term":{"kind":"payroll"}}}},
+            {"add":{"index":"rr-secret","alias":"rr-logs-w","is_write_index":true}},
+            {"add":{"index":"rr-secret","alias":"rr-hid-a","is_hidden":true}},
+            {"add":{"index":"rr-logs-1","alias":"rr-logs-z"}}
+        ]}),
+    )
+    .await;
+    os(
+        "PUT",
+        "/_index_template/rr-ds",
+        json!({"index_patterns":["rr-logs-ds*","rr-other-ds*"],"data_stream":{},"priority":500,
+               "template":{"settings":{"number_of_shards":1,"number_of_replicas":0}}}),
+    )
+    .await;
+    os("PUT", "/_data_stream/rr-logs-ds", json!({})).await;
+    os("PUT", "/_data_stream/rr-other-ds", json!({})).await;
+    let reader = oauth4os_proxy::authz::AuthServer::hash_secret("r3ader").unwrap();
+    let admin = oauth4os_proxy::authz::AuthServer::hash_secret("m4nager").unwrap();
+    let clients = format!(
+        "[[authorization_server.clients]]\nid = \"rr-reader\"\nsecret_hash = \"{reader}\"\n\
+         scopes = \"read:rr-logs-* write:rr-logs-* monitor:rr-logs-* read:rr-hid* read:.ds-* write:rr-dm-* read:rr-dm-*\"\n\n\
+         [[authorization_server.clients]]\nid = \"rr-manager\"\nsecret_hash = \"{admin}\"\nscopes = \"manage:*\"\n"
+    );
+    start_proxy_with(&opensearch(), "resolve_cache_secs = 3600", &clients).await
+}
+
+fn assert_reaches_ungranted(s: u16, v: &Value, what: &str, needed: &str) {
+    assert_eq!(s, 403, "{what}: {v}");
+    assert_eq!(v["error"], "insufficient_scope", "{what}: {v}");
+    assert_eq!(v["reason"], "target_not_granted", "{what}: {v}");
+    assert_eq!(v["scope"], needed, "{what}: {v}");
+}
+
+#[tokio::test]
+async fn what_opensearch_touches_is_authorized_not_the_name_as_written() {
+    let proxy = lying_names().await;
+    let reader = own_token(&proxy, "rr-reader", "r3ader", "").await;
+    let manager = own_token(&proxy, "rr-manager", "m4nager", "").await;
+
+    // The hole being closed: OpenSearch itself answers `rr-logs-x` with `rr-secret`'s documents.
+    let direct = os("GET", "/rr-logs-x/_search", json!({})).await;
+    assert_eq!(direct["hits"]["hits"][0]["_index"], "rr-secret");
+
+    // Every route that names indices, through every kind of alias: refused, naming the index
+    // reached and the scope that would grant it.
+    let routes: &[(&str, &str, &str)] = &[
+        ("GET", "/rr-logs-x/_search", ""),
+        ("GET", "/rr-logs-f/_search", ""),
+        ("GET", "/rr-logs-x/_count", ""),
+        ("GET", "/rr-logs-x/_doc/1", ""),
+        ("GET", "/rr-logs-x/_field_caps?fields=*", ""),
+        (
+            "POST",
+            "/_msearch",
+            "{\"index\":\"rr-logs-1\"}\n{}\n{\"index\":\"rr-logs-x\"}\n{}\n",
+        ),
+        (
+            "POST",
+            "/_mget",
+            r#"{"docs":[{"_index":"rr-logs-x","_id":"1"}]}"#,
+        ),
+        (
+            "POST",
+            "/_mtermvectors",
+            r#"{"docs":[{"_index":"rr-logs-x","_id":"1"}]}"#,
+        ),
+        ("GET", "/_cat/indices/rr-logs-x?format=json", ""),
+        (
+            "POST",
+            "/rr-logs-x/_update_by_query",
+            r#"{"query":{"match_all":{}}}"#,
+        ),
+        (
+            "POST",
+            "/rr-logs-x/_delete_by_query",
+            r#"{"query":{"match_all":{}}}"#,
+        ),
+        (
+            "POST",
+            "/_reindex",
+            r#"{"source":{"index":"rr-logs-x"},"dest":{"index":"rr-logs-copy"}}"#,
+        ),
+        (
+            "POST",
+            "/rr-logs-1/_search",
+            r#"{"query":{"terms":{"kind":{"index":"rr-logs-x","id":"1","path":"kind"}}}}"#,
+        ),
+    ];
+    for (m, p, b) in routes {
+        let (s, _, v) = call(&proxy, m, p, Some(&reader), b).await;
+        let needed = if p.contains("_by_query") {
+            "write:rr-secret"
+        } else if p.starts_with("/_cat") {
+            "monitor:rr-secret"
+        } else {
+            "read:rr-secret"
+        };
+        assert_reaches_ungranted(s, &v, &format!("{m} {p}"), needed);
+    }
+    // A search template renders its query from parameters, so what it reads cannot be told
+    // before it runs: it needs `read:*` whatever the path names.
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/rr-logs-1/_search/template",
+        Some(&reader),
+        r#"{"source":{"query":{"match_all":{}}}}"#,
+    )
+    .await;
+    assert_eq!((s, &v["scope"]), (403, &json!("read:*")), "{v}");
+    // Writes through a write alias land in `rr-secret`.
+    for (m, p, b) in [
+        ("POST", "/rr-logs-w/_doc", r#"{"kind":"log"}"#),
+        (
+            "POST",
+            "/_bulk",
+            "{\"index\":{\"_index\":\"rr-logs-w\"}}\n{\"kind\":\"log\"}\n",
+        ),
+    ] {
+        let (s, _, v) = call(&proxy, m, p, Some(&reader), b).await;
+        assert_reaches_ungranted(s, &v, &format!("{m} {p}"), "write:rr-secret");
+    }
+    // A wildcard reaches every alias it matches, hidden ones too (whatever `expand_wildcards`).
+    let (s, _, v) = call(&proxy, "GET", "/rr-logs-*/_search", Some(&reader), "").await;
+    assert_reaches_ungranted(s, &v, "rr-logs-*", "read:rr-secret");
+    let hidden = os("GET", "/rr-hid*/_search?expand_wildcards=all", json!({})).await;
+    assert_eq!(hidden["hits"]["hits"][0]["_index"], "rr-secret");
+    let (s, _, v) = call(
+        &proxy,
+        "GET",
+        "/rr-hid*/_search?expand_wildcards=all",
+        Some(&reader),
+        "",
+    )
+    .await;
+    assert_reaches_ungranted(s, &v, "rr-hid*", "read:rr-secret");
+
+    // What the names really are is allowed: an index, an alias onto a granted index, a data
+    // stream (written to and read), its backing index judged as the data stream.
+    let (s, _, v) = call(&proxy, "GET", "/rr-logs-1/_search", Some(&reader), "").await;
+    assert_eq!((s, &v["hits"]["total"]["value"]), (200, &json!(1)), "{v}");
+    let (s, _, v) = call(&proxy, "GET", "/rr-logs-z/_search", Some(&reader), "").await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/rr-logs-ds/_doc?refresh=true",
+        Some(&reader),
+        r#"{"@timestamp":"2026-12-03T10:00:00Z","kind":"log"}"#,
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let backing = v["_index"].as_str().unwrap().to_owned();
+    assert!(backing.starts_with(".ds-rr-logs-ds-"), "{backing}");
+    let (s, _, v) = call(
+        &proxy,
+        "GET",
+        &format!("/{backing}/_search"),
+        Some(&reader),
+        "",
+    )
+    .await;
+    assert_eq!((s, &v["hits"]["total"]["value"]), (200, &json!(1)), "{v}");
+    // Another data stream's backing index is judged as that data stream, whatever `.ds-*` grants.
+    let other = os("GET", "/_data_stream/rr-other-ds", json!({})).await;
+    let other_backing = other["data_streams"][0]["indices"][0]["index_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _, v) = call(
+        &proxy,
+        "GET",
+        &format!("/{other_backing}/_search"),
+        Some(&reader),
+        "",
+    )
+    .await;
+    assert_reaches_ungranted(s, &v, &other_backing, "read:rr-other-ds");
+
+    // Date math is judged on every name it could produce; a remote cluster cannot be resolved.
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/%3Crr-dm-%7Bnow%2Fd%7D%3E/_doc",
+        Some(&reader),
+        r#"{"kind":"log"}"#,
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert!(v["_index"].as_str().unwrap().starts_with("rr-dm-2"), "{v}");
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/%3Crr-secret-%7Bnow%2Fd%7D%3E/_doc",
+        Some(&reader),
+        r#"{"kind":"log"}"#,
+    )
+    .await;
+    assert_eq!(
+        (s, &v["reason"]),
+        (403, &json!("insufficient_scope")),
+        "{v}"
+    );
+    let (s, _, v) = call(&proxy, "GET", "/other:rr-logs-1/_search", Some(&reader), "").await;
+    assert_eq!((s, &v["reason"]), (400, &json!("cross_cluster")), "{v}");
+
+    // An alias created on the cluster directly, after the snapshot: asked about live.
+    os(
+        "POST",
+        "/_aliases",
+        json!({"actions":[{"add":{"index":"rr-secret","alias":"rr-logs-new"}}]}),
+    )
+    .await;
+    let (s, _, v) = call(&proxy, "GET", "/rr-logs-new/_search", Some(&reader), "").await;
+    assert_reaches_ungranted(s, &v, "rr-logs-new", "read:rr-secret");
+
+    // An alias re-pointed through the proxy: the snapshot (an hour's TTL here) is dropped at once.
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/_aliases",
+        Some(&manager),
+        r#"{"actions":[{"remove":{"index":"rr-logs-1","alias":"rr-logs-z"}},{"add":{"index":"rr-secret","alias":"rr-logs-z"}}]}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _, v) = call(&proxy, "GET", "/rr-logs-z/_search", Some(&reader), "").await;
+    assert_reaches_ungranted(s, &v, "re-pointed rr-logs-z", "read:rr-secret");
 }

@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 #[tokio::test]
 async fn in_flight_requests_finish_after_shutdown_begins() {
     // A slow upstream.
-    let slow = axum::Router::new().fallback(|| async {
+    let slow = support::fake_opensearch(axum::Router::new().fallback(|| async {
         tokio::time::sleep(Duration::from_millis(800)).await;
         axum::Json(json!({"count": 42}))
-    });
+    }));
     let ul = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream = ul.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(ul, slow).await });

@@ -66,6 +66,7 @@ reasons! {
     UnsupportedResponseType = "unsupported_response_type", UnsupportedResponseType, 400, "the response type is not supported (only `code`)";
     InvalidToken = "invalid_token", InvalidToken, 401, "the access token is not valid";
     InsufficientScope = "insufficient_scope", InsufficientScope, 403, "the token's scopes do not grant the request";
+    TargetNotGranted = "target_not_granted", InsufficientScope, 403, "an alias, data stream or wildcard reaches an index the token's scopes do not grant";
     AccessDenied = "access_denied", AccessDenied, 403, "the request was denied";
     ServerError = "server_error", ServerError, 500, "the server failed to handle the request";
     TemporarilyUnavailable = "temporarily_unavailable", TemporarilyUnavailable, 503, "the server is temporarily unable to handle the request";

@@ -300,6 +300,9 @@ impl App {
             tenants,
             live,
             limiter,
+            indices: crate::services::indices::IndexResolver::new(std::time::Duration::from_secs(
+                c.upstream.resolve_cache_secs,
+            )),
             upstream,
             metrics: metrics.clone(),
             max_body_bytes: c.max_body_bytes,

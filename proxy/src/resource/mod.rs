@@ -10,6 +10,7 @@ use oauth4os_core::ratelimit::RateLimiter;
 use oauth4os_core::{ScopeSet, Verifier};
 
 use crate::authz::AuthServer;
+use crate::services::indices::IndexResolver;
 use crate::services::metrics::Metrics;
 use crate::services::policies::LivePolicies;
 use crate::services::upstream::Upstream;
@@ -38,6 +39,8 @@ pub struct ResourceProxy {
     pub limiter: Arc<RateLimiter>,
     /// OpenSearch.
     pub upstream: Upstream,
+    /// What index names reach (aliases, data streams, wildcards), from a cached snapshot.
+    pub indices: IndexResolver,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Largest request body read.

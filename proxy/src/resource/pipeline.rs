@@ -9,7 +9,7 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
-use oauth4os_core::authorize::{resolve_path, resolved_names};
+use oauth4os_core::authorize::Resolved;
 use oauth4os_core::classify::Request as OsRequest;
 use oauth4os_core::decision::{Lookup, Subject, decide};
 use oauth4os_core::policy::PolicySet;
@@ -116,18 +116,17 @@ async fn verify<'a>(
     Ok((claims, tenant, policies))
 }
 
-/// What the decision asks of the proxy: OpenSearch resolves wildcards; a tenant's token revoked
-/// here (RFC 7009) is refused (the built-in server's own tokens are checked when verified).
+/// What the decision asks of the proxy: what index names reach, from OpenSearch (through the
+/// cached snapshot); a tenant's token revoked here (RFC 7009) is refused (the built-in server's
+/// own tokens are checked when verified).
 struct Upstream<'a>(&'a ResourceProxy);
 
 impl Lookup for Upstream<'_> {
-    async fn resolve(&self, pattern: &str) -> Result<Vec<String>, Error> {
-        // Boxed: the rare resolution keeps the request's future small.
-        Box::pin(async {
-            let (status, body) = self.0.upstream.get(&resolve_path(pattern)).await?;
-            resolved_names(status, &body)
-        })
-        .await
+    async fn resolve(&self, patterns: &[&str]) -> Result<Option<Resolved>, Error> {
+        // Boxed: a refresh of the snapshot keeps the request's future small.
+        Box::pin(self.0.indices.resolve(&self.0.upstream, patterns))
+            .await
+            .map(Some)
     }
 
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<(), Error> {
@@ -278,6 +277,7 @@ async fn forward(
     let started = Instant::now();
     let resp = app.upstream.send(req).await;
     app.metrics.upstream_latency(started.elapsed());
+    app.indices.after(endpoint);
     let (mut head, incoming) = resp?.into_parts();
     // The length of a HEAD answer is that of the body it does not carry: kept as sent.
     let head_length = is_head

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod forwarded;
+pub mod indices;
 pub mod keys;
 pub mod metrics;
 pub mod policies;

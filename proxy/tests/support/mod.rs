@@ -16,6 +16,23 @@ impl JsonExt for reqwest::RequestBuilder {
     }
 }
 
+/// OpenSearch's `_resolve/index` answer for a cluster without indices, aliases or data streams,
+/// for fake upstreams: every name then reaches only itself.
+pub const EMPTY_CLUSTER: &str = r#"{"indices":[],"aliases":[],"data_streams":[]}"#;
+
+/// A fake OpenSearch: `fallback` answers every request but `_resolve/index`, which gets
+/// [`EMPTY_CLUSTER`].
+pub fn fake_opensearch(fallback: axum::Router) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/_resolve/index/{expression}",
+            axum::routing::get(|| async {
+                ([("content-type", "application/json")], EMPTY_CLUSTER)
+            }),
+        )
+        .merge(fallback)
+}
+
 /// The secret of client `c` in [`one_client_config`].
 pub const CLIENT_SECRET: &str = "pw";
 

@@ -117,6 +117,10 @@ pub struct Upstream {
     /// Seconds to wait for the upstream's response headers (default 30).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Seconds a snapshot of the cluster's indices, aliases and data streams is reused to
+    /// resolve what a request reaches (default 5); 0 resolves every request's names live.
+    #[serde(default = "default_resolve_cache")]
+    pub resolve_cache_secs: u64,
 }
 
 /// TLS for the proxy's own listener (rustls; TLS 1.2 and 1.3).
@@ -131,6 +135,10 @@ pub struct ListenerTls {
 
 fn default_timeout() -> u64 {
     30
+}
+
+fn default_resolve_cache() -> u64 {
+    5
 }
 
 /// RFC 9728 metadata; empty fields get sensible values from the rest of the configuration.
