@@ -35,8 +35,16 @@ pub fn resolve_path(expression: &str) -> String {
     format!("/_resolve/index/{expression}?expand_wildcards=all")
 }
 
-/// The cluster's indices, aliases and data streams at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The OpenSearch path listing every ingest pipeline (404 when there is none).
+pub const PIPELINES_PATH: &str = "/_ingest/pipeline";
+/// The OpenSearch path listing every index's default and final pipeline.
+pub const INDEX_PIPELINES_PATH: &str = "/_settings/index.default_pipeline,index.final_pipeline?flat_settings=true&expand_wildcards=all";
+/// The OpenSearch path listing the composable index templates (their pipelines apply to the
+/// indices a write creates).
+pub const TEMPLATES_PATH: &str = "/_index_template";
+
+/// The cluster's indices, aliases, data streams and ingest pipelines at one moment.
+#[derive(Debug, Clone, Default)]
 pub struct Catalog {
     /// Concrete index → its data stream, when it is a backing index.
     indices: BTreeMap<String, Option<String>>,
@@ -44,6 +52,12 @@ pub struct Catalog {
     aliases: BTreeMap<String, Vec<String>>,
     /// Data stream → its backing indices.
     data_streams: BTreeMap<String, Vec<String>>,
+    /// Ingest pipeline → whether it may send a document to another index than the one written.
+    pipelines: BTreeMap<String, bool>,
+    /// Concrete index → its default and final pipelines.
+    index_pipelines: BTreeMap<String, Vec<String>>,
+    /// Index templates' patterns and the default and final pipelines they give new indices.
+    template_pipelines: Vec<(Vec<String>, Vec<String>)>,
 }
 
 /// What one pattern reaches.
@@ -116,6 +130,143 @@ impl Catalog {
             catalog.data_streams.insert(d.name, d.backing_indices);
         }
         Ok(catalog)
+    }
+
+    /// Adds the ingest pipelines from OpenSearch's answer to [`PIPELINES_PATH`] (a 404 is a
+    /// cluster without pipelines).
+    pub fn with_pipelines(mut self, status: u16, body: &[u8]) -> Result<Self> {
+        if status == 404 {
+            return Ok(self);
+        }
+        let all: BTreeMap<String, serde_json::Value> = answer(status, body)?;
+        self.pipelines = all
+            .into_iter()
+            .map(|(name, definition)| {
+                let reroutes = may_reroute(&definition);
+                (name, reroutes)
+            })
+            .collect();
+        Ok(self)
+    }
+
+    /// Adds every index's default and final pipeline from OpenSearch's answer to
+    /// [`INDEX_PIPELINES_PATH`].
+    pub fn with_index_pipelines(mut self, status: u16, body: &[u8]) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Settings {
+            #[serde(default)]
+            settings: BTreeMap<String, serde_json::Value>,
+        }
+        let all: BTreeMap<String, Settings> = answer(status, body)?;
+        for (index, s) in all {
+            let names: Vec<String> = ["index.default_pipeline", "index.final_pipeline"]
+                .iter()
+                .filter_map(|k| s.settings.get(*k).and_then(|v| v.as_str()))
+                .filter(|p| *p != "_none")
+                .map(str::to_owned)
+                .collect();
+            if !names.is_empty() {
+                self.index_pipelines.insert(index, names);
+            }
+        }
+        Ok(self)
+    }
+
+    /// Adds the index templates' pipelines from OpenSearch's answer to [`TEMPLATES_PATH`].
+    pub fn with_templates(mut self, status: u16, body: &[u8]) -> Result<Self> {
+        let all: serde_json::Value = answer(status, body)?;
+        for t in all
+            .get("index_templates")
+            .and_then(|t| t.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let Some(t) = t.get("index_template") else {
+                continue;
+            };
+            let patterns: Vec<String> = t
+                .get("index_patterns")
+                .and_then(|p| p.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect();
+            let settings = t.pointer("/template/settings");
+            let mut names = Vec::new();
+            for key in ["default_pipeline", "final_pipeline"] {
+                let nested = settings.and_then(|s| s.pointer(&format!("/index/{key}")));
+                let flat = settings.and_then(|s| s.get(format!("index.{key}")));
+                if let Some(p) = nested.or(flat).and_then(|v| v.as_str())
+                    && p != "_none"
+                {
+                    names.push(p.to_owned());
+                }
+            }
+            if !names.is_empty() {
+                self.template_pipelines.push((patterns, names));
+            }
+        }
+        Ok(self)
+    }
+
+    /// The first pipeline that may send a document written by this request elsewhere: one of
+    /// `explicit` (named by the request), or a default or final pipeline of an index one of
+    /// `written` reaches, or of an index template matching a name that would be created. A
+    /// pipeline the catalog does not know counts as rerouting.
+    pub fn rerouting(&self, explicit: &[String], written: &[&str]) -> Option<String> {
+        let reroutes = |p: &str| self.pipelines.get(p).copied().unwrap_or(true);
+        if let Some(p) = explicit.iter().find(|p| *p != "_none" && reroutes(p)) {
+            return Some(p.clone());
+        }
+        for pattern in written {
+            let mut concrete = BTreeSet::new();
+            self.concrete(pattern, &mut concrete);
+            for index in &concrete {
+                for p in self.index_pipelines.get(index).into_iter().flatten() {
+                    if reroutes(p) {
+                        return Some(p.clone());
+                    }
+                }
+            }
+            // A write may create the index (or, with date math or a wildcard, one of them).
+            if pattern.contains('*') || concrete.is_empty() {
+                for (patterns, pipelines) in &self.template_pipelines {
+                    if patterns.iter().any(|t| globs_overlap(t, pattern))
+                        && let Some(p) = pipelines.iter().find(|p| reroutes(p))
+                    {
+                        return Some(p.clone());
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The concrete indices `pattern` reaches (through aliases and data streams).
+    fn concrete(&self, pattern: &str, out: &mut BTreeSet<String>) {
+        let matches = |n: &str| {
+            if pattern.contains('*') {
+                IndexPattern::parse(pattern).is_ok_and(|p| p.matches(n))
+            } else {
+                n == pattern
+            }
+        };
+        for name in self.indices.keys().filter(|n| matches(n)) {
+            out.insert(name.clone());
+        }
+        for (_, targets) in self.aliases.iter().filter(|(n, _)| matches(n)) {
+            for t in targets {
+                match self.data_streams.get(t) {
+                    Some(backing) => out.extend(backing.iter().cloned()),
+                    None => {
+                        out.insert(t.clone());
+                    }
+                }
+            }
+        }
+        for (_, backing) in self.data_streams.iter().filter(|(n, _)| matches(n)) {
+            out.extend(backing.iter().cloned());
+        }
     }
 
     /// Adds what `other` knows (a newer answer about some names) to this snapshot.
@@ -226,6 +377,63 @@ impl Catalog {
     }
 }
 
+/// A well-formed 200 answer, else `resolve_failed`.
+fn answer<T: serde::de::DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
+    let failed = || {
+        Error::new(
+            Reason::ResolveFailed,
+            "OpenSearch could not list its ingest pipelines or index settings",
+        )
+    };
+    if status != 200 {
+        return Err(failed());
+    }
+    serde_json::from_slice(body).map_err(|_| failed())
+}
+
+/// Whether a pipeline may send a document to another index than the one written: it names
+/// `_index` anywhere (a `set`, `rename`, `copy`... into `_index`, or a template reading it),
+/// runs a script, or calls another pipeline or a `reroute`. Reading the text errs on the side
+/// of refusing.
+fn may_reroute(definition: &serde_json::Value) -> bool {
+    let mut d = definition.clone();
+    if let Some(o) = d.as_object_mut() {
+        o.remove("description");
+    }
+    let text = d.to_string();
+    ["_index", "\"script\"", "\"pipeline\"", "\"reroute\""]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+/// Whether two `*` patterns match some name in common.
+fn globs_overlap(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // can[i][j]: a[i..] and b[j..] match a common string.
+    let mut can = vec![vec![false; b.len() + 1]; a.len() + 1];
+    for i in (0..=a.len()).rev() {
+        for j in (0..=b.len()).rev() {
+            let at = |v: &Vec<Vec<bool>>, i: usize, j: usize| {
+                v.get(i).and_then(|r| r.get(j)).copied().unwrap_or(false)
+            };
+            let value = match (a.get(i), b.get(j)) {
+                (None, None) => true,
+                (Some(b'*'), _) => at(&can, i + 1, j) || (j < b.len() && at(&can, i, j + 1)),
+                (_, Some(b'*')) => at(&can, i, j + 1) || (i < a.len() && at(&can, i + 1, j)),
+                (Some(x), Some(y)) => x == y && at(&can, i + 1, j + 1),
+                _ => false,
+            };
+            if let Some(cell) = can.get_mut(i).and_then(|r| r.get_mut(j)) {
+                *cell = value;
+            }
+        }
+    }
+    can.first()
+        .and_then(|r| r.first())
+        .copied()
+        .unwrap_or(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +501,75 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(names(&c.targets("logs-new")), ["secret"]);
+    }
+
+    #[test]
+    fn pipelines_that_may_send_documents_elsewhere_are_found_wherever_they_apply() {
+        let c = cluster()
+            .with_pipelines(
+                200,
+                br#"{"route":{"processors":[{"set":{"field":"_index","value":"secret"}}]},
+                     "tag":{"description":"mentions _index only here","processors":[{"set":{"field":"tag","value":"x"}}]},
+                     "scripted":{"processors":[{"script":{"source":"ctx.x = 1"}}]},
+                     "nested":{"processors":[{"pipeline":{"name":"tag"}}]}}"#,
+            )
+            .unwrap()
+            .with_index_pipelines(
+                200,
+                br#"{"logs-1":{"settings":{"index.default_pipeline":"tag"}},
+                     "secret":{"settings":{"index.final_pipeline":"route"}},
+                     "hid":{"settings":{}}}"#,
+            )
+            .unwrap()
+            .with_templates(
+                200,
+                br#"{"index_templates":[{"name":"t","index_template":{"index_patterns":["new-*"],
+                     "template":{"settings":{"index":{"default_pipeline":"scripted"}}}}}]}"#,
+            )
+            .unwrap();
+        let none: Vec<String> = Vec::new();
+        let named = |p: &str| vec![p.to_owned()];
+        // Named by the request.
+        assert_eq!(c.rerouting(&named("route"), &[]).as_deref(), Some("route"));
+        assert_eq!(
+            c.rerouting(&named("scripted"), &[]).as_deref(),
+            Some("scripted")
+        );
+        assert_eq!(
+            c.rerouting(&named("nested"), &[]).as_deref(),
+            Some("nested")
+        );
+        assert_eq!(
+            c.rerouting(&named("unknown"), &[]).as_deref(),
+            Some("unknown")
+        );
+        assert_eq!(c.rerouting(&named("tag"), &["logs-1"]), None);
+        // An index's default or final pipeline, also behind an alias.
+        assert_eq!(c.rerouting(&none, &["secret"]).as_deref(), Some("route"));
+        assert_eq!(c.rerouting(&none, &["logs-x"]).as_deref(), Some("route"));
+        assert_eq!(c.rerouting(&none, &["logs-w"]), None);
+        // A template's pipeline for an index the write creates, also by date math.
+        assert_eq!(c.rerouting(&none, &["new-1"]).as_deref(), Some("scripted"));
+        assert_eq!(c.rerouting(&none, &["ne*"]).as_deref(), Some("scripted"));
+        assert_eq!(c.rerouting(&none, &["other-1"]), None);
+    }
+
+    #[test]
+    fn glob_overlap_is_exact() {
+        for (a, b, overlap) in [
+            ("new-*", "new-*", true),
+            ("*", "x", true),
+            ("logs-2026*", "logs-*", true),
+            ("a*z", "ab*", true),
+            ("a*z", "b*", false),
+            ("logs-*", "metrics-*", false),
+            ("abc", "abc", true),
+            ("abc", "abd", false),
+            ("*a*b*", "*b*a*", true),
+        ] {
+            assert_eq!(globs_overlap(a, b), overlap, "{a} {b}");
+            assert_eq!(globs_overlap(b, a), overlap, "{b} {a}");
+        }
     }
 
     #[test]

@@ -30,6 +30,19 @@ pub trait Lookup: Sync {
     /// explainer): names are then judged as written. An error denies the request.
     fn resolve(&self, patterns: &[&str]) -> impl Future<Output = Result<Option<Resolved>>> + Send;
 
+    /// The first ingest pipeline that may send a document this request writes to another index
+    /// than the one written: one of `pipelines` (named by the request), or a default or final
+    /// pipeline of what `written` reaches (see [`crate::catalog::Catalog::rerouting`]). The
+    /// default knows of no pipeline (an offline explainer).
+    fn rerouting(
+        &self,
+        pipelines: &[String],
+        written: &[&str],
+    ) -> impl Future<Output = Result<Option<String>>> + Send {
+        let _ = (pipelines, written);
+        std::future::ready(Ok(None))
+    }
+
     /// Refuses a token revoked since it was issued. The default knows of no revocation.
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<()> {
         let _ = (claims, tenant);
@@ -171,6 +184,34 @@ pub async fn decide<L: Lookup + ?Sized>(
         Ok(d) => d,
         Err(e) => return Decision::deny(endpoint, scopes, e),
     };
+    let written: Vec<&str> = classified
+        .accesses
+        .iter()
+        .filter(|a| a.action == crate::scope::Action::Write)
+        .filter_map(|a| match &a.resource {
+            Resource::Index(i) => Some(i.as_str()),
+            Resource::Cluster => None,
+        })
+        .collect();
+    if !written.is_empty() {
+        match lookup.rerouting(&classified.pipelines, &written).await {
+            Ok(None) => {}
+            Ok(Some(p)) => {
+                let e = Error::new(
+                    crate::Reason::PipelineReroutes,
+                    format!(
+                        "the write goes through ingest pipeline {}, which may send documents to another index than the one written",
+                        crate::error::quote(&p)
+                    ),
+                )
+                .with_help(
+                    "a pipeline that sets `_index`, runs a script or calls another pipeline can move a document anywhere; write without it or through a pipeline that does not",
+                );
+                return Decision::deny(endpoint, scopes, e);
+            }
+            Err(e) => return Decision::deny(endpoint, scopes, e),
+        }
+    }
     if let Some((limiter, now)) = limiter {
         let names: Vec<String> = scopes.iter().map(ToString::to_string).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -815,13 +815,36 @@ async fn lying_names() -> Proxy {
     )
     .await;
     os("PUT", "/_data_stream/rr-logs-ds", json!({})).await;
+    os(
+        "PUT",
+        "/_ingest/pipeline/rr-empty",
+        json!({"processors": []}),
+    )
+    .await;
+    let _ = reqwest::Client::new()
+        .delete(format!("{}/rr-logs-piped", opensearch()))
+        .send()
+        .await;
+    os(
+        "PUT",
+        "/rr-logs-piped",
+        json!({"settings":{"number_of_shards":1,"number_of_replicas":0,"index.default_pipeline":"rr-unknown-default"}}),
+    )
+    .await;
+    os(
+        "PUT",
+        "/_index_template/rr-tpl",
+        json!({"index_patterns":["rr-tpl-*"],"priority":501,
+               "template":{"settings":{"index.default_pipeline":"rr-unknown-template"}}}),
+    )
+    .await;
     os("PUT", "/_data_stream/rr-other-ds", json!({})).await;
     let reader = oauth4os_proxy::authz::AuthServer::hash_secret("r3ader").unwrap();
     let admin = oauth4os_proxy::authz::AuthServer::hash_secret("m4nager").unwrap();
     let clients = format!(
         "[[authorization_server.clients]]\nid = \"rr-reader\"\nsecret_hash = \"{reader}\"\n\
          scopes = \"read:rr-logs-* write:rr-logs-* monitor:rr-logs-* read:rr-hid* read:.ds-* write:rr-dm-* read:rr-dm-*\"\n\n\
-         [[authorization_server.clients]]\nid = \"rr-manager\"\nsecret_hash = \"{admin}\"\nscopes = \"manage:*\"\n"
+         [[authorization_server.clients]]\nid = \"rr-manager\"\nsecret_hash = \"{admin}\"\nscopes = \"manage:* write:*\"\n"
     );
     start_proxy_with(&opensearch(), "resolve_cache_secs = 3600", &clients).await
 }
@@ -1005,6 +1028,53 @@ async fn what_opensearch_touches_is_authorized_not_the_name_as_written() {
     );
     let (s, _, v) = call(&proxy, "GET", "/other:rr-logs-1/_search", Some(&reader), "").await;
     assert_eq!((s, &v["reason"]), (400, &json!("cross_cluster")), "{v}");
+
+    // Ingest pipelines can move a document to another index than the one written. (This
+    // OpenSearch distribution has no ingest processors, so no pipeline here can really reroute:
+    // what is shown is that the proxy reads the cluster's pipelines, index settings and
+    // templates; which definitions may reroute is unit-tested in `core::catalog`.)
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/rr-logs-1/_doc?pipeline=rr-empty",
+        Some(&reader),
+        r#"{"kind":"log"}"#,
+    )
+    .await;
+    assert_eq!(s, 201, "a pipeline without processors is fine: {v}");
+    for (p, b, pipeline) in [
+        (
+            "/rr-logs-1/_doc?pipeline=rr-missing",
+            r#"{"kind":"log"}"#,
+            "rr-missing",
+        ),
+        (
+            "/_bulk",
+            "{\"index\":{\"_index\":\"rr-logs-1\",\"pipeline\":\"rr-missing\"}}\n{}\n",
+            "rr-missing",
+        ),
+        (
+            "/rr-logs-piped/_doc",
+            r#"{"kind":"log"}"#,
+            "rr-unknown-default",
+        ),
+        (
+            "/rr-tpl-new/_doc",
+            r#"{"kind":"log"}"#,
+            "rr-unknown-template",
+        ),
+    ] {
+        let (s, _, v) = call(&proxy, "POST", p, Some(&manager), b).await;
+        assert_eq!(
+            (s, &v["error"], &v["reason"]),
+            (403, &json!("access_denied"), &json!("pipeline_reroutes")),
+            "{p}: {v}"
+        );
+        assert!(
+            v["error_description"].as_str().unwrap().contains(pipeline),
+            "{v}"
+        );
+    }
 
     // An alias created on the cluster directly, after the snapshot: asked about live.
     os(

@@ -78,13 +78,16 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, mode: Mode, see
         buf.drain(..head_end + len);
         let big = head.starts_with("GET /logs-big/");
         let is_head = head.starts_with("HEAD ");
-        // What names reach (an empty cluster: every name reaches itself) is answered in every
-        // mode and not recorded: the tests here are about the requests forwarded.
-        if head.starts_with("GET /_resolve/index/") {
+        // What names reach and which pipelines writes run (an empty cluster) is answered in
+        // every mode and not recorded: the tests here are about the requests forwarded.
+        let path = head
+            .strip_prefix("GET ")
+            .and_then(|h| h.split(' ').next())
+            .unwrap_or("");
+        if let Some((status, body)) = support::empty_cluster_answer(path) {
             let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
-                support::EMPTY_CLUSTER.len(),
-                support::EMPTY_CLUSTER
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len(),
             );
             if s.write_all(answer.as_bytes()).await.is_err() {
                 return;

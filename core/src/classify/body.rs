@@ -144,6 +144,11 @@ pub(super) fn reindex(body: &[u8], acc: &mut Accesses) -> Result<()> {
     let dest = object(required(top, "dest", "`dest`")?, "`dest`")?;
     let to = required(dest, "index", "`dest.index`")?;
     acc.patterns(Write, indices(to, "`dest.index`")?);
+    match dest.get("pipeline") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(p)) => acc.pipeline(p),
+        Some(_) => return Err(bad_body("`dest.pipeline` must be a string".to_owned())),
+    }
     if top.get("script").is_some_and(|s| !s.is_null()) {
         acc.all(Write);
     }

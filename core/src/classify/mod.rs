@@ -109,7 +109,11 @@
 //! Classification is about names in the request. An alias or a wildcard that matches an alias
 //! reaches whatever indices the alias points to, which is why creating an alias needs `manage`
 //! on the alias as well as on its indices. An ingest pipeline (`?pipeline=`, an index's default
-//! pipeline) can reroute documents to another index; pipelines are admin-only to create.
+//! pipeline) can reroute documents to another index; pipelines are admin-only to create, and the
+//! pipelines a write names are collected in [`Classified::pipelines`] for the decision, which
+//! refuses writes through a pipeline that may reroute (see [`crate::catalog`]). What an index
+//! name reaches (an alias's indices, a data stream) is also the decision's business: the
+//! classifier reports names as written.
 
 mod body;
 mod lookup;
@@ -179,6 +183,11 @@ pub struct Classified {
     pub endpoint: &'static str,
     /// Everything the request needs, deduplicated and sorted.
     pub accesses: Vec<Access>,
+    /// The ingest pipelines the request names for its writes (`?pipeline=`, a `_bulk` action's
+    /// `pipeline`, `_reindex`'s `dest.pipeline`), sorted: a pipeline may send documents to
+    /// another index than the one written, so the decision asks what they do.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<String>,
 }
 
 /// Every endpoint name [`classify`] can return.
@@ -255,6 +264,8 @@ pub const ENDPOINTS: &[&str] = &[
 struct ClassifiedWire {
     endpoint: String,
     accesses: Vec<Access>,
+    #[serde(default)]
+    pipelines: Vec<String>,
 }
 
 // By hand: a derived impl would only exist for `'static` input because of `&'static str`.
@@ -271,6 +282,7 @@ impl<'de> Deserialize<'de> for Classified {
         Ok(Self {
             endpoint,
             accesses: wire.accesses,
+            pipelines: wire.pipelines,
         })
     }
 }
@@ -306,17 +318,27 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
         ENDPOINTS.contains(&endpoint),
         "endpoint {endpoint} is not listed"
     );
+    let mut pipelines = accesses.1;
+    if let Some(p) = query.pipeline {
+        pipelines.insert(p);
+    }
     Ok(Classified {
         endpoint,
+        pipelines: pipelines.into_iter().collect(),
         accesses: accesses.0.into_iter().collect(),
     })
 }
 
 /// The accesses found so far; a set, so duplicates vanish and the order is canonical.
 #[derive(Debug, Default)]
-struct Accesses(BTreeSet<Access>);
+struct Accesses(BTreeSet<Access>, BTreeSet<String>);
 
 impl Accesses {
+    /// Records an ingest pipeline named for a write.
+    fn pipeline(&mut self, name: &str) {
+        self.1.insert(name.to_owned());
+    }
+
     fn cluster(&mut self, action: Action) {
         self.0.insert(Access {
             action,

@@ -34,6 +34,9 @@ pub(super) fn bulk(body: &[u8], default: Option<&[String]>, acc: &mut Accesses) 
             BulkAction::Index(m) | BulkAction::Create(m) | BulkAction::Update(m) => (m, true),
             BulkAction::Delete(m) => (m, false),
         };
+        if let Some(p) = &meta.pipeline {
+            acc.pipeline(p);
+        }
         match meta.index {
             Some(index) => {
                 if !seen.contains(index.as_ref()) {
@@ -79,6 +82,8 @@ enum BulkAction<'a> {
 struct BulkMeta<'a> {
     #[serde(rename = "_index", borrow, default)]
     index: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pipeline: Option<Cow<'a, str>>,
 }
 
 /// `_msearch`: header and body lines in strict pairs. A header's `index` or `indices` (a

@@ -90,6 +90,8 @@ pub(super) struct Query {
     pub name: Option<String>,
     /// Whether there is an `index` parameter.
     pub has_index: bool,
+    /// `pipeline`: the ingest pipeline writes go through.
+    pub pipeline: Option<String>,
 }
 
 impl Query {
@@ -146,6 +148,7 @@ impl Query {
             "source" => self.source = Some(value.into_owned()),
             "name" => self.name = Some(value.into_owned()),
             "index" => self.has_index = true,
+            "pipeline" => self.pipeline = Some(value.into_owned()),
             _ => {}
         }
     }

@@ -644,3 +644,33 @@ proptest! {
         prop_assert_eq!(names, want);
     }
 }
+
+#[test]
+fn the_ingest_pipelines_a_write_names_are_collected_wherever_they_are_named() {
+    let c = |m: &str, t: &str, b: &str| run(m, t, b).unwrap().pipelines;
+    assert_eq!(c("PUT", "/logs-a/_doc/1?pipeline=enrich", "{}"), ["enrich"]);
+    assert_eq!(
+        c(
+            "POST",
+            "/_bulk?pipeline=outer",
+            "{\"index\":{\"_index\":\"logs-a\",\"pipeline\":\"inner\"}}\n{}\n{\"delete\":{\"_index\":\"logs-a\",\"_id\":\"1\"}}\n"
+        ),
+        ["inner", "outer"]
+    );
+    assert_eq!(
+        c(
+            "POST",
+            "/_reindex",
+            r#"{"source":{"index":"logs-a"},"dest":{"index":"logs-b","pipeline":"p"}}"#
+        ),
+        ["p"]
+    );
+    assert!(c("PUT", "/logs-a/_doc/1", "{}").is_empty());
+    let e = run(
+        "POST",
+        "/_reindex",
+        r#"{"source":{"index":"logs-a"},"dest":{"index":"logs-b","pipeline":1}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(e.reason, Reason::BadBody);
+}

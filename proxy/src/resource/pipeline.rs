@@ -129,6 +129,19 @@ impl Lookup for Upstream<'_> {
             .map(Some)
     }
 
+    async fn rerouting(
+        &self,
+        pipelines: &[String],
+        written: &[&str],
+    ) -> Result<Option<String>, Error> {
+        Box::pin(
+            self.0
+                .indices
+                .rerouting(&self.0.upstream, pipelines, written),
+        )
+        .await
+    }
+
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<(), Error> {
         if tenant == DEFAULT_TENANT {
             return Ok(());

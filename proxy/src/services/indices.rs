@@ -4,12 +4,15 @@
 //! completed live for names the snapshot does not know (a new alias must not pass as a new
 //! index). Every failure to ask is an error: a request whose names cannot be resolved is denied.
 
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use oauth4os_core::Result;
 use oauth4os_core::authorize::Resolved;
-use oauth4os_core::catalog::{Catalog, resolve_path};
+use oauth4os_core::catalog::{
+    Catalog, INDEX_PIPELINES_PATH, PIPELINES_PATH, TEMPLATES_PATH, resolve_path,
+};
 
 use super::upstream::Upstream;
 
@@ -27,6 +30,10 @@ const CHANGES_METADATA: &[&str] = &[
     "reindex",
     "cluster_admin",
     "snapshot",
+    "ingest",
+    "index_template",
+    "template",
+    "component_template",
 ];
 
 #[derive(Debug)]
@@ -35,12 +42,57 @@ struct Snapshot {
     catalog: Arc<Catalog>,
 }
 
-/// Resolves index patterns through a cached snapshot of the cluster.
+/// One cached snapshot, refreshed by one request at a time.
+#[derive(Debug, Default)]
+struct Slot {
+    snapshot: RwLock<Option<Snapshot>>,
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    fn current(&self, ttl: Duration) -> Option<Arc<Catalog>> {
+        let s = self.snapshot.read().ok()?;
+        s.as_ref()
+            .filter(|s| s.at.elapsed() < ttl)
+            .map(|s| Arc::clone(&s.catalog))
+    }
+
+    fn clear(&self) {
+        if let Ok(mut s) = self.snapshot.write() {
+            *s = None;
+        }
+    }
+
+    async fn get<F: Future<Output = Result<Catalog>>>(
+        &self,
+        ttl: Duration,
+        fetch: F,
+    ) -> Result<Arc<Catalog>> {
+        if let Some(c) = self.current(ttl) {
+            return Ok(c);
+        }
+        let _one = self.refreshing.lock().await;
+        if let Some(c) = self.current(ttl) {
+            return Ok(c);
+        }
+        let catalog = Arc::new(fetch.await?);
+        if let Ok(mut s) = self.snapshot.write() {
+            *s = Some(Snapshot {
+                at: Instant::now(),
+                catalog: Arc::clone(&catalog),
+            });
+        }
+        Ok(catalog)
+    }
+}
+
+/// Resolves index patterns through cached snapshots of the cluster: one of names (for every
+/// request), one that adds the ingest pipelines (for writes only).
 #[derive(Debug)]
 pub struct IndexResolver {
     ttl: Duration,
-    snapshot: RwLock<Option<Snapshot>>,
-    refreshing: tokio::sync::Mutex<()>,
+    names: Slot,
+    pipelines: Slot,
 }
 
 impl IndexResolver {
@@ -48,24 +100,23 @@ impl IndexResolver {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            snapshot: RwLock::new(None),
-            refreshing: tokio::sync::Mutex::new(()),
+            names: Slot::default(),
+            pipelines: Slot::default(),
         }
     }
 
-    /// Drops the snapshot after a request to `endpoint` went through, if it may have changed
-    /// what names reach.
+    /// Drops the snapshots after a request to `endpoint` went through, if it may have changed
+    /// what names reach or which pipelines writes run.
     pub fn after(&self, endpoint: &str) {
         if CHANGES_METADATA.contains(&endpoint) {
             self.invalidate();
         }
     }
 
-    /// Drops the snapshot: the next request asks the cluster again.
+    /// Drops the snapshots: the next request asks the cluster again.
     pub fn invalidate(&self) {
-        if let Ok(mut s) = self.snapshot.write() {
-            *s = None;
-        }
+        self.names.clear();
+        self.pipelines.clear();
     }
 
     /// What each of `patterns` reaches now (see [`Catalog::resolve`]).
@@ -73,7 +124,7 @@ impl IndexResolver {
         if self.ttl.is_zero() {
             return Ok(ask(upstream, &patterns.join(",")).await?.resolve(patterns));
         }
-        let catalog = self.catalog(upstream).await?;
+        let catalog = self.names.get(self.ttl, ask(upstream, "*")).await?;
         let unknown = catalog.unknown(patterns);
         let mut resolved = catalog.resolve(patterns);
         if !unknown.is_empty() {
@@ -87,30 +138,31 @@ impl IndexResolver {
         Ok(resolved)
     }
 
-    fn current(&self) -> Option<Arc<Catalog>> {
-        let s = self.snapshot.read().ok()?;
-        s.as_ref()
-            .filter(|s| s.at.elapsed() < self.ttl)
-            .map(|s| Arc::clone(&s.catalog))
+    /// The first pipeline that may send what the request writes elsewhere (see
+    /// [`Catalog::rerouting`]).
+    pub async fn rerouting(
+        &self,
+        upstream: &Upstream,
+        pipelines: &[String],
+        written: &[&str],
+    ) -> Result<Option<String>> {
+        let catalog = if self.ttl.is_zero() {
+            Arc::new(everything(upstream).await?)
+        } else {
+            self.pipelines.get(self.ttl, everything(upstream)).await?
+        };
+        Ok(catalog.rerouting(pipelines, written))
     }
+}
 
-    async fn catalog(&self, upstream: &Upstream) -> Result<Arc<Catalog>> {
-        if let Some(c) = self.current() {
-            return Ok(c);
-        }
-        let _one = self.refreshing.lock().await;
-        if let Some(c) = self.current() {
-            return Ok(c);
-        }
-        let catalog = Arc::new(ask(upstream, "*").await?);
-        if let Ok(mut s) = self.snapshot.write() {
-            *s = Some(Snapshot {
-                at: Instant::now(),
-                catalog: Arc::clone(&catalog),
-            });
-        }
-        Ok(catalog)
-    }
+async fn everything(upstream: &Upstream) -> Result<Catalog> {
+    let catalog = ask(upstream, "*").await?;
+    let (status, body) = upstream.get(PIPELINES_PATH).await?;
+    let catalog = catalog.with_pipelines(status, &body)?;
+    let (status, body) = upstream.get(INDEX_PIPELINES_PATH).await?;
+    let catalog = catalog.with_index_pipelines(status, &body)?;
+    let (status, body) = upstream.get(TEMPLATES_PATH).await?;
+    catalog.with_templates(status, &body)
 }
 
 async fn ask(upstream: &Upstream, expression: &str) -> Result<Catalog> {

@@ -20,16 +20,39 @@ impl JsonExt for reqwest::RequestBuilder {
 /// for fake upstreams: every name then reaches only itself.
 pub const EMPTY_CLUSTER: &str = r#"{"indices":[],"aliases":[],"data_streams":[]}"#;
 
-/// A fake OpenSearch: `fallback` answers every request but `_resolve/index`, which gets
-/// [`EMPTY_CLUSTER`].
+/// What a fake OpenSearch answers to the metadata requests the proxy makes to judge requests
+/// (`_resolve/index`, ingest pipelines, index settings and templates): an empty cluster, where
+/// every name reaches only itself and no write goes through a pipeline. `None` for other paths.
+pub fn empty_cluster_answer(path: &str) -> Option<(u16, &'static str)> {
+    if path.starts_with("/_resolve/index/") {
+        Some((200, EMPTY_CLUSTER))
+    } else if path.starts_with("/_ingest/pipeline") {
+        Some((404, "{}"))
+    } else if path.starts_with("/_settings/") {
+        Some((200, "{}"))
+    } else if path.starts_with("/_index_template") {
+        Some((200, r#"{"index_templates":[]}"#))
+    } else {
+        None
+    }
+}
+
+/// A fake OpenSearch: `fallback` answers every request but the metadata requests of
+/// [`empty_cluster_answer`].
 pub fn fake_opensearch(fallback: axum::Router) -> axum::Router {
-    axum::Router::new()
-        .route(
-            "/_resolve/index/{expression}",
-            axum::routing::get(|| async {
-                ([("content-type", "application/json")], EMPTY_CLUSTER)
-            }),
+    let metadata = |req: axum::extract::Request| async move {
+        let (status, body) = empty_cluster_answer(req.uri().path()).unwrap_or((404, "{}"));
+        (
+            axum::http::StatusCode::from_u16(status).unwrap(),
+            [("content-type", "application/json")],
+            body,
         )
+    };
+    axum::Router::new()
+        .route("/_resolve/index/{expression}", axum::routing::get(metadata))
+        .route("/_ingest/pipeline", axum::routing::get(metadata))
+        .route("/_settings/{names}", axum::routing::get(metadata))
+        .route("/_index_template", axum::routing::get(metadata))
         .merge(fallback)
 }
 
