@@ -1,6 +1,8 @@
 //! `kill -9` loses nothing the proxy acknowledged: the real binary is SIGKILLed and restarted
 //! on the same store; refresh tokens, rotations, revocations, keys, admin-made clients and
-//! policies are all still there, and reuse of a rotated refresh token is still detected.
+//! policies are all still there, and reuse of a rotated refresh token is still detected. Also
+//! under load: eight clients issuing, rotating and revoking concurrently when the binary is
+//! killed; every answer they saw acknowledged is still true after the restart.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -365,4 +367,253 @@ async fn the_binary_serves_on_every_worker_and_stops_cleanly_on_sigterm() {
         reqwest::get(format!("{url}/health")).await.is_err(),
         "nothing listens any more"
     );
+}
+
+/// A POST that may fail in transport (the proxy was killed): `None` then.
+async fn try_post(
+    c: &reqwest::Client,
+    url: &str,
+    basic: (&str, &str),
+    form: &[(&str, &str)],
+) -> Option<(u16, Value)> {
+    let r = c
+        .post(url)
+        .basic_auth(basic.0, Some(basic.1))
+        .form(form)
+        .send()
+        .await
+        .ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.json().await.ok()?))
+}
+
+/// What the client saw acknowledged (200) for one refresh family, in order.
+#[derive(Debug, Default)]
+struct Chain {
+    /// Access tokens issued (by the first grant and by each rotation).
+    access: Vec<String>,
+    /// The refresh token the last acknowledged rotation answered.
+    refresh: String,
+    /// Refresh tokens rotated away by acknowledged rotations.
+    superseded: Vec<String>,
+    /// Access tokens whose revocation was acknowledged.
+    revoked_access: Vec<String>,
+    /// The family's revocation (through its refresh token) was acknowledged.
+    family_revoked: bool,
+    /// A request of this chain got no answer: the proxy died with it in flight, so whether
+    /// it took effect is unknown (everything acknowledged before it is still checked).
+    in_flight: bool,
+}
+
+/// One worker: chains of issue → rotate → rotate → revoke (the family on even chains, the
+/// last access token on odd ones) until `stop` or until a request gets no answer.
+async fn drive(url: String, acked: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Vec<Chain> {
+    use std::sync::atomic::Ordering;
+    let c = reqwest::Client::new();
+    let agent = ("agent", "agent-secret");
+    let token_url = format!("{url}/oauth/token");
+    let revoke_url = format!("{url}/oauth/revoke");
+    let mut chains = Vec::new();
+    for k in 0.. {
+        let Some((s, v)) = try_post(
+            &c,
+            &token_url,
+            agent,
+            &[("grant_type", "client_credentials")],
+        )
+        .await
+        else {
+            return chains;
+        };
+        assert_eq!(s, 200, "{v}");
+        acked.fetch_add(1, Ordering::SeqCst);
+        let mut chain = Chain {
+            access: vec![v["access_token"].as_str().unwrap().to_owned()],
+            refresh: v["refresh_token"].as_str().unwrap().to_owned(),
+            ..Chain::default()
+        };
+        for _ in 0..2 {
+            let old = chain.refresh.clone();
+            let form = [
+                ("grant_type", "refresh_token"),
+                ("refresh_token", old.as_str()),
+            ];
+            let Some((s, v)) = try_post(&c, &token_url, agent, &form).await else {
+                chain.in_flight = true;
+                chains.push(chain);
+                return chains;
+            };
+            assert_eq!(s, 200, "{v}");
+            acked.fetch_add(1, Ordering::SeqCst);
+            chain.superseded.push(old);
+            chain.refresh = v["refresh_token"].as_str().unwrap().to_owned();
+            chain
+                .access
+                .push(v["access_token"].as_str().unwrap().to_owned());
+        }
+        let target = if k % 2 == 0 {
+            chain.refresh.clone()
+        } else {
+            chain.access.last().unwrap().clone()
+        };
+        let Some((s, v)) = try_post(&c, &revoke_url, agent, &[("token", target.as_str())]).await
+        else {
+            chain.in_flight = true;
+            chains.push(chain);
+            return chains;
+        };
+        assert_eq!(s, 200, "{v}");
+        acked.fetch_add(1, Ordering::SeqCst);
+        if k % 2 == 0 {
+            chain.family_revoked = true;
+        } else {
+            chain.revoked_access.push(target);
+        }
+        chains.push(chain);
+    }
+    chains
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_under_load_loses_no_acknowledged_issuance_rotation_or_revocation() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let hash = oauth4os_proxy::authz::AuthServer::hash_secret("agent-secret").unwrap();
+    let config = dir.path().join("oauth4os.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\n[upstream]\nurl = \"http://127.0.0.1:9\"\n[authorization_server]\nissuer = \"{url}\"\naudiences = [\"{url}\"]\nstore_path = \"store.db\"\n[[authorization_server.clients]]\nid = \"agent\"\nsecret_hash = \"{hash}\"\nscopes = \"read:logs-*\"\ngrant_types = [\"client_credentials\", \"refresh_token\"]\n"
+        ),
+    )
+    .unwrap();
+    let p = start(&config, &url).await;
+    // Authenticate once so that every worker is answered from the checked-secret cache.
+    let (s, _) = post(
+        &format!("{url}/oauth/token"),
+        ("agent", "agent-secret"),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(drive(url.clone(), acked.clone())))
+        .collect();
+    // Killed in the middle of the load: requests are in flight on every worker.
+    while acked.load(Ordering::SeqCst) < 400 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    p.kill_9();
+    let mut chains = Vec::new();
+    for w in workers {
+        chains.extend(w.await.unwrap());
+    }
+    let p = start(&config, &url).await;
+
+    let c = reqwest::Client::new();
+    let introspect_url = format!("{url}/oauth/introspect");
+    let active = async |token: &str| -> bool {
+        let (s, v) = try_post(
+            &c,
+            &introspect_url,
+            ("agent", "agent-secret"),
+            &[("token", token)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(s, 200, "{v}");
+        v["active"].as_bool().unwrap()
+    };
+    let (mut rotations, mut revocations, mut issuances, mut unsure) = (0, 0, 0, 0);
+    for chain in &chains {
+        issuances += 1;
+        for old in &chain.superseded {
+            assert!(
+                !active(old).await,
+                "a rotated-away refresh token is active again"
+            );
+            rotations += 1;
+        }
+        for t in &chain.revoked_access {
+            assert!(!active(t).await, "a revoked access token is active again");
+            revocations += 1;
+        }
+        if chain.family_revoked {
+            revocations += 1;
+            assert!(
+                !active(&chain.refresh).await,
+                "a revoked family is active again"
+            );
+            for t in &chain.access {
+                assert!(
+                    !active(t).await,
+                    "an access token of a revoked family is active"
+                );
+            }
+        } else if chain.in_flight {
+            unsure += 1;
+        } else {
+            // Nothing was in flight: the last rotation's refresh token is the current one,
+            // and every access token not revoked is known.
+            assert!(
+                active(&chain.refresh).await,
+                "an acknowledged rotation was lost"
+            );
+            for t in chain
+                .access
+                .iter()
+                .filter(|t| !chain.revoked_access.contains(t))
+            {
+                assert!(active(t).await, "an acknowledged issuance was lost");
+            }
+        }
+    }
+    assert!(
+        rotations >= 100 && revocations >= 30,
+        "too little load to prove anything: {rotations} rotations, {revocations} revocations"
+    );
+    assert!(unsure <= 8, "one request in flight per worker at most");
+    eprintln!(
+        "kill -9 under load: {issuances} families, {rotations} rotations, {revocations} revocations checked; {unsure} with a request in flight"
+    );
+
+    // The current token of an intact family really is current: it rotates; the one before it
+    // is a replay that revokes the family.
+    let intact = chains
+        .iter()
+        .find(|c| !c.family_revoked && !c.in_flight)
+        .unwrap();
+    let token_url = format!("{url}/oauth/token");
+    let agent = ("agent", "agent-secret");
+    let (s, v) = post(
+        &token_url,
+        agent,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &intact.refresh),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let newest = v["refresh_token"].as_str().unwrap().to_owned();
+    let (s, v) = post(
+        &token_url,
+        agent,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", intact.superseded.last().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"].as_str(), v["reason"].as_str()),
+        (400, Some("invalid_grant"), Some("refresh_token_invalid")),
+        "{v}"
+    );
+    assert!(!active(&newest).await, "the replay revoked the family");
+    p.kill_9();
 }

@@ -108,11 +108,16 @@ async fn outages_rotation_and_expiry() {
     let unseen = token(&idp).await;
     assert_eq!(get(&proxy, &t1).await.0, 200);
 
-    // OpenSearch stopped: 503 with a JSON body; back: 200 again.
+    // OpenSearch stopped: 502 with a JSON body naming the reason; back: 200 again.
     assert!(opensearch_script("stop", &port));
     let (s, v) = get(&proxy, &t1).await;
-    assert_eq!(s, 503, "{v}");
-    assert!(v["error"].is_string() && v["error_description"].is_string());
+    assert_eq!(s, 502, "{v}");
+    assert_eq!(
+        (v["error"].as_str(), v["reason"].as_str()),
+        (Some("upstream"), Some("upstream_unavailable")),
+        "{v}"
+    );
+    assert!(v["error_description"].is_string());
     assert!(opensearch_script("start", &port));
     assert_eq!(get(&proxy, &t1).await.0, 200);
 

@@ -342,7 +342,7 @@ async fn rate_limits_answer_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn an_unreachable_opensearch_is_a_503_json_error() {
+async fn an_unreachable_opensearch_is_a_502_json_error() {
     let idp = Idp::start(&["--extra-scopes", "read:xp-logs-*"]);
     let aud = "https://search.oauth4os.test";
     // A port nothing listens on.
@@ -353,8 +353,9 @@ async fn an_unreachable_opensearch_is_a_503_json_error() {
     let proxy = start_proxy(&format!("http://{closed}"), &tenant(&idp, "acme", aud)).await;
     let token = idp_token(&idp, "read:xp-logs-*", aud).await;
     let (s, _, v) = call(&proxy, "GET", "/xp-logs-a/_search", Some(&token), "").await;
-    assert_eq!(s, 503, "{v}");
-    assert_eq!(v["error"], "network");
+    assert_eq!(s, 502, "{v}");
+    assert_eq!(v["error"], "upstream");
+    assert_eq!(v["reason"], "upstream_unavailable");
     let ready = reqwest::get(format!("{}/ready", proxy.url)).await.unwrap();
     assert_eq!(ready.status().as_u16(), 503);
     let body: Value = ready.json().await.unwrap();

@@ -329,15 +329,16 @@ async fn an_upstream_that_does_not_answer_is_a_504() {
 }
 
 #[tokio::test]
-async fn an_unreachable_upstream_is_a_503() {
+async fn an_unreachable_upstream_is_a_502() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     drop(l);
     let p = proxy(&format!("http://{addr}"), "", &[]).await;
     let r = p.get("/logs-a/_count").await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 502);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["error"], "network", "{v}");
+    assert_eq!(v["error"], "upstream", "{v}");
+    assert_eq!(v["reason"], "upstream_unavailable", "{v}");
     assert_eq!(v["error_description"], "OpenSearch is unavailable", "{v}");
 }
 
@@ -424,7 +425,9 @@ async fn an_untrusted_upstream_certificate_is_refused_unless_verification_is_off
     // The system's roots do not know the private CA.
     let strict = proxy(&url, "client_identity_pem = \"client.pem\"", &files).await;
     let r = strict.get("/logs-a/_count").await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 502);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["reason"], "upstream_unavailable", "{v}");
     assert!(seen.heads.lock().unwrap().is_empty(), "nothing was sent");
     let lax = proxy(
         &url,

@@ -143,7 +143,9 @@ fn operation(g: &mut Generators, r: &Route) -> Value {
     }
     responses.insert(r.status.to_string(), Value::Object(ok));
     let error = g.response.subschema_for::<ErrorBody>().to_value();
-    for status in std::iter::once(&401).chain(r.errors) {
+    // A route that writes answers 503 while the store is locked or its disk is full.
+    let unavailable = (r.method != super::routes::Method::Get).then_some(&503);
+    for status in std::iter::once(&401).chain(r.errors).chain(unavailable) {
         let mut e = Map::new();
         e.insert("description".into(), json!(error_description(*status)));
         if *status != 413 {

@@ -221,6 +221,9 @@ pub fn error_description(status: u16) -> &'static str {
         415 => "the body is not `application/json`",
         501 => "this server has no policies to manage",
         500 => "the server could not handle the request; details are in its log",
+        503 => {
+            "the store is locked or its disk is full (`store_busy`, `store_full`); nothing changed, retry after `Retry-After`"
+        }
         _ => "an error",
     }
 }

@@ -194,7 +194,7 @@ reasons! {
     BadSearchResponse = "bad_search_response", Upstream, 502, "the search answer is not valid";
     UpstreamFailed = "upstream_failed", Upstream, 502, "the request to OpenSearch failed";
     UpstreamTimeout = "upstream_timeout", Upstream, 504, "OpenSearch did not answer in time";
-    UpstreamUnavailable = "upstream_unavailable", Network, 503, "OpenSearch cannot be reached";
+    UpstreamUnavailable = "upstream_unavailable", Upstream, 502, "OpenSearch cannot be reached (connection refused, unreachable or the TLS handshake failed)";
 
     // ---- configuration (config) ----
     BadConfig = "bad_config", Config, 500, "the configuration is not valid";
@@ -245,6 +245,10 @@ reasons! {
     UpstreamConfig = "invalid_upstream", Config, 500, "the upstream settings are not valid";
     UpstreamTls = "upstream_tls", Config, 500, "the upstream TLS files are not valid";
     Store = "store", Internal, 500, "the store failed";
+
+    // ---- the store, failing closed (temporarily_unavailable, 503) ----
+    StoreBusy = "store_busy", TemporarilyUnavailable, 503, "the store is locked by another writer; nothing was changed, retry";
+    StoreFull = "store_full", TemporarilyUnavailable, 503, "the store's disk is full; nothing was changed";
 }
 
 impl Reason {

@@ -35,6 +35,23 @@ const PURGE_INTERVAL: i64 = 600;
 pub struct RevokedSet {
     map: RwLock<HashMap<String, i64>>,
     last_purge: AtomicI64,
+    anchor: Anchor,
+}
+
+/// The wall clock and the monotonic clock, read together when the set was made.
+#[derive(Debug)]
+struct Anchor {
+    wall: i64,
+    monotonic: std::time::Instant,
+}
+
+impl Default for Anchor {
+    fn default() -> Self {
+        Self {
+            wall: unix_now(),
+            monotonic: std::time::Instant::now(),
+        }
+    }
 }
 
 impl RevokedSet {
@@ -60,6 +77,14 @@ impl RevokedSet {
     /// How many entries are held.
     pub(crate) fn len(&self) -> usize {
         self.map.read().map_or(0, |m| m.len())
+    }
+
+    /// The time to purge by: the wall clock, but never later than the wall time when the set
+    /// was made plus the monotonic time since. A wall clock stepped forward (then back) cannot
+    /// purge the revocation of a token that has not really expired.
+    pub(crate) fn purge_now(&self) -> i64 {
+        let elapsed = i64::try_from(self.anchor.monotonic.elapsed().as_secs()).unwrap_or(i64::MAX);
+        unix_now().min(self.anchor.wall.saturating_add(elapsed))
     }
 
     /// Records that expired entries were purged at `now`.
@@ -249,7 +274,7 @@ impl AuthServer {
     /// Purges expired revocations and refresh families in the background, at most every
     /// [`PURGE_INTERVAL`] seconds.
     pub(crate) fn maybe_purge(&self) {
-        let now = unix_now();
+        let now = self.revocations.jtis.purge_now();
         let last = self.revocations.jtis.last_purge.load(Ordering::Relaxed);
         if now.saturating_sub(last) < PURGE_INTERVAL
             || self

@@ -352,7 +352,7 @@ impl Upstream {
 
     /// Opens a new connection (TCP, then TLS for `https`) and starts its HTTP/1.1 task.
     async fn connect(&self) -> Result<Sender> {
-        let unavailable = || Error::network("OpenSearch is unavailable");
+        let unavailable = || Error::new(Reason::UpstreamUnavailable, "OpenSearch is unavailable");
         let tcp = tokio::time::timeout(
             CONNECT_TIMEOUT,
             tokio::net::TcpStream::connect(self.address.as_str()),
@@ -369,7 +369,10 @@ impl Upstream {
             .map_err(|_| unavailable())?
             .map_err(|e| {
                 tracing::warn!(error = %e, "TLS handshake with OpenSearch failed");
-                Error::network("the TLS handshake with OpenSearch failed")
+                Error::new(
+                    Reason::UpstreamUnavailable,
+                    "the TLS handshake with OpenSearch failed",
+                )
             })?;
         start(tls).await
     }
@@ -414,7 +417,8 @@ impl Upstream {
     }
 
     /// Sends a request, waiting at most `timeout_secs` for the response headers; the body
-    /// streams afterwards. Connection failures are 503s, a timeout a 504, anything else a 502.
+    /// streams afterwards. A connection that cannot be made is a 502 `upstream_unavailable`, a
+    /// request cut short a 502 `upstream_failed`, no answer in time a 504 `upstream_timeout`.
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Result<Response<PooledBody>> {
         tokio::time::timeout(self.timeout, self.exchange(req))
             .await
@@ -429,7 +433,7 @@ impl Upstream {
     /// A `GET` of the proxy's own (`path_and_query` is the proxy's, not a client's), with the
     /// upstream credential; the status and the whole body.
     pub async fn get(&self, path_and_query: &str) -> Result<(u16, Bytes)> {
-        let unreachable = || Error::network("OpenSearch is unreachable");
+        let unreachable = || Error::new(Reason::UpstreamFailed, "OpenSearch is unreachable");
         let pq = PathAndQuery::try_from(path_and_query)
             .map_err(|_| Error::internal("an upstream path is not valid"))?;
         let mut req = Request::builder()

@@ -26,12 +26,38 @@ use super::{
 /// Read-only connections kept for inline reads.
 const READERS: usize = 4;
 
-/// Maps a SQLite error to an `internal` error naming the operation. Values are always bound
-/// parameters, so neither the log line nor the message can hold a secret.
+/// Seconds a client is told to wait after the store was busy or full.
+const RETRY_AFTER_SECS: u64 = 1;
+
+/// Maps a SQLite error to an error naming the operation: a lock held past the busy timeout is
+/// `store_busy` and a full disk `store_full` (503s: the transaction was rolled back, nothing
+/// changed, the caller may retry); anything else is an `internal` `store` error. Values are
+/// always bound parameters, so neither the log line nor the message can hold a secret.
 fn db_err(op: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |e| {
-        tracing::error!(op, error = %e, "auth store error");
-        Error::new(Reason::Store, format!("auth store: {op} failed"))
+        use rusqlite::ErrorCode as Code;
+        match e.sqlite_error_code() {
+            Some(Code::DatabaseBusy | Code::DatabaseLocked) => {
+                tracing::warn!(op, error = %e, "auth store busy");
+                Error::new(
+                    Reason::StoreBusy,
+                    format!("auth store: {op} failed: the store is locked by another writer"),
+                )
+                .with_retry_after(RETRY_AFTER_SECS)
+            }
+            Some(Code::DiskFull) => {
+                tracing::error!(op, error = %e, "auth store disk full");
+                Error::new(
+                    Reason::StoreFull,
+                    format!("auth store: {op} failed: the disk is full"),
+                )
+                .with_retry_after(RETRY_AFTER_SECS)
+            }
+            _ => {
+                tracing::error!(op, error = %e, "auth store error");
+                Error::new(Reason::Store, format!("auth store: {op} failed"))
+            }
+        }
     }
 }
 

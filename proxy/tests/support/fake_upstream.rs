@@ -1,0 +1,121 @@
+//! A fake OpenSearch for fault tests: an HTTP/1.1 server on loopback answering every request
+//! with `{"count":7}` on kept-alive connections, or, while switched to silent, reading requests
+//! and never answering.
+#![allow(dead_code, reason = "each test file uses a different part")]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test support")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// What every answered request gets.
+pub const BODY: &str = r#"{"count":7}"#;
+
+/// A running fake upstream.
+pub struct FakeUpstream {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    silent: Arc<AtomicBool>,
+    answered: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeUpstream {
+    /// Starts answering on a free port.
+    pub async fn start() -> Self {
+        Self::on(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+    }
+
+    /// Starts answering on `addr` (e.g. a port the proxy was refused on before).
+    pub async fn start_at(addr: std::net::SocketAddr) -> Self {
+        Self::on(tokio::net::TcpListener::bind(addr).await.unwrap())
+    }
+
+    fn on(l: tokio::net::TcpListener) -> Self {
+        let addr = l.local_addr().unwrap();
+        let silent = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(AtomicUsize::new(0));
+        let (s, a) = (silent.clone(), answered.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = l.accept().await else {
+                    return;
+                };
+                tokio::spawn(serve(stream, s.clone(), a.clone()));
+            }
+        });
+        Self {
+            addr,
+            silent,
+            answered,
+            task,
+        }
+    }
+
+    /// The URL to configure as `[upstream] url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// From now on, requests are read and never answered (`true`), or answered again.
+    pub fn set_silent(&self, silent: bool) {
+        self.silent.store(silent, Ordering::SeqCst);
+    }
+
+    /// Requests answered so far.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(mut s: tokio::net::TcpStream, silent: Arc<AtomicBool>, answered: Arc<AtomicUsize>) {
+    let mut buf = Vec::new();
+    loop {
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .unwrap_or(0);
+        while buf.len() < head_end + len {
+            let mut chunk = [0u8; 4096];
+            match s.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.drain(..head_end + len);
+        if silent.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return;
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+            BODY.len()
+        );
+        if s.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+        answered.fetch_add(1, Ordering::SeqCst);
+    }
+}
