@@ -20,6 +20,8 @@
 
 #[path = "support/fake_upstream.rs"]
 mod fake_upstream;
+#[allow(dead_code, reason = "each test file uses a different part")]
+mod support;
 #[path = "../../core/tests/support/idp.rs"]
 mod idp;
 
