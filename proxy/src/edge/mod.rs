@@ -6,6 +6,7 @@ pub mod ops;
 pub mod router;
 pub mod server;
 pub mod tls;
+mod unread;
 pub mod workers;
 
 pub use app::{App, check_policies};

@@ -22,6 +22,7 @@ use tower::ServiceExt as _;
 
 use super::app::App;
 use super::router::router;
+use super::unread;
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,14 +36,29 @@ fn pipeline_path(path: &str) -> bool {
     crate::services::metrics::route_class(path) == "proxy" && !path.starts_with("/admin")
 }
 
-/// Answers one request from `peer`.
+/// Answers one request from `peer`, with `Connection: close` when its body was not read
+/// (see [`unread`]).
 async fn dispatch(
     app: Arc<App>,
     router: Router,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible> {
-    let mut req = req.map(Body::new);
+    let announced = unread::announces_body(req.version(), req.headers());
+    let (parts, body) = req.into_parts();
+    let (body, read) = unread::Tracked::new(body);
+    let req = hyper::Request::from_parts(parts, Body::new(body));
+    let response = answer(app, router, peer, req).await?;
+    Ok(unread::close_if_unread(response, announced, &read))
+}
+
+/// Answers one request from `peer`.
+async fn answer(
+    app: Arc<App>,
+    router: Router,
+    peer: SocketAddr,
+    mut req: hyper::Request<Body>,
+) -> Result<Response, Infallible> {
     let origin = app.trusted_proxies.origin(peer.ip(), req.headers());
     if pipeline_path(req.uri().path()) {
         let method = req.method().clone();
