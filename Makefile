@@ -2,6 +2,7 @@
 #
 #   make test      every test: lints (rustfmt, the import-circle and layer check, clippy), unit/property tests, Wycheproof, conformance vectors,
 #                  real-provider integration tests, the real OpenSearch harness check, and the
+#                  a bounded AFL++ run per fuzz target (.ci/fuzz.sh), the
 #                  Python (pytest) and Node (node:test) SDK suites against the real peers
 #                  (.ci/harness/peers.sh); ends with a table of the time each section took
 #   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
@@ -17,11 +18,11 @@ CARGO ?= cargo
 OIDC_DIR := .ci/harness/oidc
 OPENSEARCH := bash .ci/harness/opensearch.sh
 
-.PHONY: test lint rust-test harness-test peers sdk-deps vectors surface reasons bench demo demo-stop fmt clean
+.PHONY: test lint rust-test fuzz harness-test peers sdk-deps vectors surface reasons bench demo demo-stop fmt clean
 
 # The sections of `make test`, run in this order (each as its own `make SECTION`); a table of how
 # long each took is printed at the end, also when one fails (the failure still fails make test).
-TEST_SECTIONS := lint peers rust-test sdk-deps harness-test
+TEST_SECTIONS := lint peers rust-test fuzz sdk-deps harness-test
 
 test:
 	@MAKE='$(MAKE)' bash .ci/timings.sh make $(TEST_SECTIONS)
@@ -40,6 +41,12 @@ $(OIDC_DIR)/node_modules/.package-lock.json: $(OIDC_DIR)/package-lock.json
 
 rust-test: peers
 	$(CARGO) test --workspace --locked
+
+# Coverage-guided fuzzing (AFL++, see core/fuzz/README.md): each target for FUZZ_SECONDS (60 by
+# default), two at a time; fails on any crash and prints how to replay it. Longer:
+# `FUZZ_SECONDS=3600 bash .ci/fuzz.sh`.
+fuzz:
+	bash .ci/fuzz.sh
 
 # The SDKs' own tools (a Python venv under ~/.cache/oauth4os, the Node package's dev
 # dependencies); both scripts are idempotent and fast when everything is there.
