@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::authorize::{Principal, Resolved, authorize, patterns};
 use crate::claims::Claims;
-use crate::classify::{Request, Resource, classify};
+use crate::classify::{Access, Classified, Continuation, Request, Resource, classify};
 use crate::error::{Error, Result};
 use crate::policy::{Decision as Effect, PolicySet};
 use crate::ratelimit::RateLimiter;
@@ -43,6 +43,14 @@ pub trait Lookup: Sync {
         std::future::ready(Ok(None))
     }
 
+    /// Who opened the scroll or point in time `continuation` names, through this front, and what
+    /// that request was allowed to read; `None` when unknown (then the continuation needs
+    /// `read:*`, as anything may be behind it). The default knows of none.
+    fn continuation(&self, continuation: &Continuation) -> Option<Opened> {
+        let _ = continuation;
+        None
+    }
+
     /// Refuses a token revoked since it was issued. The default knows of no revocation.
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<()> {
         let _ = (claims, tenant);
@@ -60,6 +68,51 @@ impl Lookup for NoLookup {
     async fn resolve(&self, _patterns: &[&str]) -> Result<Option<Resolved>> {
         Ok(None)
     }
+}
+
+/// A scroll or point in time as it was opened: by whom, and what it was allowed to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The client that opened it.
+    pub client_id: String,
+    /// Its tenant.
+    pub tenant: String,
+    /// The accesses the opening request was allowed.
+    pub accesses: Vec<Access>,
+}
+
+/// Judges a request continuing scroll or point-in-time contexts by who opened them: contexts
+/// the same client opened are judged on what their opening request read (re-checked against
+/// the current token); another client's context is refused; an unknown one leaves the
+/// classifier's `read:*`.
+fn continue_contexts<L: Lookup + ?Sized>(
+    classified: &mut Classified,
+    client_id: &str,
+    tenant: &str,
+    lookup: &L,
+) -> Result<()> {
+    let mut opened = Vec::new();
+    for c in &classified.continuations {
+        match lookup.continuation(c) {
+            Some(o) if o.client_id == client_id && o.tenant == tenant => opened.extend(o.accesses),
+            Some(_) => {
+                return Err(Error::new(
+                    crate::Reason::ForeignContinuation,
+                    "the scroll or point in time was opened by another client",
+                )
+                .with_help("a search context can only be continued by the client that opened it"));
+            }
+            None => return Ok(()),
+        }
+    }
+    let everything = Resource::Index("*".to_owned());
+    classified
+        .accesses
+        .retain(|a| !(a.action == Action::Read && a.resource == everything));
+    classified.accesses.extend(opened);
+    classified.accesses.sort();
+    classified.accesses.dedup();
+    Ok(())
 }
 
 /// Who asks and under which rules.
@@ -154,12 +207,17 @@ pub async fn decide<L: Lookup + ?Sized>(
     if let Err(e) = lookup.check_revoked(subject.claims, subject.tenant) {
         return Decision::deny(None, scopes, e);
     }
-    let classified = match classify(request) {
+    let mut classified = match classify(request) {
         Ok(c) => c,
         Err(e) => return Decision::deny(None, scopes, e),
     };
     let endpoint = Some(classified.endpoint);
     let client_id = subject.client_id();
+    if !classified.continuations.is_empty()
+        && let Err(e) = continue_contexts(&mut classified, client_id, subject.tenant, lookup)
+    {
+        return Decision::deny(endpoint, scopes, e);
+    }
     let wanted = patterns(&classified);
     let resolved = if wanted.is_empty() {
         None

@@ -20,10 +20,9 @@
 
 #[path = "support/fake_upstream.rs"]
 mod fake_upstream;
-#[allow(dead_code, reason = "each test file uses a different part")]
-mod support;
 #[path = "../../core/tests/support/idp.rs"]
 mod idp;
+mod support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1100,3 +1100,119 @@ async fn what_opensearch_touches_is_authorized_not_the_name_as_written() {
     let (s, _, v) = call(&proxy, "GET", "/rr-logs-z/_search", Some(&reader), "").await;
     assert_reaches_ungranted(s, &v, "re-pointed rr-logs-z", "read:rr-secret");
 }
+
+#[tokio::test]
+async fn scroll_and_point_in_time_are_continued_only_by_the_client_that_opened_them() {
+    let _ = reqwest::Client::new()
+        .delete(format!("{}/rr-sc-1", opensearch()))
+        .send()
+        .await;
+    os(
+        "PUT",
+        "/rr-sc-1",
+        json!({"settings":{"number_of_shards":1,"number_of_replicas":0}}),
+    )
+    .await;
+    for i in 0..3 {
+        os(
+            "PUT",
+            &format!("/rr-sc-1/_doc/{i}?refresh=true"),
+            json!({"n": i}),
+        )
+        .await;
+    }
+    let a = oauth4os_proxy::authz::AuthServer::hash_secret("a-secret").unwrap();
+    let b = oauth4os_proxy::authz::AuthServer::hash_secret("b-secret").unwrap();
+    let clients = format!(
+        "[[authorization_server.clients]]\nid = \"sc-a\"\nsecret_hash = \"{a}\"\nscopes = \"read:rr-sc-*\"\n\n\
+         [[authorization_server.clients]]\nid = \"sc-b\"\nsecret_hash = \"{b}\"\nscopes = \"read:rr-sc-*\"\n"
+    );
+    let proxy = start_proxy(&opensearch(), &clients).await;
+    let ta = own_token(&proxy, "sc-a", "a-secret", "").await;
+    let tb = own_token(&proxy, "sc-b", "b-secret", "").await;
+
+    // A scroll opened by A, continued by A, refused to B (who could read the index itself).
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/rr-sc-1/_search?scroll=1m",
+        Some(&ta),
+        r#"{"size":1}"#,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let scroll_id = v["_scroll_id"].as_str().unwrap().to_owned();
+    let next = json!({"scroll": "1m", "scroll_id": scroll_id}).to_string();
+    let (s, _, v) = call(&proxy, "POST", "/_search/scroll", Some(&ta), &next).await;
+    assert_eq!(
+        (s, v["hits"]["hits"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{v}"
+    );
+    let (s, _, v) = call(&proxy, "POST", "/_search/scroll", Some(&tb), &next).await;
+    assert_eq!(
+        (s, &v["error"], &v["reason"]),
+        (403, &json!("access_denied"), &json!("foreign_continuation")),
+        "{v}"
+    );
+    let (s, _, v) = call(
+        &proxy,
+        "DELETE",
+        "/_search/scroll",
+        Some(&tb),
+        &json!({"scroll_id": [scroll_id]}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        (s, &v["reason"]),
+        (403, &json!("foreign_continuation")),
+        "{v}"
+    );
+    let (s, _, v) = call(
+        &proxy,
+        "DELETE",
+        "/_search/scroll",
+        Some(&ta),
+        &json!({"scroll_id": [scroll_id]}).to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // A scroll the proxy did not see opened could read anything: it needs `read:*`.
+    let unknown = json!({"scroll": "1m", "scroll_id": "bm90LWEtc2Nyb2xsLWlk"}).to_string();
+    let (s, _, v) = call(&proxy, "POST", "/_search/scroll", Some(&ta), &unknown).await;
+    assert_eq!((s, &v["scope"]), (403, &json!("read:*")), "{v}");
+
+    // The same for a point in time.
+    let (s, _, v) = call(
+        &proxy,
+        "POST",
+        "/rr-sc-1/_search/point_in_time?keep_alive=1m",
+        Some(&ta),
+        "",
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let pit = v["pit_id"].as_str().unwrap().to_owned();
+    let search = json!({"size": 1, "pit": {"id": pit, "keep_alive": "1m"}}).to_string();
+    let (s, _, v) = call(&proxy, "POST", "/_search", Some(&ta), &search).await;
+    assert_eq!(
+        (s, v["hits"]["hits"].as_array().map(Vec::len)),
+        (200, Some(1)),
+        "{v}"
+    );
+    let (s, _, v) = call(&proxy, "POST", "/_search", Some(&tb), &search).await;
+    assert_eq!(
+        (s, &v["reason"]),
+        (403, &json!("foreign_continuation")),
+        "{v}"
+    );
+    let (s, _, v) = call(
+        &proxy,
+        "DELETE",
+        "/_search/point_in_time",
+        Some(&ta),
+        &json!({"pit_id": [pit]}).to_string(),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+}

@@ -116,6 +116,8 @@
 //! classifier reports names as written.
 
 mod body;
+pub mod continuation;
+pub use continuation::{Continuation, ContinuationKind};
 mod lookup;
 mod ndjson;
 mod path;
@@ -188,6 +190,10 @@ pub struct Classified {
     /// another index than the one written, so the decision asks what they do.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pipelines: Vec<String>,
+    /// The scroll and point-in-time contexts the request continues (see [`continuation`]);
+    /// their indices were fixed when they were opened.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub continuations: Vec<Continuation>,
 }
 
 /// Every endpoint name [`classify`] can return.
@@ -266,6 +272,8 @@ struct ClassifiedWire {
     accesses: Vec<Access>,
     #[serde(default)]
     pipelines: Vec<String>,
+    #[serde(default)]
+    continuations: Vec<Continuation>,
 }
 
 // By hand: a derived impl would only exist for `'static` input because of `&'static str`.
@@ -283,6 +291,7 @@ impl<'de> Deserialize<'de> for Classified {
             endpoint,
             accesses: wire.accesses,
             pipelines: wire.pipelines,
+            continuations: wire.continuations,
         })
     }
 }
@@ -322,8 +331,16 @@ pub fn classify(req: &Request<'_>) -> Result<Classified> {
     if let Some(p) = query.pipeline {
         pipelines.insert(p);
     }
+    let continuations = continuation::continuations(
+        endpoint,
+        req.method,
+        &segments,
+        query.scroll_id.as_deref(),
+        body,
+    );
     Ok(Classified {
         endpoint,
+        continuations,
         pipelines: pipelines.into_iter().collect(),
         accesses: accesses.0.into_iter().collect(),
     })

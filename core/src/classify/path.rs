@@ -92,6 +92,8 @@ pub(super) struct Query {
     pub has_index: bool,
     /// `pipeline`: the ingest pipeline writes go through.
     pub pipeline: Option<String>,
+    /// `scroll_id`: the scroll a continuation reads.
+    pub scroll_id: Option<String>,
 }
 
 impl Query {
@@ -149,6 +151,7 @@ impl Query {
             "name" => self.name = Some(value.into_owned()),
             "index" => self.has_index = true,
             "pipeline" => self.pipeline = Some(value.into_owned()),
+            "scroll_id" => self.scroll_id = Some(value.into_owned()),
             _ => {}
         }
     }

@@ -114,6 +114,7 @@ reasons! {
     // ---- authorization of a request (403) ----
     PolicyDenied = "policy_denied", AccessDenied, 403, "a Cedar policy denies the request, or none permits it";
     UnresolvedWildcard = "unresolved_wildcard", AccessDenied, 403, "a wildcard could not be resolved for the policy check";
+    ForeignContinuation = "foreign_continuation", AccessDenied, 403, "the scroll or point in time was opened by another client";
     PipelineReroutes = "pipeline_reroutes", AccessDenied, 403, "the write goes through an ingest pipeline that may send documents to another index";
     Forbidden = "forbidden", AccessDenied, 403, "the peer refused the request (HTTP 403)";
     SignInFailed = "sign_in_failed", AccessDenied, 403, "the user's sign-in at the tenant's provider failed or was refused";

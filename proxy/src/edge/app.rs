@@ -303,6 +303,7 @@ impl App {
             indices: crate::services::indices::IndexResolver::new(std::time::Duration::from_secs(
                 c.upstream.resolve_cache_secs,
             )),
+            contexts: crate::services::contexts::Contexts::default(),
             upstream,
             metrics: metrics.clone(),
             max_body_bytes: c.max_body_bytes,

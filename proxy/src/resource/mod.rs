@@ -1,6 +1,7 @@
 //! The resource side: the OpenSearch proxy ([`pipeline`]) and its RFC 9728 metadata
 //! ([`metadata`]), over one [`ResourceProxy`] built by the edge.
 
+mod contexts;
 pub mod metadata;
 pub mod pipeline;
 
@@ -41,6 +42,8 @@ pub struct ResourceProxy {
     pub upstream: Upstream,
     /// What index names reach (aliases, data streams, wildcards), from a cached snapshot.
     pub indices: IndexResolver,
+    /// The scroll and point-in-time contexts opened through the proxy, and by whom.
+    pub contexts: crate::services::contexts::Contexts,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Largest request body read.

@@ -142,6 +142,13 @@ impl Lookup for Upstream<'_> {
         .await
     }
 
+    fn continuation(
+        &self,
+        continuation: &oauth4os_core::classify::Continuation,
+    ) -> Option<oauth4os_core::decision::Opened> {
+        self.0.contexts.opened(continuation)
+    }
+
     fn check_revoked(&self, claims: &Claims, tenant: &str) -> Result<(), Error> {
         if tenant == DEFAULT_TENANT {
             return Ok(());
@@ -215,7 +222,14 @@ async fn handle(
     }
     app.metrics.decision(true);
     let endpoint = decision.endpoint.unwrap_or("");
-    forward(
+    let opening = super::contexts::opening(
+        &decision,
+        parts.uri.query(),
+        &body,
+        subject.client_id(),
+        tenant,
+    );
+    let response = forward(
         app,
         parts,
         body,
@@ -224,7 +238,15 @@ async fn handle(
         origin,
         endpoint,
     )
-    .await
+    .await?;
+    match opening {
+        Some(opening) if response.status().is_success() => {
+            let (head, body) = response.into_parts();
+            let body = super::contexts::bind(&app.contexts, opening, body).await;
+            Ok(Response::from_parts(head, body))
+        }
+        _ => Ok(response),
+    }
 }
 
 /// OpenSearch accepts only JSON (or NDJSON) bodies, but `curl -d` sends a form content type: a

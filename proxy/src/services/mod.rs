@@ -3,6 +3,7 @@
 //! the HTTP helpers every endpoint shares.
 
 pub mod config;
+pub mod contexts;
 pub mod forwarded;
 pub mod indices;
 pub mod keys;
