@@ -246,7 +246,7 @@ pub(super) async fn rotate_secret(
     }
     if old.constraints.auth_method.uses_certificate() {
         return Err(fail(
-            Reason::InvalidRequest,
+            Reason::Conflict,
             &format!(
                 "client {} authenticates with a TLS client certificate and has no secret",
                 quote(&id)
