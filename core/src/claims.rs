@@ -147,6 +147,30 @@ impl Claims {
         })
     }
 
+    /// The SHA-256 thumbprint (base64url) of the TLS client certificate the token is bound to
+    /// (RFC 8705 §3.1: `cnf` with `x5t#S256`), `None` for a token without `cnf`. A `cnf` that
+    /// is not an object, or binds the token by a method this suite cannot check, is an error:
+    /// such a token must never pass as an unbound one.
+    pub fn certificate_thumbprint(&self) -> Result<Option<&str>> {
+        let Some(cnf) = self.extra.get("cnf") else {
+            return Ok(None);
+        };
+        let Some(cnf) = cnf.as_object() else {
+            return Err(bad_claim("cnf", "is not an object"));
+        };
+        match cnf.get("x5t#S256") {
+            Some(Value::String(t)) if !t.is_empty() => Ok(Some(t.as_str())),
+            Some(_) => Err(bad_claim(
+                "cnf",
+                "has an `x5t#S256` that is not a thumbprint",
+            )),
+            None => Err(bad_claim(
+                "cnf",
+                "binds the token by a method other than `x5t#S256`, which this server cannot check",
+            )),
+        }
+    }
+
     /// Checks issuer, audience and time claims at `now` (seconds since the epoch).
     pub fn check(&self, rules: &ClaimRules, now: i64) -> Result<()> {
         if self.iss != rules.issuer {

@@ -112,6 +112,29 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Enforces a certificate-bound token (RFC 8705 §3): a token whose `cnf` carries `x5t#S256`
+/// is accepted only over a connection whose TLS client certificate has that SHA-256
+/// thumbprint. `presented` is the base64url (unpadded) SHA-256 of the DER of the client
+/// certificate of the request's connection, `None` when it presented none. A token without
+/// `cnf` passes whatever the connection presented. Every front (the OpenSearch pipeline, the
+/// MCP endpoint) calls this after verifying the token and before deciding.
+pub fn check_certificate_binding(claims: &Claims, presented: Option<&str>) -> Result<()> {
+    let Some(bound) = claims.certificate_thumbprint()? else {
+        return Ok(());
+    };
+    match presented {
+        None => Err(Error::new(
+            Reason::CertificateRequired,
+            "the token is bound to a TLS client certificate; present it on the connection",
+        )),
+        Some(p) if p.as_bytes() == bound.as_bytes() => Ok(()),
+        Some(_) => Err(Error::new(
+            Reason::CertificateMismatch,
+            "the TLS client certificate of the connection is not the one the token is bound to",
+        )),
+    }
+}
+
 /// Header checks that need no key: algorithm allowed, `typ` when required.
 fn check_header(jws: &CompactJws<'_>, cfg: &VerifierConfig) -> Result<()> {
     if !cfg.algorithms.contains(&jws.header.alg) {
@@ -291,6 +314,43 @@ impl Verifier {
         match &self.keys {
             Keys::Static(_) => Ok(()),
             Keys::Jwks(j) => j.keys().await.map(|_| ()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(extra: serde_json::Value) -> Claims {
+        let mut payload = serde_json::json!({"iss": "https://as", "aud": "r", "exp": 10});
+        if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
+            p.extend(e.clone());
+        }
+        Claims::from_payload(payload.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_certificate_bound_token_needs_its_certificate() {
+        let bound = claims(serde_json::json!({"cnf": {"x5t#S256": "abc"}}));
+        assert!(check_certificate_binding(&bound, Some("abc")).is_ok());
+        let e = check_certificate_binding(&bound, Some("abd")).unwrap_err();
+        assert_eq!(e.reason, Reason::CertificateMismatch);
+        assert_eq!(e.code.as_str(), "invalid_token");
+        let e = check_certificate_binding(&bound, None).unwrap_err();
+        assert_eq!(e.reason, Reason::CertificateRequired);
+        // An unbound token passes with or without a certificate.
+        let free = claims(serde_json::json!({}));
+        assert!(check_certificate_binding(&free, None).is_ok());
+        assert!(check_certificate_binding(&free, Some("abc")).is_ok());
+        // A binding this server cannot check never passes as no binding.
+        for cnf in [
+            serde_json::json!({"cnf": {"jkt": "x"}}),
+            serde_json::json!({"cnf": "abc"}),
+            serde_json::json!({"cnf": {"x5t#S256": 5}}),
+        ] {
+            let e = check_certificate_binding(&claims(cnf.clone()), Some("abc")).unwrap_err();
+            assert_eq!(e.reason, Reason::BadClaim, "{cnf}");
         }
     }
 }

@@ -360,6 +360,8 @@ fn ci_client() -> Value {
         "client_id": "ci", "scopes": ["read:logs-*", "write:logs-app"],
         "grant_types": ["client_credentials"], "tenant": "default", "access_token_ttl": null,
         "redirect_uris": [], "rate_limit": null, "source": "config",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "tls_client_certificate_bound_access_tokens": true, "allowed_ips": [],
     })
 }
 
@@ -369,6 +371,8 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
         "client_id": "bot-1", "scopes": ["read:logs-*", "write:logs-bot"],
         "grant_types": ["client_credentials", "refresh_token"], "tenant": "acme",
         "access_token_ttl": 120, "redirect_uris": [], "rate_limit": null, "source": "api",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "tls_client_certificate_bound_access_tokens": true, "allowed_ips": [],
     });
     let mut created = bot.clone();
     created["client_secret"] = json!(SECRET);
@@ -378,6 +382,8 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
         "tenant": "okta", "access_token_ttl": 300,
         "redirect_uris": ["https://ui.example/callback", "http://127.0.0.1:8765/cb"],
         "rate_limit": "100/min burst 20", "source": "api",
+        "token_endpoint_auth_method": "client_secret_basic",
+        "tls_client_certificate_bound_access_tokens": true, "allowed_ips": [],
     });
     let forbid = "forbid (principal, action, resource is OAuth4os::Index) when { resource.name like \"xp-secret*\" };";
     vec![
@@ -386,6 +392,14 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
             json!({"client_id": "bot-1", "scopes": ["read:logs-*", "write:logs-bot"], "grant_types": ["client_credentials", "refresh_token"], "tenant": "acme", "access_token_ttl": 120}),
         ),
         ("ClientSpec", json!({"scopes": ["monitor:*"]})),
+        (
+            "ClientSpec",
+            json!({"client_id": "edge", "scopes": ["read:logs-*"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=edge,O=Example", "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"]}),
+        ),
+        (
+            "Client",
+            json!({"client_id": "edge", "scopes": ["read:logs-*"], "grant_types": ["client_credentials"], "tenant": "default", "access_token_ttl": null, "redirect_uris": [], "rate_limit": null, "source": "api", "token_endpoint_auth_method": "self_signed_tls_client_auth", "tls_client_certificate_thumbprints": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"], "tls_client_certificate_bound_access_tokens": true, "allowed_ips": ["10.0.0.0/8"]}),
+        ),
         (
             "ClientSpec",
             json!({"client_id": "slow", "scopes": ["read:xp-logs-a"], "rate_limit": "1/min"}),

@@ -87,6 +87,31 @@ pub struct ClientSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = "20/s", example = "100/min burst 20")]
     pub rate_limit: Option<String>,
+    /// How the client authenticates: `client_secret_basic` (the default; `client_secret_post`
+    /// works too), or with a TLS client certificate and no secret (RFC 8705):
+    /// `tls_client_auth` or `self_signed_tls_client_auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = &"tls_client_auth")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// `tls_client_auth`: the subject DN its certificate must have (RFC 4514).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(example = "CN=ci,O=Example")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// `tls_client_auth`: a DNS name its certificate's subject alternative names must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: SHA-256 thumbprints (`x5t#S256`, base64url) of its
+    /// certificates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_client_certificate_thumbprints: Vec<String>,
+    /// Bind its access tokens to the TLS client certificate of the connection they are issued
+    /// over (RFC 8705 §3); `true` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    /// Address ranges (CIDR, IPv4 or IPv6) it may get and use tokens from; any when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100), example = ["10.0.0.0/8", "2001:db8::/32"])]
+    pub allowed_ips: Vec<String>,
 }
 
 impl ClientSpec {
@@ -118,6 +143,33 @@ pub struct Client {
     pub rate_limit: Option<String>,
     /// Where it was declared; `config` clients are read-only here.
     pub source: Source,
+    /// How it authenticates (`client_secret_basic`, `tls_client_auth`,
+    /// `self_signed_tls_client_auth`).
+    #[serde(default = "secret_method")]
+    pub token_endpoint_auth_method: String,
+    /// `tls_client_auth`: the subject DN its certificate must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// `tls_client_auth`: the DNS name its certificate must hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: the thumbprints of its certificates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tls_client_certificate_thumbprints: Vec<String>,
+    /// Whether its access tokens are bound to its TLS client certificate.
+    #[serde(default = "bound_by_default")]
+    pub tls_client_certificate_bound_access_tokens: bool,
+    /// Address ranges it may get and use tokens from; any when empty.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+}
+
+fn secret_method() -> String {
+    "client_secret_basic".to_owned()
+}
+
+fn bound_by_default() -> bool {
+    true
 }
 
 /// The answer to create (201, with `Location: /admin/clients/{id}`): the client and its secret,
@@ -127,7 +179,8 @@ pub struct ClientWithSecret {
     /// The client.
     #[serde(flatten)]
     pub client: Client,
-    /// The generated secret (256 bits, base64url), shown once.
+    /// The generated secret (256 bits, base64url), shown once; empty for a client that
+    /// authenticates with a TLS certificate (RFC 8705), which has none.
     pub client_secret: String,
 }
 

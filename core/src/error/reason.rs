@@ -110,6 +110,8 @@ reasons! {
     Unauthorized = "unauthorized", InvalidToken, 401, "the proxy refused the token (HTTP 401)";
     AdminToken = "admin_token", InvalidToken, 401, "an admin token may not be used here";
     NotAdmin = "not_admin", InvalidToken, 401, "an admin token is required";
+    CertificateRequired = "certificate_required", InvalidToken, 401, "the token is bound to a TLS client certificate (RFC 8705 `cnf`) and the request presented none";
+    CertificateMismatch = "certificate_mismatch", InvalidToken, 401, "the request's TLS client certificate is not the one the token is bound to (RFC 8705)";
 
     // ---- authorization of a request (403) ----
     PolicyDenied = "policy_denied", AccessDenied, 403, "a Cedar policy denies the request, or none permits it";
@@ -119,6 +121,7 @@ reasons! {
     Forbidden = "forbidden", AccessDenied, 403, "the peer refused the request (HTTP 403)";
     SignInFailed = "sign_in_failed", AccessDenied, 403, "the user's sign-in at the tenant's provider failed or was refused";
     ConsentDenied = "consent_denied", AccessDenied, 403, "the user denied the consent";
+    IpNotAllowed = "ip_not_allowed", AccessDenied, 403, "the request comes from an address outside the client's `allowed_ips`";
 
     // ---- rate limits (429) ----
     ClientRateLimit = "client_rate_limit", RateLimited, 429, "the client's request rate is exceeded";
@@ -152,6 +155,8 @@ reasons! {
     BadClientAuth = "bad_client_auth", InvalidClient, 401, "client credentials are missing, malformed or of an unsupported kind";
     AmbiguousClientAuth = "ambiguous_client_auth", InvalidRequest, 400, "the client authenticated in two ways, or two credentials disagree (RFC 6749 §2.3)";
     ClientAuthFailed = "client_auth_failed", InvalidClient, 401, "unknown client or wrong secret";
+    ClientCertificateRequired = "client_certificate_required", InvalidClient, 401, "the client authenticates with a TLS client certificate (RFC 8705) and the connection presented none";
+    ClientCertificateRefused = "client_certificate_refused", InvalidClient, 401, "the TLS client certificate does not match the client's registration (RFC 8705)";
     GrantNotAllowed = "grant_not_allowed", UnauthorizedClient, 400, "the client may not use this grant type";
     NotYourToken = "not_your_token", UnauthorizedClient, 400, "the token was issued to another client";
     WrongTenant = "wrong_tenant", UnauthorizedClient, 400, "the client does not belong to the token's tenant";
@@ -217,6 +222,8 @@ reasons! {
     UnexpectedRedirectUri = "unexpected_redirect_uri", Config, 500, "a redirect URI was given for a client without the authorization code grant";
     MissingRedirectUri = "missing_redirect_uri", Config, 500, "an authorization code client has no redirect URI";
     InvalidRotation = "invalid_rotation", Config, 500, "the key rotation interval is not valid";
+    InvalidAllowedIp = "invalid_allowed_ip", Config, 500, "an `allowed_ips` entry is not an IPv4 or IPv6 address or CIDR range";
+    InvalidTlsClientAuth = "invalid_tls_client_auth", Config, 500, "a client's TLS client authentication (RFC 8705) is incomplete or not valid";
     InvalidScopes = "invalid_scopes", Config, 500, "a configured scope list is not valid";
     InvalidSecret = "invalid_secret", Config, 500, "a secret is not valid";
     InvalidSecretHash = "invalid_secret_hash", Config, 500, "a secret hash is not a valid argon2id PHC string";

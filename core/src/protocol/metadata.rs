@@ -53,6 +53,10 @@ pub struct AuthorizationServerMetadata {
     /// RFC 9207.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 8705 §3.3: access tokens are bound to the client's TLS certificate when it
+    /// presents one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// Members not modelled here (OpenID Connect's, future ones), kept as they are.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
@@ -75,6 +79,9 @@ pub struct ProtectedResourceMetadata {
     /// Human documentation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_documentation: Option<String>,
+    /// RFC 9728 §2 (RFC 8705): certificate-bound access tokens are supported (and enforced).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
 }
 
 #[cfg(test)]

@@ -239,6 +239,9 @@ pub struct IntrospectionResponse {
     /// The tenant whose provider authenticated the subject (ours).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// RFC 8705 §3.2: the confirmation of a certificate-bound token (`{"x5t#S256": "..."}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<serde_json::Value>,
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use oauth4os_core::admin::{
 };
 
 use crate::authz::{AuthServer, generate_secret};
-use crate::services::config::authz::ClientFields;
+use crate::services::config::authz::{ClientFields, ConstraintFields};
 use crate::services::secrets::random_id;
 use crate::services::store::{AuditEvent, ClientRecord, ClientSource};
 
@@ -52,8 +52,27 @@ fn record(
         access_token_ttl: spec.access_token_ttl,
         redirect_uris: &spec.redirect_uris,
         rate_limit: spec.rate_limit.as_deref(),
+        constraints: ConstraintFields {
+            auth_method: spec.token_endpoint_auth_method.as_deref(),
+            subject_dn: spec.tls_client_auth_subject_dn.as_deref(),
+            san_dns: spec.tls_client_auth_san_dns.as_deref(),
+            thumbprints: &spec.tls_client_certificate_thumbprints,
+            bound_tokens: spec.tls_client_certificate_bound_access_tokens,
+            allowed_ips: &spec.allowed_ips,
+        },
     }
     .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
+    .map(|r| {
+        // A client that authenticates with a certificate keeps no secret.
+        if r.constraints.auth_method.uses_certificate() {
+            ClientRecord {
+                secret_hash: String::new(),
+                ..r
+            }
+        } else {
+            r
+        }
+    })
     .map_err(from_core)
 }
 
@@ -71,6 +90,12 @@ pub(super) fn view(c: &ClientRecord) -> Client {
             ClientSource::Config => Source::Config,
             ClientSource::Api => Source::Api,
         },
+        token_endpoint_auth_method: c.constraints.auth_method.as_str().to_owned(),
+        tls_client_auth_subject_dn: c.constraints.subject_dn.clone(),
+        tls_client_auth_san_dns: c.constraints.san_dns.clone(),
+        tls_client_certificate_thumbprints: c.constraints.thumbprints.clone(),
+        tls_client_certificate_bound_access_tokens: c.constraints.certificate_bound_tokens,
+        allowed_ips: c.constraints.allowed_ips.clone(),
     }
 }
 
@@ -158,7 +183,11 @@ pub(super) async fn create(
     audit(&server, "client_created", &id, &by, json!({})).await?;
     let answer = ClientWithSecret {
         client: view(&record),
-        client_secret: secret,
+        client_secret: if record.constraints.auth_method.uses_certificate() {
+            String::new()
+        } else {
+            secret
+        },
     };
     let mut resp = json(StatusCode::CREATED, &answer);
     if let Ok(loc) = HeaderValue::from_str(&format!("{}/clients/{id}", super::PREFIX)) {
@@ -214,6 +243,15 @@ pub(super) async fn rotate_secret(
     let old = existing(&server, &id).await?;
     if old.source == ClientSource::Config {
         return Err(read_only(&id));
+    }
+    if old.constraints.auth_method.uses_certificate() {
+        return Err(fail(
+            Reason::Conflict,
+            &format!(
+                "client {} authenticates with a TLS client certificate and has no secret",
+                quote(&id)
+            ),
+        ));
     }
     let (secret, stored) = generate_secret().map_err(from_core)?;
     let record = ClientRecord {

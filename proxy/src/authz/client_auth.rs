@@ -1,5 +1,8 @@
 //! Client authentication (RFC 6749 §2.3.1): HTTP Basic (`client_secret_basic`, id and secret
-//! form-encoded before base64) or form parameters (`client_secret_post`), never both.
+//! form-encoded before base64) or form parameters (`client_secret_post`), never both; or, for
+//! a client registered for it, the TLS client certificate of the connection with only
+//! `client_id` in the form (RFC 8705 §2: `tls_client_auth`, `self_signed_tls_client_auth`).
+//! Here too: the client's IP allowlist, checked at issuance and, from a cache, on every use.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine as _;
@@ -8,9 +11,18 @@ use oauth4os_core::Reason;
 use oauth4os_core::Secret;
 use oauth4os_core::error::quote;
 
-use super::AuthServer;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
+
+use rustls_pki_types::{CertificateDer, UnixTime};
+use tokio_rustls::rustls::server::danger::ClientCertVerifier;
+
+use super::{AuthServer, DEFAULT_TENANT};
+use crate::services::certificate::{DistinguishedName, has_dns_name};
+use crate::services::forwarded::{Cidr, ClientCertificate, Origin, allowed};
 use crate::services::secrets::{MAX_SECRET_LEN, SecretVerifier, Throttled};
-use crate::services::store::ClientRecord;
+use crate::services::store::{AuthMethod, ClientRecord};
 use crate::services::web::error::{OAuthError, OAuthResult};
 use crate::services::web::form::{Form, form_decode};
 
@@ -103,10 +115,16 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
     Ok(creds)
 }
 
-/// The client's address (behind `trusted_proxies`, from `X-Forwarded-For`), when the listener
-/// recorded it (tests that call the router directly have none: they share one limit).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Peer(pub Option<std::net::IpAddr>);
+/// Where the request comes from: the client's address (behind `trusted_proxies`, from
+/// `X-Forwarded-For`) and the TLS client certificate of its connection, when the listener
+/// recorded them (tests that call the router directly have neither: they share one limit).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Peer {
+    /// The client's address.
+    pub ip: Option<IpAddr>,
+    /// The connection's TLS client certificate.
+    pub certificate: Option<Arc<ClientCertificate>>,
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -115,22 +133,78 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
+        Ok(Self {
+            ip: parts
                 .extensions
                 .get::<crate::services::forwarded::Origin>()
                 .map(|o| o.client),
-        ))
+            certificate: parts.extensions.get::<Arc<ClientCertificate>>().cloned(),
+        })
     }
 }
 
-/// Client authentication's own state: the secret checks (with their cache and throttle) and
-/// the admin client, which is configured, never stored.
+/// Client authentication's own state: the secret checks (with their cache and throttle), the
+/// admin client, which is configured, never stored, the CA of `tls_client_auth` clients, and
+/// the clients' IP allowlists for the resource side.
 #[derive(Debug)]
 pub(crate) struct ClientAuth {
     pub(crate) secrets: SecretVerifier,
     /// The admin client, when one is configured.
     pub(crate) admin: Option<ClientRecord>,
+    /// Verifies `tls_client_auth` certificate chains against `tls_client_ca_pem`.
+    pub(crate) client_ca: Option<Arc<dyn ClientCertVerifier>>,
+    /// The non-empty `allowed_ips` of clients, by client id.
+    pub(crate) allowlists: RwLock<HashMap<String, Arc<[Cidr]>>>,
+}
+
+/// Builds the verifier of `tls_client_auth` chains from a PEM file of CA certificates.
+pub(crate) fn client_ca(
+    path: &std::path::Path,
+) -> oauth4os_core::Result<Arc<dyn ClientCertVerifier>> {
+    use rustls_pki_types::pem::PemObject as _;
+    let bad = |why: String| {
+        oauth4os_core::Error::new(
+            Reason::InvalidTlsClientAuth,
+            format!(
+                "`tls_client_ca_pem` {}: {why}",
+                quote(&path.display().to_string())
+            ),
+        )
+    };
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))? {
+        roots
+            .add(cert.map_err(|e| bad(e.to_string()))?)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(bad("no certificate in the file".to_owned()));
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    tokio_rustls::rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider,
+    )
+    .build()
+    .map(|v| v as Arc<dyn ClientCertVerifier>)
+    .map_err(|e| bad(e.to_string()))
+}
+
+/// The request's client id when it authenticates with its TLS certificate only: no
+/// `Authorization` header, a `client_id` and no `client_secret` in the form.
+fn certificate_client_id<'a>(headers: &HeaderMap, form: &'a Form) -> Option<&'a str> {
+    if headers.contains_key(header::AUTHORIZATION) || form.get("client_secret").is_some() {
+        return None;
+    }
+    form.get("client_id")
+}
+
+fn certificate_refused(id: &str, why: &str) -> OAuthError {
+    tracing::info!(client_id = %quote(id), why, "TLS client authentication failed");
+    OAuthError::new(
+        Reason::ClientCertificateRefused,
+        "the TLS client certificate does not match the client's registration",
+    )
 }
 
 impl AuthServer {
@@ -160,11 +234,156 @@ impl AuthServer {
             tracing::info!(client_id = %quote(&creds.id), "client authentication throttled: too many slow secret checks from one address");
             OAuthError::rate_limited(secs)
         })?;
-        if verified && let Some(client) = client {
+        // A client that authenticates with a certificate has no secret to present.
+        if verified
+            && let Some(client) = client
+            && !client.constraints.auth_method.uses_certificate()
+        {
             return Ok(client);
         }
         tracing::info!(client_id = %quote(&creds.id), "client authentication failed");
         Err(failed())
+    }
+
+    /// Authenticates a client by the TLS certificate of the connection (RFC 8705 §2). Any
+    /// client not registered for it, and an unknown id, get the answer a request without a
+    /// secret always got.
+    async fn authenticate_certificate(&self, id: &str, peer: &Peer) -> OAuthResult<ClientRecord> {
+        let client = match self.admin_client(id) {
+            Some(_) => None,
+            None if id.len() > 1024 => None,
+            None => self.store.client(id).await?,
+        };
+        let Some(client) = client.filter(|c| c.constraints.auth_method.uses_certificate()) else {
+            return Err(OAuthError::new(
+                Reason::BadClientAuth,
+                "public clients are not supported: authenticate with the client secret",
+            ));
+        };
+        let Some(certificate) = &peer.certificate else {
+            return Err(OAuthError::new(
+                Reason::ClientCertificateRequired,
+                format!(
+                    "client {} authenticates with a TLS client certificate; the connection presented none",
+                    quote(id)
+                ),
+            ));
+        };
+        let c = &client.constraints;
+        let Some(leaf) = certificate.leaf() else {
+            return Err(certificate_refused(id, "empty chain"));
+        };
+        match c.auth_method {
+            AuthMethod::ClientSecret => return Err(certificate_refused(id, "secret client")),
+            AuthMethod::SelfSignedTlsClientAuth => {
+                if !c.thumbprints.iter().any(|t| *t == certificate.thumbprint) {
+                    return Err(certificate_refused(id, "not a registered certificate"));
+                }
+            }
+            AuthMethod::TlsClientAuth => {
+                let Some(ca) = &self.clients.client_ca else {
+                    return Err(certificate_refused(
+                        id,
+                        "no `tls_client_ca_pem` is configured",
+                    ));
+                };
+                let intermediates = certificate.chain.get(1..).unwrap_or(&[]);
+                if ca
+                    .verify_client_cert(leaf, intermediates, UnixTime::now())
+                    .is_err()
+                {
+                    return Err(certificate_refused(id, "the chain does not verify"));
+                }
+                if let Some(dn) = &c.subject_dn {
+                    let expected = dn.parse::<DistinguishedName>().ok();
+                    let actual = DistinguishedName::of_certificate(leaf);
+                    if expected.is_none() || expected != actual {
+                        return Err(certificate_refused(id, "subject DN"));
+                    }
+                }
+                if let Some(name) = &c.san_dns
+                    && !has_dns_name(leaf, name)
+                {
+                    return Err(certificate_refused(id, "DNS subject alternative name"));
+                }
+            }
+        }
+        Ok(client)
+    }
+
+    /// Refuses a client whose `allowed_ips` do not hold the request's address (an unknown
+    /// address included): at issuance, before any token is made.
+    pub(crate) fn check_client_address(
+        &self,
+        client: &ClientRecord,
+        ip: Option<IpAddr>,
+    ) -> OAuthResult<()> {
+        if client.constraints.allowed_ips.is_empty() {
+            return Ok(());
+        }
+        let ranges = client.constraints.allowed_ranges();
+        match ip {
+            Some(ip) if allowed(&ranges, ip) => Ok(()),
+            _ => {
+                tracing::info!(client_id = %client.id, ip = ?ip, "token refused: address not in the client's allowlist");
+                Err(OAuthError::new(
+                    Reason::IpNotAllowed,
+                    "the client may not obtain tokens from this address",
+                ))
+            }
+        }
+    }
+
+    /// Refuses a token of this server used from an address outside its client's
+    /// `allowed_ips` (403 `ip_not_allowed`); tokens of other issuers (`tenant` other than
+    /// the default) and of clients without an allowlist pass. One map lookup.
+    pub fn check_client_origin(
+        &self,
+        claims: &oauth4os_core::Claims,
+        tenant: &str,
+        origin: Option<&Origin>,
+    ) -> oauth4os_core::Result<()> {
+        if tenant != DEFAULT_TENANT {
+            return Ok(());
+        }
+        let Some(client_id) = claims.client_id.as_deref() else {
+            return Ok(());
+        };
+        let ranges = {
+            let lists = self
+                .clients
+                .allowlists
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match lists.get(client_id) {
+                None => return Ok(()),
+                Some(r) => r.clone(),
+            }
+        };
+        match origin {
+            Some(o) if allowed(&ranges, o.client) => Ok(()),
+            _ => Err(oauth4os_core::Error::new(
+                Reason::IpNotAllowed,
+                "the token's client may not use it from this address",
+            )),
+        }
+    }
+
+    /// Remembers (or forgets, when empty) a client's allowlist for [`Self::check_client_origin`].
+    pub(crate) fn remember_allowlist(&self, client: &ClientRecord) {
+        let mut lists = self
+            .clients
+            .allowlists
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if client.constraints.allowed_ips.is_empty() {
+            lists.remove(&client.id);
+        } else {
+            lists.insert(
+                client.id.clone(),
+                client.constraints.allowed_ranges().into(),
+            );
+        }
     }
 
     /// The authenticated client; a request without credentials is `invalid_client`.
@@ -172,10 +391,13 @@ impl AuthServer {
         &self,
         headers: &HeaderMap,
         form: &Form,
-        peer: Option<std::net::IpAddr>,
+        peer: &Peer,
     ) -> OAuthResult<ClientRecord> {
+        if let Some(id) = certificate_client_id(headers, form) {
+            return self.authenticate_certificate(id, peer).await;
+        }
         match presented(headers, form)? {
-            Some(creds) => self.authenticate(&creds, peer).await,
+            Some(creds) => self.authenticate(&creds, peer.ip).await,
             None => Err(OAuthError::new(
                 Reason::BadClientAuth,
                 "client authentication is required (HTTP Basic or `client_id` and `client_secret`)",
@@ -188,10 +410,13 @@ impl AuthServer {
         &self,
         headers: &HeaderMap,
         form: &Form,
-        peer: Option<std::net::IpAddr>,
+        peer: &Peer,
     ) -> OAuthResult<Option<ClientRecord>> {
+        if let Some(id) = certificate_client_id(headers, form) {
+            return self.authenticate_certificate(id, peer).await.map(Some);
+        }
         match presented(headers, form)? {
-            Some(creds) => self.authenticate(&creds, peer).await.map(Some),
+            Some(creds) => self.authenticate(&creds, peer.ip).await.map(Some),
             None => Ok(None),
         }
     }

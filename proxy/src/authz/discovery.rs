@@ -23,6 +23,8 @@ pub use oauth4os_core::protocol::paths::{
 };
 
 const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
+/// The RFC 8705 client authentication methods.
+const MTLS_CLIENT_AUTH: [&str; 2] = ["tls_client_auth", "self_signed_tls_client_auth"];
 
 fn cacheable<T: serde::Serialize>(body: &T, max_age: u32) -> Response {
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
@@ -44,6 +46,12 @@ impl AuthServer {
             .collect();
         let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let registration = self.cfg.registration.as_ref().is_some_and(|r| r.enabled);
+        // RFC 8705 §2.1.1, §3.3: announced when the listener asks for client certificates.
+        let mtls = self.cfg.client_certificates;
+        let mut client_auth = strings(&CLIENT_AUTH);
+        if mtls {
+            client_auth.extend(strings(&MTLS_CLIENT_AUTH));
+        }
         Ok(AuthorizationServerMetadata {
             issuer: self.cfg.issuer.clone(),
             authorization_endpoint: Some(self.cfg.endpoint(super::AUTHORIZE_PATH)),
@@ -59,15 +67,15 @@ impl AuthServer {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            token_endpoint_auth_methods_supported: strings(&CLIENT_AUTH),
-            revocation_endpoint_auth_methods_supported: strings(&[
-                "none",
-                CLIENT_AUTH[0],
-                CLIENT_AUTH[1],
-            ]),
-            introspection_endpoint_auth_methods_supported: strings(&CLIENT_AUTH),
+            token_endpoint_auth_methods_supported: client_auth.clone(),
+            revocation_endpoint_auth_methods_supported: strings(&["none"])
+                .into_iter()
+                .chain(client_auth.iter().cloned())
+                .collect(),
+            introspection_endpoint_auth_methods_supported: client_auth,
             code_challenge_methods_supported: strings(&["S256"]),
             authorization_response_iss_parameter_supported: true,
+            tls_client_certificate_bound_access_tokens: mtls,
             other: serde_json::Map::new(),
         })
     }

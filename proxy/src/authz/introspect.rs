@@ -25,11 +25,11 @@ use crate::services::web::form::Form;
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
-    super::client_auth::Peer(peer): super::client_auth::Peer,
+    peer: super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    crate::services::web::form::respond(body, async |b| server.introspect(&headers, peer, b).await)
+    crate::services::web::form::respond(body, async |b| server.introspect(&headers, &peer, b).await)
         .await
 }
 
@@ -55,6 +55,7 @@ fn access_token_info(claims: &Claims) -> IntrospectionResponse {
         jti: claims.jti.clone(),
         tenant: claims.tenant.clone(),
         nbf: None,
+        cnf: claims.extra.get("cnf").cloned(),
     }
 }
 
@@ -62,7 +63,7 @@ impl AuthServer {
     async fn introspect(
         &self,
         headers: &HeaderMap,
-        peer: Option<std::net::IpAddr>,
+        peer: &super::client_auth::Peer,
         body: &[u8],
     ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
@@ -109,6 +110,7 @@ impl AuthServer {
             tenant: Some(caller.tenant.clone()),
             jti: None,
             nbf: None,
+            cnf: None,
         })
     }
 }

@@ -186,6 +186,7 @@ impl AuthServer {
                 source: ClientSource::Config,
                 redirect_uris: Vec::new(),
                 rate_limit: None,
+                constraints: crate::services::store::ClientConstraints::default(),
             })
         });
         if let Some(a) = &admin
@@ -200,10 +201,27 @@ impl AuthServer {
             )
             .with_help("choose another `admin.client_id` or delete that client"));
         }
+        let client_ca = cfg
+            .tls_client_ca_pem
+            .as_deref()
+            .map(client_auth::client_ca)
+            .transpose()?;
+        let allowlists = store
+            .clients()
+            .await?
+            .iter()
+            .filter(|c| !c.constraints.allowed_ips.is_empty())
+            .map(|c| (c.id.clone(), c.constraints.allowed_ranges().into()))
+            .collect();
         Ok(Arc::new(Self {
             cfg,
             store,
-            clients: ClientAuth { secrets, admin },
+            clients: ClientAuth {
+                secrets,
+                admin,
+                client_ca,
+                allowlists: std::sync::RwLock::new(allowlists),
+            },
             signing,
             revocations,
             federation: Federation::new(peers.subjects, peers.logins),
@@ -282,7 +300,9 @@ impl AuthServer {
     /// Applies a client's own rate (or drops it, when it has none) in the proxy's limiter. The
     /// rate was checked when the client was written; one that no longer parses (a store edited
     /// by hand) is reported and leaves the client on the default rate.
+    /// Its allowlist is remembered for the resource side too.
     pub fn apply_client_rate(&self, client: &ClientRecord) {
+        self.remember_allowlist(client);
         let Some(limiter) = &self.limiter else {
             return;
         };

@@ -4,9 +4,12 @@
 //! the initial access token (RFC 7591 §3) as a bearer token, and the requested `scope` must lie
 //! within the configured ceiling (`invalid_client_metadata` otherwise). Only confidential
 //! machine clients are registered: `client_credentials` and/or `refresh_token`, no redirect
-//! URIs, `client_secret_basic` or `client_secret_post`. The server generates a 256-bit secret,
-//! answers it once and stores its SHA-256. Metadata the server does not understand is ignored,
-//! as §2 requires.
+//! URIs, `client_secret_basic` or `client_secret_post` (the server generates a 256-bit secret,
+//! answers it once and stores its SHA-256), or RFC 8705's `tls_client_auth` (with
+//! `tls_client_auth_subject_dn` and/or `tls_client_auth_san_dns`) and
+//! `self_signed_tls_client_auth` (with `jwks` whose keys carry `x5c`): no secret. `allowed_ips`
+//! (CIDR list) limits where the client may get and use tokens from. Metadata the server does
+//! not understand is ignored, as §2 requires.
 
 use oauth4os_core::Reason;
 use std::sync::Arc;
@@ -22,7 +25,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AuthServer;
-use crate::services::config::authz::{ClientFields, GrantType};
+use crate::services::config::authz::{ClientFields, ConstraintFields, GrantType};
 use crate::services::secrets::generate_secret;
 use crate::services::secrets::random_id;
 use crate::services::store::{AuditEvent, ClientSource};
@@ -47,6 +50,39 @@ struct Metadata {
     client_name: Option<String>,
     #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
+    tls_client_auth_subject_dn: Option<String>,
+    #[serde(default)]
+    tls_client_auth_san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: the client's certificates, as JWKs with `x5c`.
+    #[serde(default)]
+    jwks: Option<serde_json::Value>,
+    #[serde(default)]
+    tls_client_certificate_bound_access_tokens: Option<bool>,
+    /// Address ranges (CIDR) the client may get and use tokens from.
+    #[serde(default)]
+    allowed_ips: Vec<String>,
+}
+
+/// The thumbprints of the certificates of a registered `jwks` (the first `x5c` member of each
+/// key, RFC 7517 §4.7).
+fn jwks_thumbprints(jwks: &serde_json::Value) -> Result<Vec<String>, &'static str> {
+    let keys = jwks
+        .get("keys")
+        .and_then(serde_json::Value::as_array)
+        .ok_or("`jwks` must be a JWK set (an object with `keys`)")?;
+    keys.iter()
+        .map(|k| {
+            k.get("x5c")
+                .and_then(serde_json::Value::as_array)
+                .and_then(|chain| chain.first())
+                .and_then(serde_json::Value::as_str)
+                .and_then(crate::services::certificate::thumbprint_of_x5c)
+                .ok_or(
+                    "every key of `jwks` needs an `x5c` with the base64 DER of the client's certificate",
+                )
+        })
+        .collect()
 }
 
 fn metadata_error(description: &str) -> Response {
@@ -69,7 +105,7 @@ fn bad_token() -> Response {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
-    super::client_auth::Peer(peer): super::client_auth::Peer,
+    super::client_auth::Peer { ip: peer, .. }: super::client_auth::Peer,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
@@ -126,12 +162,30 @@ impl AuthServer {
             .token_endpoint_auth_method
             .as_deref()
             .unwrap_or("client_secret_basic");
-        if !matches!(method, "client_secret_basic" | "client_secret_post") {
+        if !matches!(
+            method,
+            "client_secret_basic"
+                | "client_secret_post"
+                | "tls_client_auth"
+                | "self_signed_tls_client_auth"
+        ) {
             return Err(metadata_error(&format!(
-                "token_endpoint_auth_method {} is not supported (use `client_secret_basic` or `client_secret_post`)",
+                "token_endpoint_auth_method {} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth` or `self_signed_tls_client_auth`)",
                 quote(method)
             )));
         }
+        let thumbprints = match &meta.jwks {
+            Some(jwks) if method == "self_signed_tls_client_auth" => {
+                jwks_thumbprints(jwks).map_err(metadata_error)?
+            }
+            Some(_) => {
+                return Err(metadata_error(
+                    "`jwks` is only for `self_signed_tls_client_auth` clients here",
+                ));
+            }
+            None => Vec::new(),
+        };
+        let certificate = method.contains("tls_client_auth");
         let grants = if meta.grant_types.is_empty() {
             vec![GrantType::ClientCredentials.as_str().to_owned()]
         } else {
@@ -157,7 +211,12 @@ impl AuthServer {
             ))
         })?;
         let id = random_id().map_err(from_core)?;
-        let (secret, stored) = generate_secret().map_err(from_core)?;
+        let (secret, stored) = if certificate {
+            (None, String::new())
+        } else {
+            let (secret, stored) = generate_secret().map_err(from_core)?;
+            (Some(secret), stored)
+        };
         let scope_text = scopes.to_string();
         let record = ClientFields {
             id: &id,
@@ -167,6 +226,14 @@ impl AuthServer {
             access_token_ttl: None,
             redirect_uris: &[],
             rate_limit: None,
+            constraints: ConstraintFields {
+                auth_method: Some(method),
+                subject_dn: meta.tls_client_auth_subject_dn.as_deref(),
+                san_dns: meta.tls_client_auth_san_dns.as_deref(),
+                thumbprints: &thumbprints,
+                bound_tokens: meta.tls_client_certificate_bound_access_tokens,
+                allowed_ips: &meta.allowed_ips,
+            },
         }
         .validate(|f| f.to_owned(), stored, ClientSource::Api)
         .map_err(|e| metadata_error(&e.message))?;
@@ -187,17 +254,38 @@ impl AuthServer {
             .audit(AuditEvent::new(now, "client_created", Some(&id), detail))
             .await
             .map_err(from_core)?;
+        self.remember_allowlist(&record);
         tracing::info!(client_id = %id, "client registered");
         let grant_names: Vec<&str> = record.grant_types.iter().map(|g| g.as_str()).collect();
         let mut answer = json!({
             "client_id": id,
-            "client_secret": secret,
             "client_id_issued_at": now,
-            "client_secret_expires_at": 0,
             "token_endpoint_auth_method": method,
             "grant_types": grant_names,
             "scope": scope_text,
+            "tls_client_certificate_bound_access_tokens": record.constraints.certificate_bound_tokens,
         });
+        if let Some(map) = answer.as_object_mut() {
+            if let Some(secret) = secret {
+                map.insert("client_secret".into(), secret.into());
+                map.insert("client_secret_expires_at".into(), 0.into());
+            }
+            let c = &record.constraints;
+            for (name, value) in [
+                ("tls_client_auth_subject_dn", &c.subject_dn),
+                ("tls_client_auth_san_dns", &c.san_dns),
+            ] {
+                if let Some(v) = value {
+                    map.insert(name.into(), v.clone().into());
+                }
+            }
+            if let Some(jwks) = &meta.jwks {
+                map.insert("jwks".into(), jwks.clone());
+            }
+            if !c.allowed_ips.is_empty() {
+                map.insert("allowed_ips".into(), c.allowed_ips.clone().into());
+            }
+        }
         if let (Some(name), Some(map)) = (meta.client_name, answer.as_object_mut()) {
             map.insert("client_name".into(), name.into());
         }

@@ -137,11 +137,11 @@ pub(crate) fn kind_of(token: &str) -> TokenKind {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
-    super::client_auth::Peer(peer): super::client_auth::Peer,
+    peer: super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    crate::services::web::form::respond(body, async |b| server.revoke(&headers, peer, b).await)
+    crate::services::web::form::respond(body, async |b| server.revoke(&headers, &peer, b).await)
         .await
 }
 
@@ -156,7 +156,7 @@ impl AuthServer {
     async fn revoke(
         &self,
         headers: &HeaderMap,
-        peer: Option<std::net::IpAddr>,
+        peer: &super::client_auth::Peer,
         body: &[u8],
     ) -> OAuthResult {
         let form = Form::parse(headers, body)?;

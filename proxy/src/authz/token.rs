@@ -47,6 +47,23 @@ struct AccessClaims<'a> {
     tenant: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<Actor>,
+    /// RFC 8705 §3.1: the certificate the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation>,
+}
+
+/// The confirmation claim of a certificate-bound token.
+#[derive(Debug, Clone, Serialize)]
+struct Confirmation {
+    #[serde(rename = "x5t#S256")]
+    x5t_s256: String,
+}
+
+tokio::task_local! {
+    /// The thumbprint every access token minted while answering one token request is bound
+    /// to: set once by [`AuthServer::token`] for the whole grant, so that every grant binds
+    /// its tokens alike without each passing it down.
+    static CERTIFICATE_BINDING: Option<String>;
 }
 
 /// The acting party of an exchanged token (RFC 8693 §4.1).
@@ -81,23 +98,25 @@ fn invalid_refresh() -> OAuthError {
 /// The handler.
 pub(crate) async fn handle(
     State(server): State<Arc<AuthServer>>,
-    super::client_auth::Peer(peer): super::client_auth::Peer,
+    peer: super::client_auth::Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    crate::services::web::form::respond(body, async |b| server.token(&headers, peer, b).await).await
+    crate::services::web::form::respond(body, async |b| server.token(&headers, &peer, b).await)
+        .await
 }
 
 impl AuthServer {
     async fn token(
         &self,
         headers: &HeaderMap,
-        peer: Option<std::net::IpAddr>,
+        peer: &super::client_auth::Peer,
         body: &[u8],
     ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
         let grant_name = form.require("grant_type")?;
         let client = self.require_client(headers, &form, peer).await?;
+        self.check_client_address(&client, peer.ip)?;
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
             OAuthError::new(Reason::UnsupportedGrantType, format!(
                 "grant type {} is not supported (use `client_credentials`, `refresh_token` or token exchange)",
@@ -113,15 +132,27 @@ impl AuthServer {
                 ),
             ));
         }
-        let (minted, scope, refresh) = match grant {
-            _ if self.admin_client(&client.id).is_some() => {
-                self.admin_token(&client, &form).await?
-            }
-            GrantType::ClientCredentials => self.client_credentials(&client, &form).await?,
-            GrantType::RefreshToken => self.refresh(&client, &form).await?,
-            GrantType::TokenExchange => self.exchange(&client, &form).await?,
-            GrantType::AuthorizationCode => self.authorization_code(&client, &form).await?,
-        };
+        // RFC 8705 §3: tokens issued over a connection with a client certificate are bound
+        // to it, unless the client turned that off (admin tokens never are).
+        let binding = peer
+            .certificate
+            .as_ref()
+            .filter(|_| client.constraints.certificate_bound_tokens)
+            .filter(|_| self.admin_client(&client.id).is_none())
+            .map(|c| c.thumbprint.clone());
+        let (minted, scope, refresh) = CERTIFICATE_BINDING
+            .scope(binding, async {
+                match grant {
+                    _ if self.admin_client(&client.id).is_some() => {
+                        self.admin_token(&client, &form).await
+                    }
+                    GrantType::ClientCredentials => self.client_credentials(&client, &form).await,
+                    GrantType::RefreshToken => self.refresh(&client, &form).await,
+                    GrantType::TokenExchange => self.exchange(&client, &form).await,
+                    GrantType::AuthorizationCode => self.authorization_code(&client, &form).await,
+                }
+            })
+            .await?;
         tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
         if refresh.is_some() {
             self.maybe_purge();
@@ -212,6 +243,11 @@ impl AuthServer {
             exp,
             tenant,
             act,
+            cnf: CERTIFICATE_BINDING
+                .try_with(Clone::clone)
+                .ok()
+                .flatten()
+                .map(|x5t_s256| Confirmation { x5t_s256 }),
         };
         let token = self.key_ring().current.sign(&claims)?;
         Ok(Minted {

@@ -129,6 +129,9 @@ impl App {
             .unwrap_or_else(|| public.clone());
         let mut auth_cfg = c.authorization_server.clone();
         auth_cfg.store_path = loaded.path(&auth_cfg.store_path);
+        auth_cfg.tls_client_ca_pem = auth_cfg.tls_client_ca_pem.map(|p| loaded.path(&p));
+        let client_certificates = c.tls.as_ref().is_some_and(|t| t.client_certificates);
+        auth_cfg.client_certificates = client_certificates;
         if let Ok(secret) = std::env::var(ADMIN_SECRET_ENV) {
             if secret.len() < crate::authz::MIN_ADMIN_SECRET_LEN {
                 return Err(Error::new(
@@ -291,6 +294,7 @@ impl App {
             scopes_supported: scopes,
             bearer_methods_supported: vec!["header".to_owned()],
             resource_documentation: c.protected_resource.resource_documentation.clone(),
+            tls_client_certificate_bound_access_tokens: client_certificates,
         };
         let upstream = upstream(&loaded)?;
         let trusted_proxies = loaded.trusted_proxies();

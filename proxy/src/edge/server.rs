@@ -23,6 +23,7 @@ use tower::ServiceExt as _;
 use super::app::App;
 use super::router::router;
 use super::unread;
+use crate::services::forwarded::ClientCertificate;
 
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,24 +43,29 @@ async fn dispatch(
     app: Arc<App>,
     router: Router,
     peer: SocketAddr,
+    certificate: Option<Arc<ClientCertificate>>,
     req: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible> {
     let announced = unread::announces_body(req.version(), req.headers());
     let (parts, body) = req.into_parts();
     let (body, read) = unread::Tracked::new(body);
     let req = hyper::Request::from_parts(parts, Body::new(body));
-    let response = answer(app, router, peer, req).await?;
+    let response = answer(app, router, peer, certificate, req).await?;
     Ok(unread::close_if_unread(response, announced, &read))
 }
 
-/// Answers one request from `peer`.
+/// Answers one request from `peer` (which presented `certificate`, if any).
 async fn answer(
     app: Arc<App>,
     router: Router,
     peer: SocketAddr,
+    certificate: Option<Arc<ClientCertificate>>,
     mut req: hyper::Request<Body>,
 ) -> Result<Response, Infallible> {
     let origin = app.trusted_proxies.origin(peer.ip(), req.headers());
+    if let Some(c) = certificate {
+        req.extensions_mut().insert(c);
+    }
     if pipeline_path(req.uri().path()) {
         let method = req.method().clone();
         let uri = req.uri().clone();
@@ -106,14 +112,18 @@ pub async fn serve_listener(
         };
         let _ = stream.set_nodelay(true);
         let (app, router, tls) = (app.clone(), router.clone(), tls.clone());
-        let svc =
-            hyper::service::service_fn(move |req| dispatch(app.clone(), router.clone(), peer, req));
+        let service = move |certificate: Option<Arc<ClientCertificate>>| {
+            hyper::service::service_fn(move |req| {
+                dispatch(app.clone(), router.clone(), peer, certificate.clone(), req)
+            })
+        };
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let builder = auto::Builder::new(TokioExecutor::new());
             let served = match tls {
                 None => {
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service(None));
                     watcher.watch(conn.into_owned()).await
                 }
                 Some(acceptor) => {
@@ -122,7 +132,19 @@ pub async fn serve_listener(
                     else {
                         return; // handshake failed or timed out: nothing to answer
                     };
-                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc);
+                    // The client certificate, once per connection (RFC 8705).
+                    let certificate = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| {
+                            ClientCertificate::from_chain(
+                                chain.iter().map(|c| c.clone().into_owned()).collect(),
+                            )
+                        })
+                        .map(Arc::new);
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(tls), service(certificate));
                     watcher.watch(conn.into_owned()).await
                 }
             };

@@ -193,6 +193,10 @@ async fn handle(
         ));
     };
     let (claims, tenant, policies) = verify(app, token).await?;
+    let certificate = crate::services::forwarded::certificate_thumbprint(&parts.extensions);
+    oauth4os_core::verify::check_certificate_binding(&claims, certificate)?;
+    app.auth
+        .check_client_origin(&claims, tenant, origin.as_ref())?;
     let body = to_bytes(body, app.max_body_bytes).await.map_err(|_| {
         Error::new(
             Reason::BodyTooLarge,

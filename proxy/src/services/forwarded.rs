@@ -43,6 +43,12 @@ impl FromStr for Cidr {
 }
 
 impl Cidr {
+    /// A range no request comes from (`0.0.0.0/32`), for failing closed.
+    pub const NOWHERE: Self = Self {
+        addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        prefix: 32,
+    };
+
     /// Whether `ip` is in the range.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
@@ -61,6 +67,51 @@ impl Cidr {
             _ => false,
         }
     }
+}
+
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Whether `ip` is in one of `ranges`; an empty list allows every address.
+pub fn allowed(ranges: &[Cidr], ip: IpAddr) -> bool {
+    ranges.is_empty() || ranges.iter().any(|r| r.contains(ip))
+}
+
+/// The TLS client certificate of the request's connection (RFC 8705), set by the listener
+/// after the handshake proved possession of its key. Checked by the authorization server
+/// (client authentication) and the resource side (certificate-bound tokens).
+#[derive(Debug)]
+pub struct ClientCertificate {
+    /// The chain as the client sent it, end-entity certificate first (DER).
+    pub chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// The base64url (unpadded) SHA-256 of the end-entity certificate's DER: `x5t#S256`.
+    pub thumbprint: String,
+}
+
+impl ClientCertificate {
+    /// The certificate of a connection, from its chain; `None` for an empty chain.
+    pub fn from_chain(chain: Vec<rustls_pki_types::CertificateDer<'static>>) -> Option<Self> {
+        use base64::Engine as _;
+        let leaf = chain.first()?;
+        let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(crate::services::secrets::sha256(leaf.as_ref()));
+        Some(Self { chain, thumbprint })
+    }
+
+    /// The end-entity certificate.
+    pub fn leaf(&self) -> Option<&rustls_pki_types::CertificateDer<'static>> {
+        self.chain.first()
+    }
+}
+
+/// The thumbprint of the request's client certificate, if its connection presented one.
+pub fn certificate_thumbprint(extensions: &axum::http::Extensions) -> Option<&str> {
+    extensions
+        .get::<std::sync::Arc<ClientCertificate>>()
+        .map(|c| c.thumbprint.as_str())
 }
 
 /// Where a request comes from, as the proxy acts on it.

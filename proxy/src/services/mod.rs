@@ -2,6 +2,7 @@
 //! the store, signing keys and secrets, metrics, the OpenSearch client, the live policies and
 //! the HTTP helpers every endpoint shares.
 
+pub mod certificate;
 pub mod config;
 pub mod contexts;
 pub mod forwarded;

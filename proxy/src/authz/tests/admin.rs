@@ -923,3 +923,119 @@ async fn real_admin_answers_conform_to_the_document() {
     }
     assert!(CHECKED.load(std::sync::atomic::Ordering::Relaxed) >= before + 14);
 }
+
+#[tokio::test]
+async fn tls_client_auth_and_allowlists_through_the_admin_api() {
+    let h = Harness::new();
+    let admin = h.admin_token().await;
+    let before = h.server.store.clients().await.unwrap().len();
+    let cases = [
+        (
+            json!({"scopes": ["read:x"], "allowed_ips": ["10.0.0.0/8", "10.0.0/33"]}),
+            "invalid_allowed_ip",
+            "`10.0.0/33`",
+        ),
+        (
+            json!({"scopes": ["read:x"], "allowed_ips": ["::/129"]}),
+            "invalid_allowed_ip",
+            "`::/129`",
+        ),
+        (
+            json!({"scopes": ["read:x"], "token_endpoint_auth_method": "tls_client_auth"}),
+            "invalid_tls_client_auth",
+            "tls_client_auth_subject_dn",
+        ),
+        (
+            json!({"scopes": ["read:x"], "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN"}),
+            "invalid_tls_client_auth",
+            "RFC 4514",
+        ),
+        (
+            json!({"scopes": ["read:x"], "token_endpoint_auth_method": "self_signed_tls_client_auth", "tls_client_certificate_thumbprints": ["abc"]}),
+            "invalid_tls_client_auth",
+            "thumbprint",
+        ),
+        (
+            json!({"scopes": ["read:x"], "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_tls_client_auth",
+            "`private_key_jwt`",
+        ),
+        (
+            json!({"scopes": ["read:x"], "tls_client_auth_subject_dn": "CN=x"}),
+            "invalid_tls_client_auth",
+            "only for",
+        ),
+    ];
+    for (body, reason, needle) in cases {
+        let r = h
+            .admin(Method::POST, "/clients", &admin, Some(body.clone()))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.error(), "invalid_request");
+        assert_eq!(r.body["reason"], reason, "{body}");
+        let d = r.body["error_description"].as_str().unwrap();
+        assert!(d.contains(needle), "{body}: {d}");
+    }
+    assert_eq!(
+        h.server.store.clients().await.unwrap().len(),
+        before,
+        "nothing was stored"
+    );
+
+    let r = h
+        .admin(
+            Method::POST,
+            "/clients",
+            &admin,
+            Some(json!({
+                "client_id": "edge", "scopes": ["read:logs-*"],
+                "token_endpoint_auth_method": "tls_client_auth",
+                "tls_client_auth_subject_dn": "CN=edge,O=Example",
+                "allowed_ips": ["10.1.2.3/16", "2001:db8::/32"],
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(
+        r.body["client_secret"], "",
+        "no secret for a certificate client"
+    );
+    assert_eq!(r.body["token_endpoint_auth_method"], "tls_client_auth");
+    assert_eq!(r.body["tls_client_auth_subject_dn"], "CN=edge,O=Example");
+    assert_eq!(r.body["tls_client_certificate_bound_access_tokens"], true);
+    assert_eq!(
+        r.body["allowed_ips"],
+        json!(["10.1.2.3/16", "2001:db8::/32"])
+    );
+    let stored = h.server.store.client("edge").await.unwrap().unwrap();
+    assert!(stored.secret_hash.is_empty());
+    // It has no secret to rotate.
+    let r = h
+        .admin(Method::POST, "/clients/edge/secret", &admin, None)
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    // Its allowlist applies on the resource side at once.
+    let claims = oauth4os_core::Claims::from_payload(
+        json!({"iss": "i", "aud": "a", "exp": 1, "client_id": "edge"})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    let origin = |ip: &str| crate::services::forwarded::Origin {
+        client: ip.parse().unwrap(),
+        forwarded_for: ip.to_owned(),
+    };
+    let check = |ip: &str| {
+        h.server
+            .check_client_origin(&claims, "default", Some(&origin(ip)))
+    };
+    assert!(check("10.1.200.1").is_ok());
+    assert!(check("2001:db8::9").is_ok());
+    assert_eq!(check("10.2.0.1").unwrap_err().reason, "ip_not_allowed");
+    // Other tenants' tokens are not this server's clients.
+    assert!(
+        h.server
+            .check_client_origin(&claims, "okta", Some(&origin("10.2.0.1")))
+            .is_ok()
+    );
+}

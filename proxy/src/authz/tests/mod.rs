@@ -78,6 +78,12 @@ pub fn entry(id: &str, secret: &str, scopes: &str, grants: &[&str]) -> ClientEnt
         access_token_ttl: None,
         redirect_uris: Vec::new(),
         rate_limit: None,
+        token_endpoint_auth_method: None,
+        tls_client_auth_subject_dn: None,
+        tls_client_auth_san_dns: None,
+        tls_client_certificate_thumbprints: Vec::new(),
+        tls_client_certificate_bound_access_tokens: None,
+        allowed_ips: Vec::new(),
     }
 }
 

@@ -142,3 +142,72 @@ async fn registrations_above_the_ceiling_or_without_the_token_are_refused() {
         "nothing was registered"
     );
 }
+
+#[tokio::test]
+async fn certificate_clients_and_allowlists_can_be_registered() {
+    use base64::Engine as _;
+    let h = open_registration();
+    let before = h.server.store.clients().await.unwrap().len();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let x5c = base64::engine::general_purpose::STANDARD.encode(cert.der());
+    let jwks = json!({"keys": [{"kty": "EC", "x5c": [x5c]}]});
+    for (body, needle) in [
+        (
+            json!({"scope": "read:logs-a", "allowed_ips": ["10.0.0.0/8", "300.0.0.1"]}),
+            "`300.0.0.1`",
+        ),
+        (
+            json!({"scope": "read:logs-a", "token_endpoint_auth_method": "tls_client_auth"}),
+            "tls_client_auth_subject_dn",
+        ),
+        (
+            json!({"scope": "read:logs-a", "token_endpoint_auth_method": "self_signed_tls_client_auth"}),
+            "thumbprint",
+        ),
+        (
+            json!({"scope": "read:logs-a", "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": {"keys": [{"kty": "EC"}]}}),
+            "x5c",
+        ),
+        (
+            json!({"scope": "read:logs-a", "jwks": jwks.clone()}),
+            "`jwks`",
+        ),
+    ] {
+        let r = register(&h, Some(IAT), &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.error(), "invalid_client_metadata", "{body}");
+        let d = r.body["error_description"].as_str().unwrap();
+        assert!(d.contains(needle), "{body}: {d}");
+    }
+    assert_eq!(h.server.store.clients().await.unwrap().len(), before);
+
+    let r = register(
+        &h,
+        Some(IAT),
+        &json!({
+            "scope": "read:logs-a",
+            "token_endpoint_auth_method": "self_signed_tls_client_auth",
+            "jwks": jwks,
+            "allowed_ips": ["192.0.2.0/24"],
+        }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(r.body.get("client_secret").is_none(), "{}", r.text);
+    assert_eq!(
+        r.body["token_endpoint_auth_method"],
+        "self_signed_tls_client_auth"
+    );
+    assert_eq!(r.body["allowed_ips"], json!(["192.0.2.0/24"]));
+    let id = r.body["client_id"].as_str().unwrap();
+    let stored = h.server.store.client(id).await.unwrap().unwrap();
+    let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(crate::services::secrets::sha256(cert.der()));
+    assert_eq!(stored.constraints.thumbprints, [thumbprint]);
+    assert_eq!(stored.constraints.allowed_ips, ["192.0.2.0/24"]);
+    assert!(stored.secret_hash.is_empty());
+}

@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 use super::typed::{self, FromConfig, check_tenant, parse_grant_type};
 
+use crate::services::certificate::{DistinguishedName, check_thumbprint};
+use crate::services::forwarded::Cidr;
 use crate::services::secrets::SecretHash;
 pub use crate::services::store::GrantType;
-use crate::services::store::{ClientRecord, ClientSource};
+use crate::services::store::{AuthMethod, ClientConstraints, ClientRecord, ClientSource};
 
 /// Default access-token lifetime: one hour.
 pub const DEFAULT_ACCESS_TOKEN_TTL: u64 = 3600;
@@ -68,6 +70,15 @@ pub struct AuthConfig {
     /// Absent: 30 a minute.
     #[serde(default, deserialize_with = "typed::opt")]
     pub secret_checks_per_ip: Option<Rate>,
+    /// PEM file of the CA certificates that `tls_client_auth` clients' certificates must chain
+    /// to (RFC 8705 §2.1); without it no client can use `tls_client_auth`.
+    #[serde(default)]
+    pub tls_client_ca_pem: Option<PathBuf>,
+    /// Whether the listener asks for TLS client certificates (`[tls] client_certificates`):
+    /// set by the proxy, not read from the section. Discovery then announces the RFC 8705
+    /// methods and certificate-bound tokens.
+    #[serde(skip)]
+    pub client_certificates: bool,
 }
 
 /// `[authorization_server.registration]`: RFC 7591 dynamic registration.
@@ -141,7 +152,9 @@ fn default_refresh_token_ttl() -> u64 {
 pub struct ClientEntry {
     /// The client id (`A-Z a-z 0-9 . _ ~ -`, at most 128 characters).
     pub id: String,
-    /// The argon2id PHC string of its secret (see [`crate::authz::AuthServer::hash_secret`]).
+    /// The argon2id PHC string of its secret (see [`crate::authz::AuthServer::hash_secret`]);
+    /// absent for a client that authenticates with a TLS certificate.
+    #[serde(default)]
     pub secret_hash: String,
     /// The scopes it may hold, space separated (`read:logs-* write:logs-app`).
     #[serde(deserialize_with = "typed::one")]
@@ -162,6 +175,163 @@ pub struct ClientEntry {
     /// Its request rate at the proxy (`"20/s"`, `"100/min burst 20"`), replacing the default.
     #[serde(default, deserialize_with = "typed::opt")]
     pub rate_limit: Option<Rate>,
+    /// `client_secret_basic` (the default; `client_secret_post` works too), `tls_client_auth`
+    /// or `self_signed_tls_client_auth` (RFC 8705 §2; no secret).
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// `tls_client_auth`: the subject DN the certificate must have (RFC 4514 string).
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// `tls_client_auth`: a DNS name the certificate's subject alternative names must hold.
+    #[serde(default)]
+    pub tls_client_auth_san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: the SHA-256 thumbprints (`x5t#S256`, base64url) of the
+    /// client's certificates.
+    #[serde(default)]
+    pub tls_client_certificate_thumbprints: Vec<String>,
+    /// Bind access tokens issued over a connection with a client certificate to it (RFC 8705
+    /// §3); `true` when absent.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    /// Addresses (CIDR, IPv4 or IPv6) the client may get and use tokens from; any when empty.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+}
+
+impl ClientEntry {
+    fn constraint_fields(&self) -> ConstraintFields<'_> {
+        ConstraintFields {
+            auth_method: self.token_endpoint_auth_method.as_deref(),
+            subject_dn: self.tls_client_auth_subject_dn.as_deref(),
+            san_dns: self.tls_client_auth_san_dns.as_deref(),
+            thumbprints: &self.tls_client_certificate_thumbprints,
+            bound_tokens: self.tls_client_certificate_bound_access_tokens,
+            allowed_ips: &self.allowed_ips,
+        }
+    }
+}
+
+/// The RFC 8705 and allowlist fields of a client as declared (configuration file, admin API,
+/// registration), with their declared names.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ConstraintFields<'a> {
+    pub auth_method: Option<&'a str>,
+    pub subject_dn: Option<&'a str>,
+    pub san_dns: Option<&'a str>,
+    pub thumbprints: &'a [String],
+    pub bound_tokens: Option<bool>,
+    pub allowed_ips: &'a [String],
+}
+
+/// Most `allowed_ips` entries a client may have.
+const MAX_ALLOWED_IPS: usize = 100;
+
+impl ConstraintFields<'_> {
+    /// Validates the fields; the error comes with the bad field's name.
+    pub(crate) fn validate(&self) -> std::result::Result<ClientConstraints, (&'static str, Error)> {
+        let tls = |field: &'static str, message: String| {
+            (field, Error::new(Reason::InvalidTlsClientAuth, message))
+        };
+        let method_name = self.auth_method.unwrap_or("client_secret_basic");
+        let auth_method = AuthMethod::parse(method_name).ok_or_else(|| {
+            tls(
+                "token_endpoint_auth_method",
+                format!(
+                    "{} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth` or `self_signed_tls_client_auth`)",
+                    quote(method_name)
+                ),
+            )
+        })?;
+        if auth_method != AuthMethod::TlsClientAuth {
+            for (field, set) in [
+                ("tls_client_auth_subject_dn", self.subject_dn.is_some()),
+                ("tls_client_auth_san_dns", self.san_dns.is_some()),
+            ] {
+                if set {
+                    return Err(tls(
+                        field,
+                        format!(
+                            "is only for clients whose method is `tls_client_auth`, not {}",
+                            quote(method_name)
+                        ),
+                    ));
+                }
+            }
+        }
+        if auth_method != AuthMethod::SelfSignedTlsClientAuth && !self.thumbprints.is_empty() {
+            return Err(tls(
+                "tls_client_certificate_thumbprints",
+                format!(
+                    "is only for clients whose method is `self_signed_tls_client_auth`, not {}",
+                    quote(method_name)
+                ),
+            ));
+        }
+        match auth_method {
+            AuthMethod::ClientSecret => {}
+            AuthMethod::TlsClientAuth => {
+                if self.subject_dn.is_none() && self.san_dns.is_none() {
+                    return Err(tls(
+                        "tls_client_auth_subject_dn",
+                        "a `tls_client_auth` client needs `tls_client_auth_subject_dn` or `tls_client_auth_san_dns` (RFC 8705 §2.1.2)".to_owned(),
+                    ));
+                }
+                if let Some(dn) = self.subject_dn {
+                    dn.parse::<DistinguishedName>().map_err(|e| {
+                        tls(
+                            "tls_client_auth_subject_dn",
+                            format!("{} is not an RFC 4514 distinguished name: {e}", quote(dn)),
+                        )
+                    })?;
+                }
+                if let Some(dns) = self.san_dns
+                    && (dns.is_empty()
+                        || dns.contains(|c: char| c.is_whitespace() || c.is_control()))
+                {
+                    return Err(tls(
+                        "tls_client_auth_san_dns",
+                        format!("{} is not a DNS name", quote(dns)),
+                    ));
+                }
+            }
+            AuthMethod::SelfSignedTlsClientAuth => {
+                if self.thumbprints.is_empty() {
+                    return Err(tls(
+                        "tls_client_certificate_thumbprints",
+                        "a `self_signed_tls_client_auth` client needs the thumbprint of at least one certificate".to_owned(),
+                    ));
+                }
+                for t in self.thumbprints {
+                    check_thumbprint(t)
+                        .map_err(|e| tls("tls_client_certificate_thumbprints", e))?;
+                }
+            }
+        }
+        if self.allowed_ips.len() > MAX_ALLOWED_IPS {
+            return Err((
+                "allowed_ips",
+                Error::new(
+                    Reason::InvalidAllowedIp,
+                    format!("more than {MAX_ALLOWED_IPS} entries"),
+                ),
+            ));
+        }
+        let mut allowed_ips = Vec::with_capacity(self.allowed_ips.len());
+        for ip in self.allowed_ips {
+            let range: Cidr = ip
+                .parse()
+                .map_err(|e: String| ("allowed_ips", Error::new(Reason::InvalidAllowedIp, e)))?;
+            allowed_ips.push(range.to_string());
+        }
+        Ok(ClientConstraints {
+            auth_method,
+            subject_dn: self.subject_dn.map(str::to_owned),
+            san_dns: self.san_dns.map(str::to_owned),
+            thumbprints: self.thumbprints.to_vec(),
+            certificate_bound_tokens: self.bound_tokens.unwrap_or(true),
+            allowed_ips,
+        })
+    }
 }
 
 impl std::fmt::Debug for ClientEntry {
@@ -175,7 +345,12 @@ impl std::fmt::Debug for ClientEntry {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("redirect_uris", &self.redirect_uris)
             .field("rate_limit", &self.rate_limit)
-            .finish()
+            .field(
+                "token_endpoint_auth_method",
+                &self.token_endpoint_auth_method,
+            )
+            .field("allowed_ips", &self.allowed_ips)
+            .finish_non_exhaustive()
     }
 }
 
@@ -193,6 +368,8 @@ impl AuthConfig {
             registration: None,
             signing_key_rotation_secs: None,
             secret_checks_per_ip: None,
+            tls_client_ca_pem: None,
+            client_certificates: false,
         }
     }
 
@@ -488,6 +665,7 @@ pub(crate) struct ClientFields<'a> {
     pub access_token_ttl: Option<u64>,
     pub redirect_uris: &'a [String],
     pub rate_limit: Option<&'a str>,
+    pub constraints: ConstraintFields<'a>,
 }
 
 impl ClientFields<'_> {
@@ -544,7 +722,12 @@ impl ClientFields<'_> {
                 ..e
             })?;
         }
+        let constraints = self.constraints.validate().map_err(|(field, e)| Error {
+            message: format!("`{}`: {}", key(field), e.message),
+            ..e
+        })?;
         Ok(ClientRecord {
+            constraints,
             rate_limit: self.rate_limit.map(str::to_owned),
             redirect_uris: self.redirect_uris.to_vec(),
             id: self.id.to_owned(),
@@ -562,7 +745,15 @@ impl ClientEntry {
     /// Validates the entry (at position `i` of `clients`) and converts it to a store record.
     pub(crate) fn to_record(&self, i: usize) -> Result<ClientRecord> {
         self.check(i).map_err(|(_, e)| e)?;
+        let constraints = self
+            .constraint_fields()
+            .validate()
+            .map_err(|(field, e)| Error {
+                message: format!("`clients[{i}].{field}`: {}", e.message),
+                ..e
+            })?;
         Ok(ClientRecord {
+            constraints,
             rate_limit: self.rate_limit.map(|r| r.to_string()),
             redirect_uris: self.redirect_uris.clone(),
             id: self.id.clone(),
@@ -586,7 +777,24 @@ impl ClientEntry {
             let k = key(field);
             move |e: Error| (k, e)
         };
+        let constraints = self.constraint_fields().validate().map_err(|(field, e)| {
+            at(field)(Error {
+                message: format!("`{}`: {}", key(field), e.message),
+                ..e
+            })
+        })?;
+        let certificate = constraints.auth_method.uses_certificate();
         match SecretHash::parse(&self.secret_hash) {
+            _ if certificate && self.secret_hash.is_empty() => {}
+            _ if certificate => {
+                return Err(at("secret_hash")(Error::new(
+                    Reason::InvalidSecretHash,
+                    format!(
+                        "`{}` must be absent: the client authenticates with a TLS certificate",
+                        key("secret_hash")
+                    ),
+                )));
+            }
             Some(SecretHash::Argon2id(_)) => {}
             _ => {
                 return Err(at("secret_hash")(

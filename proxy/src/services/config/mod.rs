@@ -131,6 +131,14 @@ pub struct ListenerTls {
     pub cert_pem: Spanned<PathBuf>,
     /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
     pub key_pem: Spanned<PathBuf>,
+    /// Ask clients for a TLS client certificate (RFC 8705). Optional: a client without one
+    /// still connects. Any certificate whose key the client proves it holds is accepted by
+    /// the handshake; the authorization server checks it against the client's registration
+    /// (`tls_client_auth` against `authorization_server.tls_client_ca_pem`,
+    /// `self_signed_tls_client_auth` against its thumbprints), and tokens issued over such a
+    /// connection are bound to it.
+    #[serde(default)]
+    pub client_certificates: bool,
 }
 
 fn default_timeout() -> u64 {

@@ -39,6 +39,38 @@ where
     consent_covers_what_was_granted(new_store().await).await;
     admin_policies_and_mappings_round_trip(new_store().await).await;
     audit_events_are_kept_and_queried_newest_first(new_store().await).await;
+    client_constraints_round_trip(new_store().await).await;
+}
+
+async fn client_constraints_round_trip(store: Arc<dyn Store>) {
+    use crate::services::store::{AuthMethod, ClientConstraints};
+    let mut mtls = client("mtls", ClientSource::Api);
+    mtls.constraints = ClientConstraints {
+        auth_method: AuthMethod::TlsClientAuth,
+        subject_dn: Some("CN=ci,O=Example".to_owned()),
+        san_dns: Some("ci.example".to_owned()),
+        thumbprints: Vec::new(),
+        certificate_bound_tokens: false,
+        allowed_ips: vec!["10.0.0.0/8".to_owned(), "2001:db8::/32".to_owned()],
+    };
+    assert!(store.insert_client(mtls.clone(), NOW).await.unwrap());
+    assert_eq!(store.client("mtls").await.unwrap(), Some(mtls.clone()));
+    // Replacing them with the defaults clears them.
+    let plain = ClientRecord {
+        constraints: ClientConstraints::default(),
+        ..mtls.clone()
+    };
+    assert!(store.update_client(plain.clone(), NOW).await.unwrap());
+    assert_eq!(store.client("mtls").await.unwrap(), Some(plain));
+    let mut self_signed = client("self", ClientSource::Config);
+    self_signed.constraints.auth_method = AuthMethod::SelfSignedTlsClientAuth;
+    self_signed.constraints.thumbprints = vec!["A".repeat(43)];
+    store
+        .sync_config_clients(vec![self_signed.clone()], NOW)
+        .await
+        .unwrap();
+    assert_eq!(store.clients().await.unwrap().len(), 2);
+    assert_eq!(store.client("self").await.unwrap(), Some(self_signed));
 }
 
 fn client(id: &str, source: ClientSource) -> ClientRecord {
@@ -52,6 +84,7 @@ fn client(id: &str, source: ClientSource) -> ClientRecord {
         source,
         redirect_uris: vec!["https://app.example/cb".to_owned()],
         rate_limit: Some("10/s".to_owned()),
+        constraints: crate::services::store::ClientConstraints::default(),
     }
 }
 

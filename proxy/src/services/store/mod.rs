@@ -16,9 +16,9 @@ use std::pin::Pin;
 use oauth4os_core::Result;
 
 pub use records::{
-    AuditEvent, AuditQuery, AuthorizationCode, BackupContents, ClientCutoff, ClientRecord,
-    ClientSource, FamilySummary, GrantType, NewRefreshToken, PurgeReport, Redeemed, RefreshFamily,
-    RefreshView, RevokedJti, StoredKey, SyncReport,
+    AuditEvent, AuditQuery, AuthMethod, AuthorizationCode, BackupContents, ClientConstraints,
+    ClientCutoff, ClientRecord, ClientSource, FamilySummary, GrantType, NewRefreshToken,
+    PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti, StoredKey, SyncReport,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 

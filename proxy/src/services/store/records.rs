@@ -2,6 +2,7 @@
 //! authorization codes, audit events, and what its operations report.
 
 use oauth4os_core::ScopeSet;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The grants this server implements: the protocol's, shared with the client and the admin API.
@@ -47,6 +48,104 @@ pub struct ClientRecord {
     pub redirect_uris: Vec<String>,
     /// Its own request rate at the proxy (`"100/s burst 200"`), replacing the default rate.
     pub rate_limit: Option<String>,
+    /// How it authenticates (secret or TLS certificate), whether its tokens are bound to its
+    /// certificate, and where it may get and use tokens from.
+    pub constraints: ClientConstraints,
+}
+
+/// How a client authenticates at the token, revocation and introspection endpoints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Its secret: HTTP Basic (`client_secret_basic`) or form (`client_secret_post`).
+    #[default]
+    ClientSecret,
+    /// RFC 8705 §2.1: a certificate chaining to the trusted client CA, whose subject matches.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: one of its registered (self-signed) certificates.
+    SelfSignedTlsClientAuth,
+}
+
+impl AuthMethod {
+    /// The RFC 7591 name (`client_secret_basic` for secret clients, which may also post).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecret => "client_secret_basic",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+        }
+    }
+
+    /// Parses an RFC 7591 name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "client_secret_basic" | "client_secret_post" => Some(AuthMethod::ClientSecret),
+            "tls_client_auth" => Some(AuthMethod::TlsClientAuth),
+            "self_signed_tls_client_auth" => Some(AuthMethod::SelfSignedTlsClientAuth),
+            _ => None,
+        }
+    }
+
+    /// Whether the client authenticates with a TLS certificate (and has no secret).
+    pub fn uses_certificate(self) -> bool {
+        self != AuthMethod::ClientSecret
+    }
+}
+
+/// What a client's authentication and its tokens are constrained by (RFC 8705, IP allowlists).
+/// Stored as one JSON column; every member has a default, so an older row reads as a secret
+/// client with no allowlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientConstraints {
+    /// How it authenticates.
+    pub auth_method: AuthMethod,
+    /// `tls_client_auth`: the expected subject DN (RFC 4514 string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_dn: Option<String>,
+    /// `tls_client_auth`: a DNS name the certificate's subject alternative names must hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub san_dns: Option<String>,
+    /// `self_signed_tls_client_auth`: SHA-256 thumbprints (base64url) of its certificates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thumbprints: Vec<String>,
+    /// Whether access tokens issued over a connection with a client certificate are bound to
+    /// it (RFC 8705 §3, `cnf.x5t#S256`); `true` unless turned off.
+    pub certificate_bound_tokens: bool,
+    /// Address ranges (CIDR) it may get and use tokens from; any when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_ips: Vec<String>,
+}
+
+impl Default for ClientConstraints {
+    fn default() -> Self {
+        Self {
+            auth_method: AuthMethod::ClientSecret,
+            subject_dn: None,
+            san_dns: None,
+            thumbprints: Vec::new(),
+            certificate_bound_tokens: true,
+            allowed_ips: Vec::new(),
+        }
+    }
+}
+
+impl ClientConstraints {
+    /// The parsed `allowed_ips` (checked when the client was written); an entry that no longer
+    /// parses (a store edited by hand) allows nothing rather than everything.
+    pub fn allowed_ranges(&self) -> Vec<crate::services::forwarded::Cidr> {
+        let parsed: Vec<_> = self
+            .allowed_ips
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect();
+        if parsed.len() == self.allowed_ips.len() {
+            parsed
+        } else {
+            // `0.0.0.0/32` only: the check fails closed.
+            vec![crate::services::forwarded::Cidr::NOWHERE]
+        }
+    }
 }
 
 impl std::fmt::Debug for ClientRecord {
@@ -60,6 +159,7 @@ impl std::fmt::Debug for ClientRecord {
             .field("source", &self.source)
             .field("redirect_uris", &self.redirect_uris)
             .field("rate_limit", &self.rate_limit)
+            .field("constraints", &self.constraints)
             .finish_non_exhaustive()
     }
 }

@@ -6,9 +6,11 @@ use oauth4os_core::{Error, Result, ScopeSet};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{db_err, immediate};
-use crate::services::store::{ClientRecord, ClientSource, GrantType, SyncReport};
+use crate::services::store::{
+    ClientConstraints, ClientRecord, ClientSource, GrantType, SyncReport,
+};
 
-const COLUMNS: &str = "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source, redirect_uris, rate_limit";
+const COLUMNS: &str = "id, secret_hash, scopes, grant_types, tenant, access_token_ttl, source, redirect_uris, rate_limit, constraints";
 
 fn corrupt(what: &str) -> Error {
     Error::internal(format!("auth store: a client's {what} is corrupt"))
@@ -24,6 +26,7 @@ struct RawClient {
     source: String,
     redirect_uris: String,
     rate_limit: Option<String>,
+    constraints: Option<String>,
 }
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
@@ -37,6 +40,7 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawClient> {
         source: row.get(6)?,
         redirect_uris: row.get(7)?,
         rate_limit: row.get(8)?,
+        constraints: row.get(9)?,
     })
 }
 
@@ -70,6 +74,10 @@ impl RawClient {
                 .map(str::to_owned)
                 .collect(),
             rate_limit: self.rate_limit,
+            constraints: match self.constraints {
+                None => ClientConstraints::default(),
+                Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("constraints"))?,
+            },
         })
     }
 }
@@ -101,13 +109,21 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
     let ttl = c
         .access_token_ttl
         .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+    let constraints = if c.constraints == ClientConstraints::default() {
+        None
+    } else {
+        Some(
+            serde_json::to_string(&c.constraints)
+                .map_err(|_| Error::internal("a client's constraints do not serialise"))?,
+        )
+    };
     conn.prepare_cached(
         "INSERT INTO clients (id, secret_hash, scopes, grant_types, tenant, access_token_ttl,
-             source, created_at, updated_at, redirect_uris, rate_limit)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
+             source, created_at, updated_at, redirect_uris, rate_limit, constraints)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET secret_hash = ?2, scopes = ?3, grant_types = ?4,
              tenant = ?5, access_token_ttl = ?6, source = ?7, updated_at = ?8, redirect_uris = ?9,
-             rate_limit = ?10",
+             rate_limit = ?10, constraints = ?11",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -120,7 +136,8 @@ fn upsert(conn: &Connection, c: &ClientRecord, now: i64) -> Result<()> {
             c.source.as_str(),
             now,
             c.redirect_uris.join(" "),
-            c.rate_limit
+            c.rate_limit,
+            constraints
         ])
     })
     .map(|_| ())

@@ -113,6 +113,9 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (subject, client_id)
     ) STRICT;",
+    // 4: a client's RFC 8705 authentication and token binding, and its IP allowlist (JSON;
+    // NULL for a secret client without constraints).
+    "ALTER TABLE clients ADD COLUMN constraints TEXT;",
 ];
 
 /// The schema version this build writes.
