@@ -20,7 +20,9 @@ struct Proxy {
 
 /// A proxy in front of a fake upstream; `trusted` is its `trusted_proxies` list (TOML).
 async fn start(trusted: &str) -> Proxy {
-    let upstream = axum::Router::new().fallback(|| async { axum::Json(json!({"count": 42})) });
+    let upstream = support::fake_opensearch(
+        axum::Router::new().fallback(|| async { axum::Json(json!({"count": 42})) }),
+    );
     let ul = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let upstream_addr = ul.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(ul, upstream).await });

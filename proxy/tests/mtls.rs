@@ -113,7 +113,9 @@ struct World {
 impl World {
     async fn start() -> Self {
         // The upstream: answers every request.
-        let upstream = axum::Router::new().fallback(|| async { axum::Json(json!({"count": 42})) });
+        let upstream = support::fake_opensearch(
+            axum::Router::new().fallback(|| async { axum::Json(json!({"count": 42})) }),
+        );
         let ul = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream_addr = ul.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(ul, upstream).await });
