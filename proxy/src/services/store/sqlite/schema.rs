@@ -113,6 +113,36 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (subject, client_id)
     ) STRICT;",
+    // 4: interactive sessions (one per redeemed authorization code), consents with an id and
+    // an expiry, and what a code carries into its session.
+    "ALTER TABLE consents ADD COLUMN id TEXT;
+    ALTER TABLE consents ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE consents SET id = lower(hex(randomblob(16))), expires_at = updated_at + 2592000;
+    CREATE UNIQUE INDEX consents_id ON consents (id);
+    ALTER TABLE authorization_codes ADD COLUMN consent_id TEXT;
+    ALTER TABLE authorization_codes ADD COLUMN user_agent TEXT;
+    ALTER TABLE authorization_codes ADD COLUMN address TEXT;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        user_agent TEXT,
+        address TEXT,
+        family_id TEXT,
+        consent_id TEXT,
+        access_jti TEXT NOT NULL,
+        access_exp INTEGER NOT NULL,
+        ended_at INTEGER,
+        ended_reason TEXT
+    ) STRICT;
+    CREATE INDEX sessions_subject ON sessions (subject, created_at);
+    CREATE INDEX sessions_client ON sessions (client_id, created_at);
+    CREATE INDEX sessions_family ON sessions (family_id);
+    CREATE INDEX sessions_consent ON sessions (consent_id);",
 ];
 
 /// The schema version this build writes.
