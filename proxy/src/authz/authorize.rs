@@ -408,7 +408,7 @@ impl AuthServer {
 
     /// The id of the consent `subject` gave `client_id` when it is unexpired and covers every
     /// scope of `scope`.
-    async fn remembered_consent(
+    pub(super) async fn remembered_consent(
         &self,
         subject: &str,
         client_id: &str,
