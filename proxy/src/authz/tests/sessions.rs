@@ -427,3 +427,72 @@ async fn consent_is_remembered_until_consent_ttl() {
         );
     }
 }
+
+/// This server has no public clients: every client authenticates (a `client_id` alone is
+/// refused before any grant is looked at, so a code or refresh token sent that way stays
+/// usable by its owner), PKCE is required of every client, confidential ones included, and
+/// registration refuses `token_endpoint_auth_method=none` (see `register.rs`).
+#[tokio::test]
+async fn no_client_skips_authentication_and_every_code_needs_pkce() {
+    let h = harness();
+    let code = code_for(&h, "alice", "web").await;
+    let public_style = form(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", "web"),
+        ("code", &code),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ]);
+    let r = h.post("/oauth/token", &public_style, None).await;
+    assert_eq!(
+        (r.status, r.error(), r.body["reason"].as_str()),
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            Some("bad_client_auth")
+        ),
+        "{}",
+        r.text
+    );
+    // An empty secret is a wrong secret, not a public client.
+    let r = h
+        .post("/oauth/token", &public_style, Some(("web", "")))
+        .await;
+    assert_eq!(r.error(), "invalid_client", "{}", r.text);
+    // PKCE: no verifier is refused before the code is touched.
+    let no_pkce = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", CB),
+    ]);
+    let r = h
+        .post("/oauth/token", &no_pkce, Some(("web", "web-secret")))
+        .await;
+    assert_eq!(
+        (r.error(), r.body["reason"].as_str()),
+        ("invalid_grant", Some("code_verifier_invalid"))
+    );
+    // The owner, authenticated and with the verifier, still redeems the code.
+    let ok = redeem(&h, "web", &code).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let rt = s(&ok.body, "refresh_token");
+    let r = h
+        .post(
+            "/oauth/token",
+            &form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", "web"),
+                ("refresh_token", &rt),
+            ]),
+            None,
+        )
+        .await;
+    assert_eq!(r.error(), "invalid_client");
+    assert_eq!(refresh(&h, "web", &rt).await.status, StatusCode::OK);
+    // Discovery offers no `none` authentication at the token endpoint.
+    let meta = h.get("/.well-known/oauth-authorization-server").await;
+    assert_eq!(
+        meta.body["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
+}
