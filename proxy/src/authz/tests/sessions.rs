@@ -261,6 +261,7 @@ async fn sessions_are_listed_by_user_and_client_and_revoked_one_at_a_time() {
     let e = revocations[1];
     assert_eq!(e.detail["by"], super::ADMIN_ID);
     assert_eq!(e.detail["sessions"], serde_json::json!([sid]));
+    assert_eq!(e.client_id.as_deref(), Some("web"));
     let text = e.detail.to_string();
     assert!(!text.contains(&s(&a1, "access_token")) && !text.contains(&s(&a1, "refresh_token")));
 }

@@ -219,3 +219,51 @@ pub(super) fn version(conn: &Connection) -> Result<i64> {
     .map(|v| v.flatten().unwrap_or(0))
     .map_err(db_err("migrate"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::store::{SqliteStore, Store};
+
+    /// A store written by a schema-3 proxy (consents without id or expiry) opens, migrates and
+    /// keeps its consents, each with an id and 30 days from when it was given.
+    #[tokio::test]
+    async fn a_schema_3_store_migrates_its_consents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                .unwrap();
+            for sql in MIGRATIONS.iter().take(3) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute("INSERT INTO schema_version (version) VALUES (3)", [])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO consents (subject, client_id, scope, updated_at)
+                 VALUES ('alice', 'web', 'read:logs-*', 1000)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let c = store
+            .consent("alice".into(), "web".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id.len(), 32);
+        assert_eq!((c.granted_at, c.expires_at), (1000, 1000 + 2_592_000));
+        let listed = store.consents(None, None).await.unwrap();
+        assert_eq!(listed, [c]);
+        assert!(
+            store
+                .sessions(Default::default(), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
