@@ -18,14 +18,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::token::Minted;
-
-/// A refresh's answer: the access token, the granted scope and the new refresh token.
-pub(crate) type Answer = (Minted, String, Option<String>);
-
-/// A refresh answered recently.
+/// A refresh answered recently; `A` is the answer (access token, scope, refresh token).
 #[derive(Debug)]
-pub(crate) struct Recent {
+pub(crate) struct Recent<A> {
     /// The client that presented the token.
     pub(crate) client_id: String,
     /// Its `scope` and `resource` parameters: a second request must ask the same.
@@ -33,10 +28,10 @@ pub(crate) struct Recent {
     /// When it was answered.
     pub(crate) at: Instant,
     /// The answer.
-    pub(crate) answer: Answer,
+    pub(crate) answer: A,
 }
 
-impl Recent {
+impl<A> Recent<A> {
     /// Whether a request by `client_id` asking `asked` may get this answer again.
     pub(crate) fn serves(
         &self,
@@ -49,21 +44,29 @@ impl Recent {
 }
 
 /// One gate per refresh token being refreshed or refreshed within the window.
-pub(crate) type Gate = Arc<tokio::sync::Mutex<Option<Recent>>>;
+pub(crate) type Gate<A> = Arc<tokio::sync::Mutex<Option<Recent<A>>>>;
 
 /// The gates, by the SHA-256 of the refresh token presented.
-#[derive(Debug, Default)]
-pub(crate) struct RecentRefreshes {
-    gates: Mutex<HashMap<[u8; 32], Gate>>,
+#[derive(Debug)]
+pub(crate) struct RecentRefreshes<A> {
+    gates: Mutex<HashMap<[u8; 32], Gate<A>>>,
 }
 
-impl RecentRefreshes {
+impl<A> Default for RecentRefreshes<A> {
+    fn default() -> Self {
+        Self {
+            gates: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<A> RecentRefreshes<A> {
     /// The gate of the token with this hash, dropping the gates that are idle and whose answer
     /// is older than `grace` (or absent).
-    pub(crate) fn gate(&self, hash: &[u8; 32], grace: Duration) -> Gate {
+    pub(crate) fn gate(&self, hash: &[u8; 32], grace: Duration) -> Gate<A> {
         let Ok(mut gates) = self.gates.lock() else {
             // A poisoned map: no grace for this request (reuse detection still applies).
-            return Gate::default();
+            return Arc::new(tokio::sync::Mutex::new(None));
         };
         gates.retain(|_, g| {
             Arc::strong_count(g) > 1
@@ -71,7 +74,10 @@ impl RecentRefreshes {
                     r.as_ref().is_some_and(|r| r.at.elapsed() <= grace)
                 })
         });
-        gates.entry(*hash).or_default().clone()
+        gates
+            .entry(*hash)
+            .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(None)))
+            .clone()
     }
 
     /// How many gates are held.

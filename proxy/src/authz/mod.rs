@@ -91,8 +91,8 @@ pub struct AuthServer {
     federation: Federation,
     /// Authorization requests awaiting login or consent.
     pending: authorize::PendingSet,
-    /// Refreshes answered within the grace window.
-    recent_refreshes: grace::RecentRefreshes,
+    /// Refreshes answered within the grace window: access token, scope, refresh token.
+    recent_refreshes: grace::RecentRefreshes<(token::Minted, String, Option<String>)>,
     /// The proxy's live policies and mappings, for the admin API.
     live: Option<Arc<LivePolicies>>,
     /// The proxy's rate limiter, so that client rates set through the admin API apply at once.

@@ -166,26 +166,6 @@ pub(super) fn end(
     Ok(ended)
 }
 
-/// Keeps a session's activity in step with its family: called in the rotation's transaction.
-pub(super) fn touch(conn: &Connection, family_id: &str, now: i64, expires_at: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE sessions SET last_used_at = ?1, expires_at = max(expires_at, ?2)
-         WHERE family_id = ?3",
-    )
-    .and_then(|mut st| st.execute(params![now, expires_at, family_id]))
-    .map(|_| ())
-    .map_err(db_err("touch session"))
-}
-
-/// Forgets sessions whose refresh and access tokens all expired by `before`.
-pub(super) fn purge(conn: &Connection, before: i64) -> Result<usize> {
-    conn.execute(
-        "DELETE FROM sessions WHERE expires_at <= ?1 AND access_exp <= ?1",
-        [before],
-    )
-    .map_err(db_err("purge"))
-}
-
 const CONSENT: &str = "SELECT id, subject, client_id, scope, updated_at, expires_at FROM consents";
 
 fn consent_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRecord> {

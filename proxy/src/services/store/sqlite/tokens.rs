@@ -143,7 +143,13 @@ pub(super) fn rotate(
         return Ok(false);
     }
     insert_refresh(&tx, next)?;
-    super::sessions::touch(&tx, &next.family_id, now, next.expires_at)?;
+    // The family's session (if it has one) was used now and lives as long as the new token.
+    tx.prepare_cached(
+        "UPDATE sessions SET last_used_at = ?1, expires_at = max(expires_at, ?2)
+         WHERE family_id = ?3",
+    )
+    .and_then(|mut st| st.execute(params![now, next.expires_at, next.family_id]))
+    .map_err(db_err("touch session"))?;
     tx.commit().map_err(db_err("commit"))?;
     Ok(true)
 }
@@ -330,7 +336,12 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
         [expired_before],
     )
     .map_err(db_err("purge"))?;
-    super::sessions::purge(&tx, expired_before)?;
+    // Sessions whose refresh and access tokens have all expired.
+    tx.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?1 AND access_exp <= ?1",
+        [expired_before],
+    )
+    .map_err(db_err("purge"))?;
     let families = tx
         .execute(
             "DELETE FROM refresh_families WHERE NOT EXISTS (
