@@ -80,6 +80,20 @@ impl<A> RecentRefreshes<A> {
             .clone()
     }
 
+    /// Makes every held answer `by` older, as if that much time had passed.
+    #[cfg(test)]
+    pub(crate) fn backdate(&self, by: Duration) {
+        if let Ok(gates) = self.gates.lock() {
+            for g in gates.values() {
+                if let Ok(mut slot) = g.try_lock()
+                    && let Some(r) = slot.as_mut()
+                {
+                    r.at = r.at.checked_sub(by).unwrap_or(r.at);
+                }
+            }
+        }
+    }
+
     /// How many gates are held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

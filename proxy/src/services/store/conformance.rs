@@ -528,7 +528,8 @@ async fn sessions_are_listed_touched_and_ended_with_their_tokens(store: Arc<dyn 
     };
     assert_eq!(
         ids(store.sessions(by_user("alice"), Some(NOW)).await.unwrap()),
-        ["s1", "s2"]
+        ["s2", "s1"],
+        "newest first; ties in creation order, newest first"
     );
     let by_client = SessionFilter {
         client_id: Some("b".to_owned()),

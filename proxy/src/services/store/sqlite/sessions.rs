@@ -46,7 +46,7 @@ const SELECT: &str = "SELECT s.id, s.subject, s.tenant, s.client_id, s.created_a
        AND (?3 IS NULL OR s.client_id = ?3) AND (?4 IS NULL OR s.tenant = ?4)
        AND (?5 IS NULL OR s.consent_id = ?5)
        AND (?6 IS NULL OR (s.ended_at IS NULL AND f.revoked_at IS NULL AND s.expires_at > ?6))
-     ORDER BY s.created_at DESC, s.id";
+     ORDER BY s.created_at DESC, s.rowid DESC";
 
 pub(super) fn select(
     conn: &Connection,
