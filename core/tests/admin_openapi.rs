@@ -18,6 +18,9 @@ use oauth4os_core::admin::{
     PolicyList, PolicySpec, ROUTES, RefreshFamilyList, RestoreSummary, RotatedKey, ScopeMapping,
     ScopeMappingList, SigningKeyList, Source, TenantList,
 };
+use oauth4os_core::admin::{
+    ConsentList, ConsentWithdrawal, Session, SessionList, SessionQuery, SessionRevocation,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -93,6 +96,12 @@ const PROXY_ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/clients/{id}/revoke"),
     ("GET", "/admin/families"),
     ("DELETE", "/admin/families/{id}"),
+    ("GET", "/admin/sessions"),
+    ("DELETE", "/admin/sessions"),
+    ("GET", "/admin/sessions/{id}"),
+    ("DELETE", "/admin/sessions/{id}"),
+    ("GET", "/admin/consents"),
+    ("DELETE", "/admin/consents/{id}"),
     ("GET", "/admin/keys"),
     ("POST", "/admin/keys/rotate"),
     ("GET", "/admin/policies"),
@@ -261,6 +270,13 @@ fn the_routes_that_name_a_body_use_the_expected_schemas() {
         ("listTenants", "200", "TenantList"),
         ("queryAudit", "200", "AuditList"),
         ("restoreStore", "200", "RestoreSummary"),
+        ("listSessions", "200", "SessionList"),
+        ("getSession", "200", "Session"),
+        ("revokeSession", "200", "SessionRevocation"),
+        ("revokeSessions", "200", "SessionRevocation"),
+        ("revokeSessions", "400", "ErrorBody"),
+        ("listConsents", "200", "ConsentList"),
+        ("withdrawConsent", "200", "ConsentWithdrawal"),
         ("createClient", "409", "ErrorBody"),
         ("deletePolicy", "501", "ErrorBody"),
     ] {
@@ -316,6 +332,26 @@ fn query_parameters_are_derived_from_the_query_types() {
         client_id: Some("agent".into()),
     };
     assert_eq!(f.to_query_string(), "client_id=agent");
+    // The session filters are documented on the list and on the bulk revocation alike.
+    for method in ["get", "delete"] {
+        let names: BTreeSet<&str> = doc["paths"]["/admin/sessions"][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            BTreeSet::from(["user", "client_id", "tenant"]),
+            "{method}"
+        );
+    }
+    let q = SessionQuery {
+        user: Some("alice@example".into()),
+        ..SessionQuery::default()
+    };
+    assert_eq!(q.to_query_string(), "user=alice%40example");
+    assert!(!q.is_empty() && SessionQuery::default().is_empty());
     assert_eq!(admin::AUDIT_DEFAULT_LIMIT, 100);
     assert_eq!(admin::AUDIT_MAX_LIMIT, 1000);
 }
@@ -348,9 +384,23 @@ fn round_trip_for(schema: &str) -> RoundTrip {
         "TenantList" => round_trip::<TenantList>,
         "AuditList" => round_trip::<AuditList>,
         "RestoreSummary" => round_trip::<RestoreSummary>,
+        "Session" => round_trip::<Session>,
+        "SessionList" => round_trip::<SessionList>,
+        "SessionRevocation" => round_trip::<SessionRevocation>,
+        "ConsentList" => round_trip::<ConsentList>,
+        "ConsentWithdrawal" => round_trip::<ConsentWithdrawal>,
         "ErrorBody" => round_trip::<ErrorBody>,
         other => panic!("no type for {other}"),
     }
+}
+
+fn session() -> Value {
+    json!({
+        "session_id": "s-1", "user": "alice", "tenant": "acme", "client_id": "web-app",
+        "created_at": 1_764_700_000, "last_used_at": 1_764_700_600, "expires_at": 1_767_292_600,
+        "user_agent": "Mozilla/5.0", "address": "192.0.2.7", "family_id": "f-1",
+        "consent_id": "c-1", "active": true, "ended_at": null, "ended_reason": null,
+    })
 }
 
 const SECRET: &str = "q3yC5T2n9mA0bX7kR4vW1zL8pE6sD3fG2hJ5kM9nQ0w";
@@ -479,6 +529,25 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
             ]}),
         ),
         ("AuditList", json!({"events": []})),
+        ("Session", session()),
+        ("SessionList", json!({"sessions": [session()]})),
+        ("SessionList", json!({"sessions": []})),
+        (
+            "SessionRevocation",
+            json!({"sessions": ["s-1", "s-2"], "access_tokens": 3}),
+        ),
+        (
+            "ConsentList",
+            json!({"consents": [{
+                "consent_id": "c-1", "user": "alice", "client_id": "web-app",
+                "scope": "read:logs-*", "granted_at": 1_764_700_000, "expires_at": 1_767_292_000,
+                "active": true,
+            }]}),
+        ),
+        (
+            "ConsentWithdrawal",
+            json!({"consent_id": "c-1", "sessions": ["s-1"], "access_tokens": 2}),
+        ),
         (
             "RestoreSummary",
             json!({"restored": true, "schema_version": 4, "clients": 3, "signing_keys": 1}),

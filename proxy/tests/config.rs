@@ -70,6 +70,8 @@ audiences = ["https://gw.example.com"]
 access_token_ttl = 600
 store_path = "x.db"
 secret_checks_per_ip = "5/s burst 20"
+consent_ttl = 86400
+refresh_reuse_grace = 5
 
 [[authorization_server.clients]]
 id = "ci"
@@ -133,6 +135,7 @@ fn a_good_file_loads_with_typed_values() {
     let a = &c.authorization_server;
     assert_eq!(a.secret_checks_per_ip, Some(rate("5/s burst 20")));
     assert_eq!(a.secret_check_rate().unwrap(), rate("5/s burst 20"));
+    assert_eq!((a.consent_ttl, a.refresh_reuse_grace), (86400, 5));
     let ci = &a.clients[0];
     assert_eq!(
         ci.scopes,
@@ -252,6 +255,18 @@ fn every_bad_value_names_file_line_and_key() {
         "access_token_ttl = 120",
         "access_token_ttl = 99999999999",
         "authorization_server.clients[0].access_token_ttl",
+        "invalid_ttl",
+    );
+    refused(
+        "consent_ttl",
+        "consent_ttl = 99999999999",
+        "authorization_server.consent_ttl",
+        "invalid_ttl",
+    );
+    refused(
+        "refresh_reuse_grace",
+        "refresh_reuse_grace = 61",
+        "authorization_server.refresh_reuse_grace",
         "invalid_ttl",
     );
     refused(

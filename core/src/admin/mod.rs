@@ -6,6 +6,7 @@
 //!   revoke every token.
 //! - [`policies`]: Cedar policies, scope → role mappings and tenants.
 //! - [`tokens`]: refresh-token families, signing keys and the audit log.
+//! - [`sessions`]: interactive sessions and consents, listed and revoked per user or client.
 //! - [`backup`]: what a restore answers.
 //! - [`ErrorBody`]: what every failed call answers.
 //! - [`routes`]: the table of paths, methods, status codes and body types, from which
@@ -20,6 +21,7 @@ pub mod clients;
 mod openapi;
 pub mod policies;
 pub mod routes;
+pub mod sessions;
 pub mod tokens;
 
 pub use backup::RestoreSummary;
@@ -32,6 +34,10 @@ pub use policies::{
     MappingSpec, Policy, PolicyList, PolicySpec, ScopeMapping, ScopeMappingList, Tenant, TenantList,
 };
 pub use routes::{Body, Method, Operation, ROUTES, Route};
+pub use sessions::{
+    Consent, ConsentList, ConsentQuery, ConsentWithdrawal, Session, SessionList, SessionQuery,
+    SessionRevocation,
+};
 pub use tokens::{
     AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditEvent, AuditList, AuditQuery, FamilyQuery,
     RefreshFamily, RefreshFamilyList, RotatedKey, SigningKey, SigningKeyList,

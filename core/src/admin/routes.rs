@@ -14,6 +14,10 @@ use super::clients::{
 use super::policies::{
     MappingSpec, Policy, PolicyList, PolicySpec, ScopeMapping, ScopeMappingList, TenantList,
 };
+use super::sessions::{
+    ConsentList, ConsentQuery, ConsentWithdrawal, Session, SessionList, SessionQuery,
+    SessionRevocation,
+};
 use super::tokens::{
     AuditList, AuditQuery, FamilyQuery, RefreshFamilyList, RotatedKey, SigningKeyList,
 };
@@ -64,6 +68,18 @@ pub enum Operation {
     ListRefreshFamilies,
     /// `DELETE /families/{id}`.
     RevokeRefreshFamily,
+    /// `GET /sessions`.
+    ListSessions,
+    /// `DELETE /sessions`.
+    RevokeSessions,
+    /// `GET /sessions/{id}`.
+    GetSession,
+    /// `DELETE /sessions/{id}`.
+    RevokeSession,
+    /// `GET /consents`.
+    ListConsents,
+    /// `DELETE /consents/{id}`.
+    WithdrawConsent,
     /// `GET /keys`.
     ListSigningKeys,
     /// `POST /keys/rotate`.
@@ -107,6 +123,12 @@ impl Operation {
             Operation::RevokeClientTokens => "revokeClientTokens",
             Operation::ListRefreshFamilies => "listRefreshFamilies",
             Operation::RevokeRefreshFamily => "revokeRefreshFamily",
+            Operation::ListSessions => "listSessions",
+            Operation::RevokeSessions => "revokeSessions",
+            Operation::GetSession => "getSession",
+            Operation::RevokeSession => "revokeSession",
+            Operation::ListConsents => "listConsents",
+            Operation::WithdrawConsent => "withdrawConsent",
             Operation::ListSigningKeys => "listSigningKeys",
             Operation::RotateSigningKey => "rotateSigningKey",
             Operation::ListPolicies => "listPolicies",
@@ -211,7 +233,9 @@ const fn json(f: SchemaFn) -> Option<Body> {
 /// What an error status means, for the document.
 pub fn error_description(status: u16) -> &'static str {
     match status {
-        400 => "the body, the path or the query is invalid; nothing changed",
+        400 => {
+            "the body, the path or the query is invalid (or a bulk delete names no filter); nothing changed"
+        }
         401 => "no valid admin token",
         404 => "no such item",
         409 => {
@@ -230,6 +254,8 @@ pub fn error_description(status: u16) -> &'static str {
 
 const CLIENT_ID: Option<&str> = Some("the client id");
 const POLICY_NAME: Option<&str> = Some("the policy name");
+const SESSION_ID: Option<&str> = Some("the session id");
+const CONSENT_ID: Option<&str> = Some("the consent id");
 const SCOPE: Option<&str> = Some("the scope (`read:logs-*`), percent-encoded as a path segment");
 
 /// Every admin route.
@@ -244,6 +270,12 @@ pub static ROUTES: &[Route] = &[
     Route { method: Method::Post, path: "/clients/{id}/revoke", operation: Operation::RevokeClientTokens, summary: "Revoke every token issued to a client so far", id: CLIENT_ID, query: None, request: None, status: 200, response: json(reference::<ClientRevocation>), errors: &[404, 500] },
     Route { method: Method::Get, path: "/families", operation: Operation::ListRefreshFamilies, summary: "List active refresh-token families (filter: client_id)", id: None, query: Some(inline::<FamilyQuery>), request: None, status: 200, response: json(reference::<RefreshFamilyList>), errors: &[400, 500] },
     Route { method: Method::Delete, path: "/families/{id}", operation: Operation::RevokeRefreshFamily, summary: "Revoke a refresh-token family and its access tokens", id: Some("the family id"), query: None, request: None, status: 204, response: None, errors: &[404, 500] },
+    Route { method: Method::Get, path: "/sessions", operation: Operation::ListSessions, summary: "List active interactive sessions (filters: user, client_id, tenant)", id: None, query: Some(inline::<SessionQuery>), request: None, status: 200, response: json(reference::<SessionList>), errors: &[400, 500] },
+    Route { method: Method::Delete, path: "/sessions", operation: Operation::RevokeSessions, summary: "Revoke every session of a user, a client or a tenant (at least one filter), with their refresh families and access tokens", id: None, query: Some(inline::<SessionQuery>), request: None, status: 200, response: json(reference::<SessionRevocation>), errors: &[400, 500] },
+    Route { method: Method::Get, path: "/sessions/{id}", operation: Operation::GetSession, summary: "Get one session, ended or not", id: SESSION_ID, query: None, request: None, status: 200, response: json(reference::<Session>), errors: &[404, 500] },
+    Route { method: Method::Delete, path: "/sessions/{id}", operation: Operation::RevokeSession, summary: "Revoke a session: its refresh family and its access tokens", id: SESSION_ID, query: None, request: None, status: 200, response: json(reference::<SessionRevocation>), errors: &[404, 500] },
+    Route { method: Method::Get, path: "/consents", operation: Operation::ListConsents, summary: "List remembered consents (filters: user, client_id)", id: None, query: Some(inline::<ConsentQuery>), request: None, status: 200, response: json(reference::<ConsentList>), errors: &[400, 500] },
+    Route { method: Method::Delete, path: "/consents/{id}", operation: Operation::WithdrawConsent, summary: "Withdraw a consent: the sessions relying on it end, the next sign-in asks again", id: CONSENT_ID, query: None, request: None, status: 200, response: json(reference::<ConsentWithdrawal>), errors: &[404, 500] },
     Route { method: Method::Get, path: "/keys", operation: Operation::ListSigningKeys, summary: "List signing keys", id: None, query: None, request: None, status: 200, response: json(reference::<SigningKeyList>), errors: &[500] },
     Route { method: Method::Post, path: "/keys/rotate", operation: Operation::RotateSigningKey, summary: "Start signing with a new key; the old one stays published", id: None, query: None, request: None, status: 200, response: json(reference::<RotatedKey>), errors: &[500] },
     Route { method: Method::Get, path: "/policies", operation: Operation::ListPolicies, summary: "List the Cedar policies added through this API", id: None, query: None, request: None, status: 200, response: json(reference::<PolicyList>), errors: &[501] },

@@ -165,6 +165,7 @@ reasons! {
     CodeInvalid = "code_invalid", InvalidGrant, 400, "the authorization code is invalid, expired or already used";
     CodeVerifierInvalid = "code_verifier_invalid", InvalidGrant, 400, "the PKCE code verifier is missing or malformed";
     CodeVerifierMismatch = "code_verifier_mismatch", InvalidGrant, 400, "the PKCE code verifier does not match";
+    ConsentWithdrawn = "consent_withdrawn", InvalidGrant, 400, "the consent behind the authorization code was withdrawn";
     SubjectTokenInvalid = "subject_token_invalid", InvalidGrant, 400, "the subject token of an exchange is not valid";
     UnknownResource = "unknown_resource", InvalidTarget, 400, "the `resource` is not one this server issues tokens for";
     RegistrationDisabled = "registration_disabled", NotFound, 404, "dynamic client registration is off";
@@ -183,6 +184,7 @@ reasons! {
     PolicyTooLarge = "policy_too_large", InvalidRequest, 400, "a policy exceeds the size limit";
     UnknownTenant = "unknown_tenant", InvalidRequest, 400, "no tenant has that name";
     BadBackup = "bad_backup", InvalidRequest, 400, "the backup is not usable";
+    MissingFilter = "missing_filter", InvalidRequest, 400, "a bulk delete names no filter";
     Conflict = "conflict", Conflict, 409, "the object exists already or is managed by the configuration file";
 
     // ---- peers (upstream, network) ----

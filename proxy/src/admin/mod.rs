@@ -1,5 +1,5 @@
 //! The admin API under `/admin/*`: clients, refresh families and per-client revocation,
-//! signing keys, the audit log, and `/admin/openapi.json` describing all of it.
+//! interactive sessions and consents, signing keys, the audit log, and `/admin/openapi.json` describing all of it.
 //!
 //! Every route, the OpenAPI document and unknown `/admin/*` paths alike, sits behind one guard:
 //! a bearer token that [`AuthServer::verify_admin`] accepts (issued by `/oauth/token` to the
@@ -19,6 +19,7 @@ mod backup;
 mod clients;
 mod openapi;
 mod policies;
+mod sessions;
 mod tokens;
 
 use oauth4os_core::Reason;
@@ -72,6 +73,12 @@ fn handler(op: Operation) -> MethodRouter<Arc<AuthServer>> {
         O::RevokeClientTokens => post(clients::revoke_tokens),
         O::ListRefreshFamilies => get(tokens::families),
         O::RevokeRefreshFamily => delete(tokens::revoke_family),
+        O::ListSessions => get(sessions::list),
+        O::RevokeSessions => delete(sessions::revoke_many),
+        O::GetSession => get(sessions::show),
+        O::RevokeSession => delete(sessions::revoke_one),
+        O::ListConsents => get(sessions::consents),
+        O::WithdrawConsent => delete(sessions::withdraw_consent),
         O::ListSigningKeys => get(tokens::keys),
         O::RotateSigningKey => post(tokens::rotate_key),
         O::ListPolicies => get(policies::list_policies),

@@ -34,7 +34,7 @@ use super::pages::{
 };
 pub use super::pending::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH};
 pub(crate) use super::pending::{AuthzRequest, PendingSet};
-use super::pending::{PENDING_TTL, Pending, Stage};
+use super::pending::{MAX_USER_AGENT, PENDING_TTL, Pending, Stage};
 use crate::services::config::authz::GrantType;
 use crate::services::secrets::{random_bytes, sha256};
 use crate::services::store::{AuthorizationCode, ClientRecord};
@@ -80,7 +80,12 @@ impl AuthServer {
         redirect(&with_params(req_uri, &p))
     }
 
-    async fn authorize(&self, raw: Option<&str>) -> Response {
+    async fn authorize(
+        &self,
+        raw: Option<&str>,
+        headers: &HeaderMap,
+        peer: Option<std::net::IpAddr>,
+    ) -> Response {
         let form = match Form::from_encoded(raw.unwrap_or("")) {
             Ok(f) => f,
             Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.0.message),
@@ -177,6 +182,8 @@ impl AuthServer {
             state: state.map(str::to_owned),
             code_challenge: challenge.to_owned(),
             audience,
+            user_agent: user_agent(headers),
+            address: peer.map(|a| a.to_string()),
         };
         match self.start_login(&login, req).await {
             Ok(location) => redirect(&location),
@@ -297,13 +304,11 @@ impl AuthServer {
                 );
             }
         };
-        let remembered = self
-            .store
-            .has_consent(subject.clone(), client.id.clone(), req.scope.clone())
+        if let Some(consent) = self
+            .remembered_consent(&subject, &client.id, &req.scope)
             .await
-            .unwrap_or(false);
-        if remembered {
-            return self.issue_code(&client, &req, &subject).await;
+        {
+            return self.issue_code(&client, &req, &subject, &consent).await;
         }
         let csrf = match random_token() {
             Ok(t) => t,
@@ -374,19 +379,56 @@ impl AuthServer {
         let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
             return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
         };
-        if let Err(e) = self
+        let now = unix_now();
+        let ttl = i64::try_from(self.cfg.consent_ttl).unwrap_or(i64::MAX);
+        let recorded = self
             .store
             .record_consent(
                 subject.clone(),
                 client.id.clone(),
                 req.scope.clone(),
-                unix_now(),
+                now,
+                now.saturating_add(ttl),
             )
-            .await
-        {
-            tracing::error!(error = %e, "consent: store error");
-        }
-        self.issue_code(&client, req, subject).await
+            .await;
+        // The session the code starts refers to this consent: without it, no code.
+        let consent = match recorded {
+            Ok(c) => c.id,
+            Err(e) => {
+                tracing::error!(error = %e, "consent: store error");
+                return self.redirect_error(
+                    &req.redirect_uri,
+                    req.state.as_deref(),
+                    &Error::new(Reason::ServerError, "the consent could not be recorded"),
+                );
+            }
+        };
+        self.issue_code(&client, req, subject, &consent).await
+    }
+
+    /// The id of the consent `subject` gave `client_id` when it is unexpired and covers every
+    /// scope of `scope`.
+    pub(super) async fn remembered_consent(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scope: &str,
+    ) -> Option<String> {
+        let found = self
+            .store
+            .consent(subject.to_owned(), client_id.to_owned())
+            .await;
+        let consent = match found {
+            Ok(c) => c?,
+            Err(e) => {
+                tracing::error!(error = %e, "authorize: cannot read consents");
+                return None;
+            }
+        };
+        let given = ScopeSet::parse_claim(&consent.scope);
+        let wanted = ScopeSet::parse_claim(scope);
+        (consent.expires_at > unix_now() && !wanted.is_empty() && wanted.is_within(&given))
+            .then_some(consent.id)
     }
 
     async fn issue_code(
@@ -394,6 +436,7 @@ impl AuthServer {
         client: &ClientRecord,
         req: &AuthzRequest,
         subject: &str,
+        consent_id: &str,
     ) -> Response {
         let code = match random_token() {
             Ok(c) => c,
@@ -408,6 +451,9 @@ impl AuthServer {
             code_challenge: req.code_challenge.clone(),
             subject: subject.to_owned(),
             expires_at: unix_now().saturating_add(CODE_TTL),
+            consent_id: Some(consent_id.to_owned()),
+            user_agent: req.user_agent.clone(),
+            address: req.address.clone(),
         };
         if let Err(e) = self.store.put_authorization_code(stored).await {
             tracing::error!(error = %e, "authorize: cannot store the code");
@@ -429,9 +475,22 @@ impl AuthServer {
 /// `GET /oauth/authorize`.
 pub(crate) async fn handle_authorize(
     State(server): State<Arc<AuthServer>>,
+    peer: super::client_auth::Peer,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    server.authorize(raw.as_deref()).await
+    server.authorize(raw.as_deref(), &headers, peer.ip).await
+}
+
+/// The browser's `User-Agent`, printable ASCII only, cut to [`MAX_USER_AGENT`] bytes.
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    let ua = headers.get(header::USER_AGENT)?.to_str().ok()?;
+    let kept: String = ua
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control())
+        .take(MAX_USER_AGENT)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// `GET /oauth/callback`.

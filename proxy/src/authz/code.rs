@@ -2,7 +2,10 @@
 //!
 //! The code is single use: the first redemption wins in one store transaction, and a replay
 //! revokes what the first one produced (§4.1.2). The exact redirect URI of the request and
-//! the PKCE verifier (S256 only) must match; a failed check still burns the code.
+//! the PKCE verifier (S256 only) must match; a failed check still burns the code. A code whose
+//! consent was withdrawn meanwhile is refused. A redeemed code starts a session (see
+//! [`crate::services::store::SessionRecord`]): the user, the client, the refresh family and the
+//! access token, for the admin API to list and revoke.
 
 use oauth4os_core::Reason;
 use oauth4os_core::verify::unix_now;
@@ -15,7 +18,7 @@ use crate::services::config::authz::GrantType;
 use crate::services::secrets::random_id;
 use crate::services::secrets::sha256;
 use crate::services::store::{
-    AuditEvent, ClientRecord, NewRefreshToken, Redeemed, RefreshFamily, RevokedJti,
+    AuditEvent, ClientRecord, NewRefreshToken, Redeemed, RefreshFamily, RevokedJti, SessionRecord,
 };
 use crate::services::web::error::{OAuthError, OAuthResult};
 use crate::services::web::form::Form;
@@ -78,6 +81,19 @@ impl AuthServer {
                 "the `code_verifier` does not match the `code_challenge`",
             ));
         }
+        // A consent withdrawn since the code was issued takes the code with it.
+        if let Some(consent) = &stored.consent_id {
+            let current = self
+                .store
+                .consent(stored.subject.clone(), client.id.clone())
+                .await?;
+            if current.is_none_or(|c| &c.id != consent) {
+                return Err(OAuthError::new(
+                    Reason::ConsentWithdrawn,
+                    "the user's consent was withdrawn after this code was issued",
+                ));
+            }
+        }
         let minted = self.mint_for(
             client,
             &stored.subject,
@@ -93,6 +109,7 @@ impl AuthServer {
         };
         let mut refresh = None;
         let mut family_id = None;
+        let mut expires_at = minted.exp;
         if client.allows(GrantType::RefreshToken) {
             let (token, token_hash) = new_refresh_token()?;
             let family = RefreshFamily {
@@ -112,9 +129,27 @@ impl AuthServer {
                 access_exp: minted.exp,
             };
             family_id = Some(family.id.clone());
+            expires_at = expires_at.max(first.expires_at);
             self.store.create_refresh_family(family, first).await?;
             refresh = Some(token);
         }
+        let session = SessionRecord {
+            id: random_id()?,
+            subject: stored.subject.clone(),
+            tenant: client.tenant.clone(),
+            client_id: client.id.clone(),
+            created_at: now,
+            last_used_at: now,
+            expires_at,
+            user_agent: stored.user_agent.clone(),
+            address: stored.address.clone(),
+            family_id: family_id.clone(),
+            consent_id: stored.consent_id.clone(),
+            access: access.clone(),
+            ended_at: None,
+            ended_reason: None,
+        };
+        self.store.create_session(session).await?;
         self.store.link_code_tokens(hash, access, family_id).await?;
         Ok((minted, stored.scope, refresh))
     }

@@ -16,6 +16,7 @@ mod code;
 mod discovery;
 mod exchange;
 mod federation;
+mod grace;
 mod introspect;
 mod login;
 mod maintenance;
@@ -24,6 +25,7 @@ mod pending;
 mod register;
 mod revocations;
 mod revoke;
+mod sessions;
 mod signing;
 mod token;
 
@@ -89,6 +91,8 @@ pub struct AuthServer {
     federation: Federation,
     /// Authorization requests awaiting login or consent.
     pending: authorize::PendingSet,
+    /// Refreshes answered within the grace window: access token, scope, refresh token.
+    recent_refreshes: grace::RecentRefreshes<(token::Minted, String, Option<String>)>,
     /// The proxy's live policies and mappings, for the admin API.
     live: Option<Arc<LivePolicies>>,
     /// The proxy's rate limiter, so that client rates set through the admin API apply at once.
@@ -226,6 +230,7 @@ impl AuthServer {
             revocations,
             federation: Federation::new(peers.subjects, peers.logins),
             pending: authorize::PendingSet::default(),
+            recent_refreshes: grace::RecentRefreshes::default(),
             live: peers.live,
             limiter: peers.limiter,
         }))

@@ -26,7 +26,14 @@ pub(crate) struct AuthzRequest {
     pub(crate) state: Option<String>,
     pub(crate) code_challenge: String,
     pub(crate) audience: String,
+    /// The browser's `User-Agent` (at most [`MAX_USER_AGENT`] bytes), for the session.
+    pub(crate) user_agent: Option<String>,
+    /// The browser's address, for the session.
+    pub(crate) address: Option<String>,
 }
+
+/// Longest `User-Agent` kept for a session, bytes.
+pub(crate) const MAX_USER_AGENT: usize = 256;
 
 /// Where a pending request stands.
 #[derive(Debug)]

@@ -2,11 +2,13 @@
 //! access tokens they issue.
 //!
 //! Refresh tokens rotate: every refresh answers a new refresh token and retires the presented
-//! one, in one compare-and-swap transaction. A retired token presented again (reuse, or the
-//! loser of two concurrent refreshes) revokes its whole family, access tokens included.
+//! one, in one compare-and-swap transaction. A retired token presented again revokes its whole
+//! family, access tokens included — unless the same client presents it again within the grace
+//! window (`refresh_reuse_grace`, see [`super::grace`]), which gets the first answer again.
 
 use oauth4os_core::Reason;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,6 +27,7 @@ use serde_json::json;
 use oauth4os_core::protocol::TokenResponse;
 
 use super::AuthServer;
+use super::grace::Recent;
 use crate::services::config::authz::{ADMIN_SCOPE, GrantType};
 use crate::services::secrets::{random_bytes, random_id, sha256};
 use crate::services::store::{
@@ -73,7 +76,7 @@ pub(crate) struct Actor {
 }
 
 /// A signed access token.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Minted {
     pub token: String,
     pub jti: String,
@@ -334,6 +337,8 @@ impl AuthServer {
         now.saturating_add(i64::try_from(self.cfg.refresh_token_ttl).unwrap_or(i64::MAX))
     }
 
+    /// The `refresh_token` grant, within the grace window of [`super::grace`]: a second request
+    /// by the same client for the same token, asking the same, gets the first one's answer.
     async fn refresh(
         &self,
         client: &ClientRecord,
@@ -341,6 +346,52 @@ impl AuthServer {
     ) -> OAuthResult<(Minted, String, Option<String>)> {
         let presented = form.require("refresh_token")?;
         let hash = sha256(presented.as_bytes());
+        if self.cfg.refresh_reuse_grace == 0 {
+            return self.rotate(client, form, hash).await;
+        }
+        let grace = Duration::from_secs(self.cfg.refresh_reuse_grace);
+        let asked = (
+            form.get("scope").map(str::to_owned),
+            form.get("resource").map(str::to_owned),
+        );
+        let gate = self.recent_refreshes.gate(&hash, grace);
+        let mut slot = gate.lock().await;
+        if let Some(recent) = slot
+            .as_ref()
+            .filter(|r| r.serves(&client.id, &asked, grace))
+        {
+            // Only while the family lives: a revocation in between ends the grace too.
+            let view = self.store.refresh_token(&hash).await?;
+            if view.is_some_and(|v| v.family_revoked_at.is_none()) {
+                let detail = json!({ "jti": recent.answer.0.jti });
+                let event = AuditEvent::new(
+                    unix_now(),
+                    "refresh_grace_reissued",
+                    Some(&client.id),
+                    detail,
+                );
+                self.store.audit(event).await?;
+                return Ok(recent.answer.clone());
+            }
+        }
+        let answer = self.rotate(client, form, hash).await?;
+        *slot = Some(Recent {
+            client_id: client.id.clone(),
+            asked,
+            at: Instant::now(),
+            answer: answer.clone(),
+        });
+        Ok(answer)
+    }
+
+    /// Rotates the refresh token with hash `hash`: a new pair, the old token retired; reuse of
+    /// a retired token revokes its family.
+    async fn rotate(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+        hash: [u8; 32],
+    ) -> OAuthResult<(Minted, String, Option<String>)> {
         let now = unix_now();
         let view = self
             .store

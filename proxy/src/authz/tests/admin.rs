@@ -9,14 +9,20 @@ use super::{ADMIN_ID, ADMIN_SECRET, Harness, Reply, form, send};
 use crate::admin::{PREFIX, routes};
 
 impl Harness {
-    async fn admin_token(&self) -> String {
+    pub(super) async fn admin_token(&self) -> String {
         let t = self
             .token(ADMIN_ID, ADMIN_SECRET, &[("scope", "oauth4os:admin")])
             .await;
         t["access_token"].as_str().unwrap().to_owned()
     }
 
-    async fn admin(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Reply {
+    pub(super) async fn admin(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let m = method.clone();
         let mut req = Request::builder()
             .method(method)

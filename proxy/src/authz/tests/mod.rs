@@ -10,6 +10,7 @@ mod refresh;
 mod register;
 mod revoke;
 mod sdk;
+mod sessions;
 mod token;
 
 use std::path::{Path, PathBuf};

@@ -21,6 +21,12 @@ use crate::services::store::{AuthMethod, ClientConstraints, ClientRecord, Client
 pub const DEFAULT_ACCESS_TOKEN_TTL: u64 = 3600;
 /// Default refresh-token lifetime: 30 days (sliding: every rotation starts a new period).
 pub const DEFAULT_REFRESH_TOKEN_TTL: u64 = 30 * 24 * 3600;
+/// Default lifetime of a remembered consent: 30 days.
+pub const DEFAULT_CONSENT_TTL: u64 = 30 * 24 * 3600;
+/// Default grace window for a concurrent refresh of one refresh token: two seconds.
+pub const DEFAULT_REFRESH_REUSE_GRACE: u64 = 2;
+/// Longest refresh grace window accepted: one minute.
+pub const MAX_REFRESH_REUSE_GRACE: u64 = 60;
 /// Longest lifetime accepted for any token: one year.
 pub const MAX_TTL: u64 = 365 * 24 * 3600;
 /// The tenant of clients that do not name one.
@@ -47,6 +53,15 @@ pub struct AuthConfig {
     /// Refresh-token lifetime in seconds.
     #[serde(default = "default_refresh_token_ttl")]
     pub refresh_token_ttl: u64,
+    /// How long a user's consent to a client is remembered, in seconds; the next sign-in after
+    /// it shows the consent page again. `0`: never remembered (always asked).
+    #[serde(default = "default_consent_ttl")]
+    pub consent_ttl: u64,
+    /// Seconds after a refresh during which the same client presenting the same (now retired)
+    /// refresh token again gets the same answer instead of tripping reuse detection: two
+    /// concurrent refreshes by one client. `0` turns the grace off.
+    #[serde(default = "default_refresh_reuse_grace")]
+    pub refresh_reuse_grace: u64,
     /// The SQLite file, created on first run.
     pub store_path: PathBuf,
     /// Clients declared in the configuration file.
@@ -144,6 +159,14 @@ fn default_access_token_ttl() -> u64 {
 
 fn default_refresh_token_ttl() -> u64 {
     DEFAULT_REFRESH_TOKEN_TTL
+}
+
+fn default_consent_ttl() -> u64 {
+    DEFAULT_CONSENT_TTL
+}
+
+fn default_refresh_reuse_grace() -> u64 {
+    DEFAULT_REFRESH_REUSE_GRACE
 }
 
 /// A client declared in the configuration file.
@@ -362,6 +385,8 @@ impl AuthConfig {
             audiences: vec![audience.to_owned()],
             access_token_ttl: DEFAULT_ACCESS_TOKEN_TTL,
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            consent_ttl: DEFAULT_CONSENT_TTL,
+            refresh_reuse_grace: DEFAULT_REFRESH_REUSE_GRACE,
             store_path: store_path.into(),
             clients: Vec::new(),
             admin: None,
@@ -413,6 +438,24 @@ impl AuthConfig {
         validate_ttl("access_token_ttl", self.access_token_ttl).map_err(at("access_token_ttl"))?;
         validate_ttl("refresh_token_ttl", self.refresh_token_ttl)
             .map_err(at("refresh_token_ttl"))?;
+        if self.consent_ttl > MAX_TTL {
+            return Err(at("consent_ttl")(Error::new(
+                Reason::InvalidTtl,
+                format!(
+                    "`consent_ttl` must be between 0 and {MAX_TTL} seconds, not {}",
+                    self.consent_ttl
+                ),
+            )));
+        }
+        if self.refresh_reuse_grace > MAX_REFRESH_REUSE_GRACE {
+            return Err(at("refresh_reuse_grace")(Error::new(
+                Reason::InvalidTtl,
+                format!(
+                    "`refresh_reuse_grace` must be between 0 and {MAX_REFRESH_REUSE_GRACE} seconds, not {}",
+                    self.refresh_reuse_grace
+                ),
+            )));
+        }
         if let Some(secs) = self.signing_key_rotation_secs
             && !(60..=MAX_TTL).contains(&secs)
         {

@@ -5,8 +5,9 @@
 //! deletion, configuration sync and the configuration/API split), refresh families (rotation
 //! as compare-and-swap, reuse visible, revocation of the family and of its access tokens),
 //! access-token revocation and purge, client cut-offs, signing-key persistence and retirement,
-//! single-use authorization codes (replay reports what to revoke), consent, admin policies and
-//! mappings, and the audit log.
+//! single-use authorization codes (replay reports what to revoke), consent (expiry, merging,
+//! withdrawal ending its sessions), interactive sessions (listing, touch on rotation, ending
+//! with their families and access tokens), admin policies and mappings, and the audit log.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use serde_json::json;
 
 use super::{
     AuditEvent, AuditQuery, AuthorizationCode, ClientCutoff, ClientRecord, ClientSource, GrantType,
-    NewRefreshToken, Redeemed, RefreshFamily, RevokedJti, Store, StoredKey,
+    NewRefreshToken, Redeemed, RefreshFamily, RevokedJti, SessionFilter, SessionRecord, Store,
+    StoredKey,
 };
 
 /// A time well inside every lifetime used below.
@@ -37,6 +39,8 @@ where
     signing_keys_persist_and_a_new_key_retires_the_old(new_store().await).await;
     authorization_codes_are_single_use(new_store().await).await;
     consent_covers_what_was_granted(new_store().await).await;
+    sessions_are_listed_touched_and_ended_with_their_tokens(new_store().await).await;
+    withdrawing_a_consent_ends_the_sessions_relying_on_it(new_store().await).await;
     admin_policies_and_mappings_round_trip(new_store().await).await;
     audit_events_are_kept_and_queried_newest_first(new_store().await).await;
     client_constraints_round_trip(new_store().await).await;
@@ -392,6 +396,9 @@ async fn authorization_codes_are_single_use(store: Arc<dyn Store>) {
         code_challenge: "challenge".to_owned(),
         subject: "alice".to_owned(),
         expires_at,
+        consent_id: (n == 1).then(|| "consent-1".to_owned()),
+        user_agent: (n == 1).then(|| "Firefox/140".to_owned()),
+        address: None,
     };
     store
         .put_authorization_code(code(1, NOW + 60))
@@ -451,35 +458,294 @@ async fn authorization_codes_are_single_use(store: Arc<dyn Store>) {
 }
 
 async fn consent_covers_what_was_granted(store: Arc<dyn Store>) {
-    let has = |scope: &str| store.has_consent("alice".to_owned(), "a".to_owned(), scope.to_owned());
-    assert!(!has("read:logs-*").await.unwrap());
+    let of = |user: &str| store.consent(user.to_owned(), "a".to_owned());
+    let record = |scope: &str, now: i64, until: i64| {
+        store.record_consent(
+            "alice".to_owned(),
+            "a".to_owned(),
+            scope.to_owned(),
+            now,
+            until,
+        )
+    };
+    assert_eq!(of("alice").await.unwrap(), None);
+    let first = record("read:logs-*", NOW, NOW + 100).await.unwrap();
+    assert_eq!(
+        (first.scope.as_str(), first.granted_at, first.expires_at),
+        ("read:logs-*", NOW, NOW + 100)
+    );
+    assert_eq!(of("alice").await.unwrap(), Some(first.clone()));
+    // Consents merge while unexpired, and keep their id.
+    let merged = record("write:logs-*", NOW + 10, NOW + 110).await.unwrap();
+    assert_eq!(merged.id, first.id);
+    assert_eq!(merged.scope, "read:logs-* write:logs-*");
+    assert_eq!(merged.expires_at, NOW + 110);
+    // An expired consent is replaced, not merged.
+    let renewed = record("monitor:*", NOW + 200, NOW + 300).await.unwrap();
+    assert_eq!(
+        (renewed.id.as_str(), renewed.scope.as_str()),
+        (first.id.as_str(), "monitor:*")
+    );
+    assert_eq!(of("bob").await.unwrap(), None);
+    let listed = store
+        .consents(Some("alice".to_owned()), None)
+        .await
+        .unwrap();
+    assert_eq!(listed, [renewed]);
+    assert!(
+        store
+            .consents(Some("bob".to_owned()), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .consents(None, Some("a".to_owned()))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+fn session(
+    id: &str,
+    user: &str,
+    client_id: &str,
+    family: Option<&str>,
+    consent: &str,
+) -> SessionRecord {
+    SessionRecord {
+        id: id.to_owned(),
+        subject: user.to_owned(),
+        tenant: "acme".to_owned(),
+        client_id: client_id.to_owned(),
+        created_at: NOW,
+        last_used_at: NOW,
+        expires_at: NOW + 3600,
+        user_agent: Some("curl/8".to_owned()),
+        address: Some("192.0.2.7".to_owned()),
+        family_id: family.map(str::to_owned),
+        consent_id: Some(consent.to_owned()),
+        access: RevokedJti {
+            jti: format!("first-{id}"),
+            exp: NOW + 300,
+        },
+        ended_at: None,
+        ended_reason: None,
+    }
+}
+
+async fn sessions_are_listed_touched_and_ended_with_their_tokens(store: Arc<dyn Store>) {
     store
+        .create_refresh_family(family("f1", "a"), token(1, "f1", NOW))
+        .await
+        .unwrap();
+    store
+        .create_refresh_family(family("f2", "a"), token(2, "f2", NOW))
+        .await
+        .unwrap();
+    let s1 = session("s1", "alice", "a", Some("f1"), "c1");
+    let s2 = session("s2", "alice", "a", Some("f2"), "c1");
+    let s3 = session("s3", "bob", "b", None, "c2");
+    for s in [&s1, &s2, &s3] {
+        store.create_session(s.clone()).await.unwrap();
+    }
+    assert_eq!(store.session("s1").await.unwrap(), Some(s1.clone()));
+    assert_eq!(store.session("nope").await.unwrap(), None);
+    let ids = |v: Vec<SessionRecord>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let by_user = |u: &str| SessionFilter {
+        subject: Some(u.to_owned()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        ids(store.sessions(by_user("alice"), Some(NOW)).await.unwrap()),
+        ["s2", "s1"],
+        "newest first; ties in creation order, newest first"
+    );
+    let by_client = SessionFilter {
+        client_id: Some("b".to_owned()),
+        ..SessionFilter::default()
+    };
+    assert_eq!(
+        ids(store.sessions(by_client, Some(NOW)).await.unwrap()),
+        ["s3"]
+    );
+    assert!(
+        store
+            .sessions(by_user("alice"), Some(NOW + 3600))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A rotation in the family touches the session.
+    assert!(
+        store
+            .rotate_refresh_token(&[1; 32], token(11, "f1", NOW + 50), NOW + 50)
+            .await
+            .unwrap()
+    );
+    let touched = store.session("s1").await.unwrap().unwrap();
+    assert_eq!(
+        (touched.last_used_at, touched.expires_at),
+        (NOW + 50, NOW + 50 + 3600)
+    );
+    // An empty filter ends nothing.
+    let err = store
+        .end_sessions(
+            SessionFilter::default(),
+            "admin".to_owned(),
+            event("sessions_revoked", None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+    assert!(store.revoked_access_tokens(NOW).await.unwrap().is_empty());
+    // Ending one session revokes its family and every access token issued in it.
+    let one = SessionFilter {
+        id: Some("s1".to_owned()),
+        ..SessionFilter::default()
+    };
+    let ended = store
+        .end_sessions(
+            one.clone(),
+            "admin".to_owned(),
+            event("sessions_revoked", Some("a")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended.sessions, ["s1"]);
+    assert_eq!(jtis(&ended.revoked), ["access-1", "access-11", "first-s1"]);
+    assert!(
+        !store
+            .rotate_refresh_token(&[11; 32], token(12, "f1", NOW + 60), NOW + 60)
+            .await
+            .unwrap()
+    );
+    let s1_now = store.session("s1").await.unwrap().unwrap();
+    assert_eq!(
+        (s1_now.ended_at, s1_now.ended_reason.as_deref()),
+        (Some(NOW), Some("admin"))
+    );
+    assert!(!s1_now.active(NOW));
+    assert_eq!(
+        ids(store.sessions(by_user("alice"), Some(NOW)).await.unwrap()),
+        ["s2"]
+    );
+    // Ending it again ends nothing new.
+    let again = store
+        .end_sessions(
+            one,
+            "admin".to_owned(),
+            event("sessions_revoked", Some("a")),
+        )
+        .await
+        .unwrap();
+    assert!(again.sessions.is_empty() && again.revoked.is_empty());
+    // A session without a family: its one access token is revoked.
+    let ended = store
+        .end_sessions(
+            by_user("bob"),
+            "admin".to_owned(),
+            event("sessions_revoked", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (ended.sessions.as_slice(), jtis(&ended.revoked)),
+        (["s3".to_owned()].as_slice(), vec!["first-s3"])
+    );
+    let revoked = store.revoked_access_tokens(NOW).await.unwrap();
+    assert_eq!(
+        jtis(&revoked),
+        ["access-1", "access-11", "first-s1", "first-s3"]
+    );
+    // A family revoked elsewhere (reuse) ends its session too.
+    store
+        .revoke_refresh_family("f2", "reuse", event("refresh_token_reused", Some("a")))
+        .await
+        .unwrap();
+    let s2_now = store.session("s2").await.unwrap().unwrap();
+    assert_eq!(s2_now.ended_reason.as_deref(), Some("reuse"));
+    let events = store
+        .audit_query(AuditQuery {
+            kind: Some("sessions_revoked".to_owned()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 3, "one event per call that ended sessions");
+    assert_eq!(events[2].detail["sessions"], json!(["s1"]));
+}
+
+async fn withdrawing_a_consent_ends_the_sessions_relying_on_it(store: Arc<dyn Store>) {
+    let consent = store
         .record_consent(
             "alice".to_owned(),
             "a".to_owned(),
             "read:logs-*".to_owned(),
             NOW,
+            NOW + 60,
         )
         .await
         .unwrap();
-    assert!(has("read:logs-*").await.unwrap());
-    assert!(!has("read:logs-* write:logs-*").await.unwrap());
-    // Consents merge.
     store
-        .record_consent(
-            "alice".to_owned(),
-            "a".to_owned(),
-            "write:logs-*".to_owned(),
-            NOW,
-        )
+        .create_refresh_family(family("f1", "a"), token(1, "f1", NOW))
         .await
         .unwrap();
-    assert!(has("read:logs-* write:logs-*").await.unwrap());
+    store
+        .create_session(session("s1", "alice", "a", Some("f1"), &consent.id))
+        .await
+        .unwrap();
+    store
+        .create_session(session("s2", "alice", "a", None, "another"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .withdraw_consent("nope", event("consent_withdrawn", None))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store.revoked_access_tokens(NOW).await.unwrap().is_empty());
+    let (gone, ended) = store
+        .withdraw_consent(&consent.id, event("consent_withdrawn", None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone, consent);
+    assert_eq!(ended.sessions, ["s1"]);
+    assert_eq!(jtis(&ended.revoked), ["access-1", "first-s1"]);
+    assert_eq!(
+        store
+            .consent("alice".to_owned(), "a".to_owned())
+            .await
+            .unwrap(),
+        None
+    );
+    let s1 = store.session("s1").await.unwrap().unwrap();
+    assert_eq!(s1.ended_reason.as_deref(), Some("consent_withdrawn"));
+    assert!(store.session("s2").await.unwrap().unwrap().active(NOW));
+    let e = store
+        .audit_query(AuditQuery {
+            kind: Some("consent_withdrawn".to_owned()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].client_id.as_deref(), Some("a"));
+    // Withdrawn is gone: a second withdrawal finds nothing.
     assert!(
-        !store
-            .has_consent("bob".to_owned(), "a".to_owned(), "read:logs-*".to_owned())
+        store
+            .withdraw_consent(&consent.id, event("consent_withdrawn", None))
             .await
             .unwrap()
+            .is_none()
     );
 }
 

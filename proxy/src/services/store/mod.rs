@@ -17,8 +17,9 @@ use oauth4os_core::Result;
 
 pub use records::{
     AuditEvent, AuditQuery, AuthMethod, AuthorizationCode, BackupContents, ClientConstraints,
-    ClientCutoff, ClientRecord, ClientSource, FamilySummary, GrantType, NewRefreshToken,
-    PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti, StoredKey, SyncReport,
+    ClientCutoff, ClientRecord, ClientSource, ConsentRecord, EndedSessions, FamilySummary,
+    GrantType, NewRefreshToken, PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti,
+    SessionFilter, SessionRecord, StoredKey, SyncReport,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 
@@ -142,21 +143,54 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         access: RevokedJti,
         family_id: Option<String>,
     ) -> StoreFuture<'_, ()>;
-    /// Whether `subject` consented to `client_id` holding every scope of `scope`.
-    fn has_consent(
-        &self,
-        subject: String,
-        client_id: String,
-        scope: String,
-    ) -> StoreFuture<'_, bool>;
-    /// Records that `subject` consented to `client_id` holding `scope` (merged with earlier ones).
+    /// The consent `subject` gave `client_id`, expired or not (withdrawn ones are gone).
+    fn consent(&self, subject: String, client_id: String)
+    -> StoreFuture<'_, Option<ConsentRecord>>;
+    /// Records that `subject` consented to `client_id` holding `scope`, remembered until
+    /// `expires_at`: merged with an unexpired earlier consent (which keeps its id), replacing
+    /// an expired one. Answers the consent as stored.
     fn record_consent(
         &self,
         subject: String,
         client_id: String,
         scope: String,
         now: i64,
-    ) -> StoreFuture<'_, ()>;
+        expires_at: i64,
+    ) -> StoreFuture<'_, ConsentRecord>;
+    /// Consents, of one user and/or one client or all, newest first.
+    fn consents(
+        &self,
+        subject: Option<String>,
+        client_id: Option<String>,
+    ) -> StoreFuture<'_, Vec<ConsentRecord>>;
+    /// Withdraws a consent: deletes it, ends the sessions relying on it (as
+    /// [`Store::end_sessions`] does) and writes `event`, in one transaction. `None` when there
+    /// is no such consent (nothing changed).
+    fn withdraw_consent<'a>(
+        &'a self,
+        id: &'a str,
+        event: AuditEvent,
+    ) -> StoreFuture<'a, Option<(ConsentRecord, EndedSessions)>>;
+
+    /// Records a new session.
+    fn create_session(&self, session: SessionRecord) -> StoreFuture<'_, ()>;
+    /// The session with this id, ended or not.
+    fn session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<SessionRecord>>;
+    /// Sessions matching `filter`, newest first; only those active at `active_at` when set.
+    fn sessions(
+        &self,
+        filter: SessionFilter,
+        active_at: Option<i64>,
+    ) -> StoreFuture<'_, Vec<SessionRecord>>;
+    /// Ends every unended session matching `filter` (never empty: an empty filter is refused
+    /// and changes nothing): marks them ended with `reason`, revokes their refresh families,
+    /// records their access tokens as revoked and writes `event`, in one transaction.
+    fn end_sessions(
+        &self,
+        filter: SessionFilter,
+        reason: String,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, EndedSessions>;
 
     /// Records an access token as revoked until its `exp` and writes `event`, in one transaction.
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()>;

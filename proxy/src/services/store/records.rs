@@ -348,6 +348,12 @@ pub struct AuthorizationCode {
     pub subject: String,
     /// When it expires.
     pub expires_at: i64,
+    /// The consent the code was issued under.
+    pub consent_id: Option<String>,
+    /// The browser's `User-Agent` at sign-in, for the session the code starts.
+    pub user_agent: Option<String>,
+    /// The browser's address at sign-in.
+    pub address: Option<String>,
 }
 
 /// What redeeming a code found.
@@ -391,4 +397,98 @@ pub struct PurgeReport {
     pub revocations: usize,
     /// Refresh families whose every token has expired.
     pub families: usize,
+}
+
+/// An interactive session: what one authorization-code sign-in produced (its refresh family and
+/// access tokens), for listing and revoking per user and per client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Random id.
+    pub id: String,
+    /// The user.
+    pub subject: String,
+    /// The client's tenant.
+    pub tenant: String,
+    /// The client.
+    pub client_id: String,
+    /// When the code was redeemed.
+    pub created_at: i64,
+    /// When a token was last issued in it.
+    pub last_used_at: i64,
+    /// When it ends unless refreshed (its refresh token's expiry, sliding with rotation).
+    pub expires_at: i64,
+    /// The browser's `User-Agent` at sign-in.
+    pub user_agent: Option<String>,
+    /// The browser's address at sign-in.
+    pub address: Option<String>,
+    /// Its refresh family, when the client gets refresh tokens.
+    pub family_id: Option<String>,
+    /// The consent it relies on.
+    pub consent_id: Option<String>,
+    /// The access token the code produced.
+    pub access: RevokedJti,
+    /// When it ended: revoked, its consent withdrawn, or its refresh family revoked.
+    pub ended_at: Option<i64>,
+    /// Why it ended.
+    pub ended_reason: Option<String>,
+}
+
+impl SessionRecord {
+    /// Whether its tokens may still be used at `now`.
+    pub fn active(&self, now: i64) -> bool {
+        self.ended_at.is_none() && self.expires_at > now
+    }
+}
+
+/// Which sessions an operation concerns; every field narrows, and an empty filter matches
+/// every session (operations that end sessions refuse it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// This session only.
+    pub id: Option<String>,
+    /// Sessions of this user.
+    pub subject: Option<String>,
+    /// Sessions at this client.
+    pub client_id: Option<String>,
+    /// Sessions of this tenant.
+    pub tenant: Option<String>,
+    /// Sessions relying on this consent.
+    pub consent_id: Option<String>,
+}
+
+impl SessionFilter {
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.id.is_none()
+            && self.subject.is_none()
+            && self.client_id.is_none()
+            && self.tenant.is_none()
+            && self.consent_id.is_none()
+    }
+}
+
+/// What ending sessions did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndedSessions {
+    /// The sessions ended (those already ended are not listed).
+    pub sessions: Vec<String>,
+    /// The access tokens of theirs now recorded as revoked.
+    pub revoked: Vec<RevokedJti>,
+}
+
+/// A user's remembered consent to a client holding some scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    /// Random id.
+    pub id: String,
+    /// The user.
+    pub subject: String,
+    /// The client.
+    pub client_id: String,
+    /// The scopes, space separated (merged over every consent given).
+    pub scope: String,
+    /// When it was last given.
+    pub granted_at: i64,
+    /// When it stops being remembered.
+    pub expires_at: i64,
 }

@@ -4,6 +4,7 @@
 
 mod clients;
 mod schema;
+mod sessions;
 mod tokens;
 
 use oauth4os_core::Reason;
@@ -19,8 +20,9 @@ pub use schema::SCHEMA_VERSION;
 
 use super::{
     AuditEvent, AuditQuery, AuthorizationCode, BackupContents, ClientCutoff, ClientRecord,
-    FamilySummary, NewRefreshToken, PurgeReport, Redeemed, RefreshFamily, RefreshView, RevokedJti,
-    Store, StoreFuture, StoredKey, SyncReport,
+    ConsentRecord, EndedSessions, FamilySummary, NewRefreshToken, PurgeReport, Redeemed,
+    RefreshFamily, RefreshView, RevokedJti, SessionFilter, SessionRecord, Store, StoreFuture,
+    StoredKey, SyncReport,
 };
 
 /// Read-only connections kept for inline reads.
@@ -488,20 +490,12 @@ impl Store for SqliteStore {
         self.write(move |c| tokens::link_code_tokens(c, &hash, &access, family_id.as_deref()))
     }
 
-    fn has_consent(
+    fn consent(
         &self,
         subject: String,
         client_id: String,
-        scope: String,
-    ) -> StoreFuture<'_, bool> {
-        Box::pin(async move {
-            let Some(given) = self.read(|c| tokens::consent(c, &subject, &client_id))? else {
-                return Ok(false);
-            };
-            let given = oauth4os_core::ScopeSet::parse_claim(&given);
-            let wanted = oauth4os_core::ScopeSet::parse_claim(&scope);
-            Ok(!wanted.is_empty() && wanted.is_within(&given))
-        })
+    ) -> StoreFuture<'_, Option<ConsentRecord>> {
+        Box::pin(async move { self.read(|c| sessions::consent(c, &subject, &client_id)) })
     }
 
     fn record_consent(
@@ -510,15 +504,64 @@ impl Store for SqliteStore {
         client_id: String,
         scope: String,
         now: i64,
-    ) -> StoreFuture<'_, ()> {
+        expires_at: i64,
+    ) -> StoreFuture<'_, ConsentRecord> {
         self.write(move |c| {
-            let merged = match tokens::consent(c, &subject, &client_id)? {
-                Some(old) => format!("{old} {scope}"),
-                None => scope,
-            };
-            let merged = oauth4os_core::ScopeSet::parse_claim(&merged).to_string();
-            tokens::put_consent(c, &subject, &client_id, &merged, now)
+            sessions::record_consent(c, &subject, &client_id, &scope, now, expires_at)
         })
+    }
+
+    fn consents(
+        &self,
+        subject: Option<String>,
+        client_id: Option<String>,
+    ) -> StoreFuture<'_, Vec<ConsentRecord>> {
+        Box::pin(async move {
+            self.read(|c| sessions::consents(c, subject.as_deref(), client_id.as_deref()))
+        })
+    }
+
+    fn withdraw_consent<'a>(
+        &'a self,
+        id: &'a str,
+        event: AuditEvent,
+    ) -> StoreFuture<'a, Option<(ConsentRecord, EndedSessions)>> {
+        let id = id.to_owned();
+        self.write(move |c| sessions::withdraw_consent(c, &id, &event))
+    }
+
+    fn create_session(&self, session: SessionRecord) -> StoreFuture<'_, ()> {
+        self.write(move |c| sessions::create(c, &session))
+    }
+
+    fn session<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<SessionRecord>> {
+        let filter = SessionFilter {
+            id: Some(id.to_owned()),
+            ..SessionFilter::default()
+        };
+        Box::pin(async move {
+            Ok(self
+                .read(|c| sessions::select(c, &filter, None))?
+                .into_iter()
+                .next())
+        })
+    }
+
+    fn sessions(
+        &self,
+        filter: SessionFilter,
+        active_at: Option<i64>,
+    ) -> StoreFuture<'_, Vec<SessionRecord>> {
+        Box::pin(async move { self.read(|c| sessions::select(c, &filter, active_at)) })
+    }
+
+    fn end_sessions(
+        &self,
+        filter: SessionFilter,
+        reason: String,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, EndedSessions> {
+        self.write(move |c| sessions::end(c, &filter, &reason, &event))
     }
 
     fn revoke_access_token(&self, revoked: RevokedJti, event: AuditEvent) -> StoreFuture<'_, ()> {

@@ -116,6 +116,36 @@ const MIGRATIONS: &[&str] = &[
     // 4: a client's RFC 8705 authentication and token binding, and its IP allowlist (JSON;
     // NULL for a secret client without constraints).
     "ALTER TABLE clients ADD COLUMN constraints TEXT;",
+    // 5: interactive sessions (one per redeemed authorization code), consents with an id and
+    // an expiry, and what a code carries into its session.
+    "ALTER TABLE consents ADD COLUMN id TEXT;
+    ALTER TABLE consents ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE consents SET id = lower(hex(randomblob(16))), expires_at = updated_at + 2592000;
+    CREATE UNIQUE INDEX consents_id ON consents (id);
+    ALTER TABLE authorization_codes ADD COLUMN consent_id TEXT;
+    ALTER TABLE authorization_codes ADD COLUMN user_agent TEXT;
+    ALTER TABLE authorization_codes ADD COLUMN address TEXT;
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        subject TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        user_agent TEXT,
+        address TEXT,
+        family_id TEXT,
+        consent_id TEXT,
+        access_jti TEXT NOT NULL,
+        access_exp INTEGER NOT NULL,
+        ended_at INTEGER,
+        ended_reason TEXT
+    ) STRICT;
+    CREATE INDEX sessions_subject ON sessions (subject, created_at);
+    CREATE INDEX sessions_client ON sessions (client_id, created_at);
+    CREATE INDEX sessions_family ON sessions (family_id);
+    CREATE INDEX sessions_consent ON sessions (consent_id);",
 ];
 
 /// The schema version this build writes.
@@ -191,4 +221,52 @@ pub(super) fn version(conn: &Connection) -> Result<i64> {
     .optional()
     .map(|v| v.flatten().unwrap_or(0))
     .map_err(db_err("migrate"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::store::{SqliteStore, Store};
+
+    /// A store written by a schema-3 proxy (consents without id or expiry) opens, migrates and
+    /// keeps its consents, each with an id and 30 days from when it was given.
+    #[tokio::test]
+    async fn a_schema_3_store_migrates_its_consents() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                .unwrap();
+            for sql in MIGRATIONS.iter().take(3) {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute("INSERT INTO schema_version (version) VALUES (3)", [])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO consents (subject, client_id, scope, updated_at)
+                 VALUES ('alice', 'web', 'read:logs-*', 1000)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let c = store
+            .consent("alice".into(), "web".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.id.len(), 32);
+        assert_eq!((c.granted_at, c.expires_at), (1000, 1000 + 2_592_000));
+        let listed = store.consents(None, None).await.unwrap();
+        assert_eq!(listed, [c]);
+        assert!(
+            store
+                .sessions(Default::default(), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }

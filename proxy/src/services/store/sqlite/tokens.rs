@@ -143,6 +143,13 @@ pub(super) fn rotate(
         return Ok(false);
     }
     insert_refresh(&tx, next)?;
+    // The family's session (if it has one) was used now and lives as long as the new token.
+    tx.prepare_cached(
+        "UPDATE sessions SET last_used_at = ?1, expires_at = max(expires_at, ?2)
+         WHERE family_id = ?3",
+    )
+    .and_then(|mut st| st.execute(params![now, next.expires_at, next.family_id]))
+    .map_err(db_err("touch session"))?;
     tx.commit().map_err(db_err("commit"))?;
     Ok(true)
 }
@@ -280,7 +287,7 @@ pub(super) fn cutoffs(conn: &Connection, now: i64) -> Result<Vec<ClientCutoff>> 
     .map_err(db_err("read client revocations"))
 }
 
-fn insert_revocation(conn: &Connection, r: &RevokedJti, now: i64) -> Result<()> {
+pub(super) fn insert_revocation(conn: &Connection, r: &RevokedJti, now: i64) -> Result<()> {
     conn.prepare_cached(
         "INSERT OR IGNORE INTO revocations (jti, exp, revoked_at) VALUES (?1, ?2, ?3)",
     )
@@ -329,6 +336,12 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
         [expired_before],
     )
     .map_err(db_err("purge"))?;
+    // Sessions whose refresh and access tokens have all expired.
+    tx.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?1 AND access_exp <= ?1",
+        [expired_before],
+    )
+    .map_err(db_err("purge"))?;
     let families = tx
         .execute(
             "DELETE FROM refresh_families WHERE NOT EXISTS (
@@ -347,8 +360,8 @@ pub(super) fn purge(conn: &mut Connection, expired_before: i64) -> Result<PurgeR
 pub(super) fn put_code(conn: &Connection, c: &AuthorizationCode) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO authorization_codes (hash, client_id, redirect_uri, scope, audience,
-             code_challenge, subject, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             code_challenge, subject, expires_at, consent_id, user_agent, address)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -359,7 +372,10 @@ pub(super) fn put_code(conn: &Connection, c: &AuthorizationCode) -> Result<()> {
             c.audience,
             c.code_challenge,
             c.subject,
-            c.expires_at
+            c.expires_at,
+            c.consent_id,
+            c.user_agent,
+            c.address
         ])
     })
     .map(|_| ())
@@ -372,7 +388,7 @@ pub(super) fn redeem_code(conn: &mut Connection, hash: &[u8; 32], now: i64) -> R
     let row = tx
         .prepare_cached(
             "SELECT client_id, redirect_uri, scope, audience, code_challenge, subject, expires_at,
-                    used_at, family_id, access_jti, access_exp
+                    used_at, family_id, access_jti, access_exp, consent_id, user_agent, address
              FROM authorization_codes WHERE hash = ?1",
         )
         .and_then(|mut s| {
@@ -387,6 +403,9 @@ pub(super) fn redeem_code(conn: &mut Connection, hash: &[u8; 32], now: i64) -> R
                         code_challenge: r.get(4)?,
                         subject: r.get(5)?,
                         expires_at: r.get(6)?,
+                        consent_id: r.get(11)?,
+                        user_agent: r.get(12)?,
+                        address: r.get(13)?,
                     },
                     r.get::<_, Option<i64>>(7)?,
                     r.get::<_, Option<String>>(8)?,
@@ -433,28 +452,6 @@ pub(super) fn link_code_tokens(
     )
     .map(|_| ())
     .map_err(db_err("link authorization code"))
-}
-
-pub(super) fn consent(conn: &Connection, subject: &str, client_id: &str) -> Result<Option<String>> {
-    conn.prepare_cached("SELECT scope FROM consents WHERE subject = ?1 AND client_id = ?2")
-        .and_then(|mut s| s.query_row([subject, client_id], |r| r.get(0)).optional())
-        .map_err(db_err("read consent"))
-}
-
-pub(super) fn put_consent(
-    conn: &Connection,
-    subject: &str,
-    client_id: &str,
-    scope: &str,
-    now: i64,
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO consents (subject, client_id, scope, updated_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (subject, client_id) DO UPDATE SET scope = ?3, updated_at = ?4",
-        params![subject, client_id, scope, now],
-    )
-    .map(|_| ())
-    .map_err(db_err("write consent"))
 }
 
 pub(super) fn admin_policies(conn: &Connection) -> Result<Vec<(String, String, String)>> {
