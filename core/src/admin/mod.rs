@@ -7,6 +7,7 @@
 //! - [`policies`]: Cedar policies, scope → role mappings and tenants.
 //! - [`tokens`]: refresh-token families, signing keys and the audit log.
 //! - [`backup`]: what a restore answers.
+//! - [`webhooks`]: the outbox of signed webhook events, dead letters and replay.
 //! - [`ErrorBody`]: what every failed call answers.
 //! - [`routes`]: the table of paths, methods, status codes and body types, from which
 //!   [`openapi`] builds the document served at `/admin/openapi.json`.
@@ -21,6 +22,7 @@ mod openapi;
 pub mod policies;
 pub mod routes;
 pub mod tokens;
+pub mod webhooks;
 
 pub use backup::RestoreSummary;
 pub use clients::{
@@ -35,6 +37,9 @@ pub use routes::{Body, Method, Operation, ROUTES, Route};
 pub use tokens::{
     AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditEvent, AuditList, AuditQuery, FamilyQuery,
     RefreshFamily, RefreshFamilyList, RotatedKey, SigningKey, SigningKeyList,
+};
+pub use webhooks::{
+    DeliveryQuery, DeliveryStatus, WebhookDelivery, WebhookDeliveryList, WebhookEventType,
 };
 
 /// Where the admin API is mounted; every [`Route::path`] is below it.

@@ -145,7 +145,7 @@ pub struct AuditList {
     pub events: Vec<AuditEvent>,
 }
 
-fn encode_query(pairs: &[(&str, Option<String>)]) -> String {
+pub(super) fn encode_query(pairs: &[(&str, Option<String>)]) -> String {
     pairs
         .iter()
         .filter_map(|(name, value)| {

@@ -39,6 +39,7 @@ where
     consent_covers_what_was_granted(new_store().await).await;
     admin_policies_and_mappings_round_trip(new_store().await).await;
     audit_events_are_kept_and_queried_newest_first(new_store().await).await;
+    super::conformance_webhooks::run(&new_store).await;
 }
 
 fn client(id: &str, source: ClientSource) -> ClientRecord {
