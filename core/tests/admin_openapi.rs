@@ -320,6 +320,23 @@ fn query_parameters_are_derived_from_the_query_types() {
         client_id: Some("agent".into()),
     };
     assert_eq!(f.to_query_string(), "client_id=agent");
+    let hooks = params("/admin/webhooks/deliveries");
+    let status = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "status")
+        .unwrap();
+    assert_eq!(status["schema"]["type"], "string", "{status}");
+    assert_eq!(
+        status["schema"]["enum"],
+        json!(["pending", "delivered", "dead"])
+    );
+    let q = admin::DeliveryQuery {
+        status: Some(admin::DeliveryStatus::Dead),
+        limit: Some(5),
+    };
+    assert_eq!(q.to_query_string(), "status=dead&limit=5");
     assert_eq!(admin::AUDIT_DEFAULT_LIMIT, 100);
     assert_eq!(admin::AUDIT_MAX_LIMIT, 1000);
 }
