@@ -488,6 +488,102 @@ max_attempts = 2"#,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_client_and_policy_changes_are_published_with_their_types() {
+    let receiver = Receiver::start(Arc::new(|_| Answer::Status(200))).await;
+    let setup = Setup::new(&receiver, "");
+    let _proxy = setup.start().await;
+    let admin = setup.admin().await;
+    let c = reqwest::Client::new();
+    let issued = setup.token(("agent", "agent-secret")).await;
+    let access = issued["access_token"].as_str().unwrap();
+    let r = c
+        .post(format!("{}/oauth/revoke", setup.url))
+        .basic_auth("agent", Some("agent-secret"))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let made = c
+        .post(format!("{}/admin/clients", setup.url))
+        .bearer_auth(&admin)
+        .json(&json!({"client_id": "api-made", "scopes": ["read:logs-a"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    let r = c
+        .post(format!("{}/admin/clients/api-made/secret", setup.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rotated: Value = r.json().await.unwrap();
+    let r = c
+        .put(format!("{}/admin/scope-mappings/read%3Alogs-a", setup.url))
+        .bearer_auth(&admin)
+        .json(&json!({"roles": ["app_reader"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .delete(format!("{}/admin/clients/api-made", setup.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    // admin token, agent token, revocation, created, updated, mapping, tokens revoked, deleted
+    setup.wait_for(&admin, "delivered", 8).await;
+    let got = receiver.received();
+    let events: Vec<Value> = got
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    let of = |t: &str| events.iter().filter(|e| e["type"] == t).collect::<Vec<_>>();
+    let revoked = of("token.revoked");
+    let jti = jti(access);
+    assert!(
+        revoked.iter().any(|e| e["data"]["jti"] == jti.as_str()
+            && e["data"]["audit_kind"] == "access_token_revoked"),
+        "{events:?}"
+    );
+    assert!(
+        revoked
+            .iter()
+            .any(|e| e["data"]["audit_kind"] == "client_tokens_revoked"
+                && e["data"]["client_id"] == "api-made"),
+        "deleting a client revokes its tokens: {events:?}"
+    );
+    assert_eq!(of("client.created")[0]["data"]["client_id"], "api-made");
+    assert_eq!(
+        of("client.updated")[0]["data"]["audit_kind"],
+        "client_secret_rotated"
+    );
+    assert_eq!(of("client.deleted")[0]["data"]["client_id"], "api-made");
+    assert_eq!(of("policy.changed")[0]["data"]["scope"], "read:logs-a");
+    assert_eq!(of("token.issued").len(), 2);
+    let secret = rotated["client_secret"].as_str().unwrap();
+    for r in &got {
+        assert!(
+            !r.body.contains(secret) && !r.body.contains(access),
+            "{}",
+            r.body
+        );
+        assert!(verifies(
+            &key_b64(),
+            &r.id,
+            &r.timestamp,
+            &r.body,
+            &r.signature
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_delivery_delivers_after_restart_with_the_same_id() {
     let receiver = Receiver::start(Arc::new(|n| {
         if n == 0 {

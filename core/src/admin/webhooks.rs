@@ -72,9 +72,10 @@ impl WebhookEventType {
     pub fn of_audit_kind(kind: &str) -> Option<Self> {
         Some(match kind {
             "access_token_issued" | "admin_token_issued" | "token_exchanged" => Self::TokenIssued,
-            "access_token_revoked" | "refresh_family_revoked" | "client_tokens_revoked" => {
-                Self::TokenRevoked
-            }
+            "access_token_revoked"
+            | "refresh_family_revoked"
+            | "client_tokens_revoked"
+            | "authorization_code_replayed" => Self::TokenRevoked,
             "refresh_token_reused" => Self::RefreshReuseDetected,
             "client_created" => Self::ClientCreated,
             "client_updated" | "client_secret_rotated" => Self::ClientUpdated,
