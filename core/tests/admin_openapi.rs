@@ -16,7 +16,7 @@ use oauth4os_core::admin::{
     self, AuditList, AuditQuery, Client, ClientList, ClientRevocation, ClientSecret, ClientSpec,
     ClientWithSecret, ErrorBody, FamilyQuery, GrantType, MappingSpec, Method, Operation, Policy,
     PolicyList, PolicySpec, ROUTES, RefreshFamilyList, RestoreSummary, RotatedKey, ScopeMapping,
-    ScopeMappingList, SigningKeyList, Source, TenantList,
+    ScopeMappingList, SigningKeyList, Source, TenantList, WebhookDelivery, WebhookDeliveryList,
 };
 use oauth4os_core::admin::{
     ConsentList, ConsentWithdrawal, Session, SessionList, SessionQuery, SessionRevocation,
@@ -116,6 +116,8 @@ const PROXY_ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/backup"),
     ("POST", "/admin/restore"),
     ("GET", "/admin/openapi.json"),
+    ("GET", "/admin/webhooks/deliveries"),
+    ("POST", "/admin/webhooks/deliveries/{id}/replay"),
 ];
 
 #[test]
@@ -277,6 +279,8 @@ fn the_routes_that_name_a_body_use_the_expected_schemas() {
         ("revokeSessions", "400", "ErrorBody"),
         ("listConsents", "200", "ConsentList"),
         ("withdrawConsent", "200", "ConsentWithdrawal"),
+        ("listWebhookDeliveries", "200", "WebhookDeliveryList"),
+        ("replayWebhookDelivery", "200", "WebhookDelivery"),
         ("createClient", "409", "ErrorBody"),
         ("deletePolicy", "501", "ErrorBody"),
     ] {
@@ -352,6 +356,23 @@ fn query_parameters_are_derived_from_the_query_types() {
     };
     assert_eq!(q.to_query_string(), "user=alice%40example");
     assert!(!q.is_empty() && SessionQuery::default().is_empty());
+    let hooks = params("/admin/webhooks/deliveries");
+    let status = hooks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "status")
+        .unwrap();
+    assert_eq!(status["schema"]["type"], "string", "{status}");
+    assert_eq!(
+        status["schema"]["enum"],
+        json!(["pending", "delivered", "dead"])
+    );
+    let q = admin::DeliveryQuery {
+        status: Some(admin::DeliveryStatus::Dead),
+        limit: Some(5),
+    };
+    assert_eq!(q.to_query_string(), "status=dead&limit=5");
     assert_eq!(admin::AUDIT_DEFAULT_LIMIT, 100);
     assert_eq!(admin::AUDIT_MAX_LIMIT, 1000);
 }
@@ -390,6 +411,8 @@ fn round_trip_for(schema: &str) -> RoundTrip {
         "ConsentList" => round_trip::<ConsentList>,
         "ConsentWithdrawal" => round_trip::<ConsentWithdrawal>,
         "ErrorBody" => round_trip::<ErrorBody>,
+        "WebhookDelivery" => round_trip::<WebhookDelivery>,
+        "WebhookDeliveryList" => round_trip::<WebhookDeliveryList>,
         other => panic!("no type for {other}"),
     }
 }
@@ -404,6 +427,16 @@ fn session() -> Value {
 }
 
 const SECRET: &str = "q3yC5T2n9mA0bX7kR4vW1zL8pE6sD3fG2hJ5kM9nQ0w";
+
+fn dead_letter() -> Value {
+    json!({
+        "id": "msg_9a8b7c6d5e4f30211203f4e5d6c7b8a9", "endpoint": "https://hooks.example/oauth4os",
+        "event_type": "refresh.reuse_detected", "status": "dead", "attempts": 8,
+        "next_attempt_at_ms": 1_764_703_600_000_i64, "last_error": "the endpoint answered 503",
+        "created_at": 1_764_700_000, "delivered_at": null,
+        "payload": {"type": "refresh.reuse_detected", "timestamp": "2025-12-02T18:26:40Z", "data": {"client_id": "agent", "family_id": "f-1"}},
+    })
+}
 
 fn ci_client() -> Value {
     json!({
@@ -548,6 +581,18 @@ fn real_bodies() -> Vec<(&'static str, Value)> {
             "ConsentWithdrawal",
             json!({"consent_id": "c-1", "sessions": ["s-1"], "access_tokens": 2}),
         ),
+        ("WebhookDelivery", dead_letter()),
+        (
+            "WebhookDeliveryList",
+            json!({"deliveries": [dead_letter(), {
+                "id": "msg_0f1e2d3c4b5a69788796a5b4c3d2e1f0", "endpoint": "https://hooks.example/oauth4os",
+                "event_type": "token.issued", "status": "delivered", "attempts": 1,
+                "next_attempt_at_ms": 1_764_700_000_000_i64, "last_error": null,
+                "created_at": 1_764_700_000, "delivered_at": 1_764_700_001,
+                "payload": {"type": "token.issued", "timestamp": "2025-12-02T18:26:40Z", "data": {"client_id": "agent", "jti": "j-1", "scope": "read:logs-*"}},
+            }]}),
+        ),
+        ("WebhookDeliveryList", json!({"deliveries": []})),
         (
             "RestoreSummary",
             json!({"restored": true, "schema_version": 4, "clients": 3, "signing_keys": 1}),
@@ -640,6 +685,8 @@ fn bad_bodies() -> Vec<(&'static str, Value, bool)> {
         ("AuditList", json!({"events": [{"at": 1, "kind": "k", "client_id": null, "detail": "by admin"}]}), false),
         ("AuditList", json!({"events": [{"at": 1, "kind": "k", "detail": {}}]}), false),
         ("RestoreSummary", json!({"restored": true, "schema_version": 4, "clients": -1, "signing_keys": 1}), true),
+        ("WebhookDelivery", json!({"id": "msg_1", "endpoint": "https://h.example", "event_type": "token.minted", "status": "dead", "attempts": 1, "next_attempt_at_ms": 1, "last_error": null, "created_at": 1, "delivered_at": null, "payload": {}}), true),
+        ("WebhookDelivery", json!({"id": "msg_1", "endpoint": "https://h.example", "event_type": "token.issued", "status": "lost", "attempts": 1, "next_attempt_at_ms": 1, "last_error": null, "created_at": 1, "delivered_at": null, "payload": {}}), true),
         ("ErrorBody", json!({"error": "not_found"}), true),
         ("ErrorBody", json!({"error": "not_found", "error_description": "no client `x`"}), true),
         ("ErrorBody", json!({"error": "not_found", "error_description": "x", "reason": "no_such_reason"}), true),

@@ -164,6 +164,13 @@ async fn main() -> ExitCode {
     };
     // Stops with `main`, after the listener has drained.
     let _rotation = app.auth.spawn_key_rotation();
+    let _webhooks = match app.spawn_webhooks() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(2);
+        }
+    };
     let addr = listen;
     let workers = app
         .loaded

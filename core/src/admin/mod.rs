@@ -8,6 +8,7 @@
 //! - [`tokens`]: refresh-token families, signing keys and the audit log.
 //! - [`sessions`]: interactive sessions and consents, listed and revoked per user or client.
 //! - [`backup`]: what a restore answers.
+//! - [`webhooks`]: the outbox of signed webhook events, dead letters and replay.
 //! - [`ErrorBody`]: what every failed call answers.
 //! - [`routes`]: the table of paths, methods, status codes and body types, from which
 //!   [`openapi`] builds the document served at `/admin/openapi.json`.
@@ -23,6 +24,7 @@ pub mod policies;
 pub mod routes;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;
 
 pub use backup::RestoreSummary;
 pub use clients::{
@@ -41,6 +43,9 @@ pub use sessions::{
 pub use tokens::{
     AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT, AuditEvent, AuditList, AuditQuery, FamilyQuery,
     RefreshFamily, RefreshFamilyList, RotatedKey, SigningKey, SigningKeyList,
+};
+pub use webhooks::{
+    DeliveryQuery, DeliveryStatus, WebhookDelivery, WebhookDeliveryList, WebhookEventType,
 };
 
 /// Where the admin API is mounted; every [`Route::path`] is below it.

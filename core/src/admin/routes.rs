@@ -21,6 +21,7 @@ use super::sessions::{
 use super::tokens::{
     AuditList, AuditQuery, FamilyQuery, RefreshFamilyList, RotatedKey, SigningKeyList,
 };
+use super::webhooks::{DeliveryQuery, WebhookDelivery, WebhookDeliveryList};
 
 /// An HTTP method the admin API serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,6 +109,10 @@ pub enum Operation {
     RestoreStore,
     /// `GET /openapi.json`.
     OpenApi,
+    /// `GET /webhooks/deliveries`.
+    ListWebhookDeliveries,
+    /// `POST /webhooks/deliveries/{id}/replay`.
+    ReplayWebhookDelivery,
 }
 
 impl Operation {
@@ -143,6 +148,8 @@ impl Operation {
             Operation::BackupStore => "backupStore",
             Operation::RestoreStore => "restoreStore",
             Operation::OpenApi => "openapi",
+            Operation::ListWebhookDeliveries => "listWebhookDeliveries",
+            Operation::ReplayWebhookDelivery => "replayWebhookDelivery",
         }
     }
 
@@ -289,5 +296,7 @@ pub static ROUTES: &[Route] = &[
     Route { method: Method::Get, path: "/audit", operation: Operation::QueryAudit, summary: "Audit events, newest first (filters: kind, client_id, since, limit)", id: None, query: Some(inline::<AuditQuery>), request: None, status: 200, response: json(reference::<AuditList>), errors: &[400, 500] },
     Route { method: Method::Get, path: "/backup", operation: Operation::BackupStore, summary: "The whole store as one SQLite file (application/vnd.sqlite3)", id: None, query: None, request: None, status: 200, response: Some(Body::Binary(BACKUP_MEDIA_TYPE)), errors: &[500] },
     Route { method: Method::Post, path: "/restore", operation: Operation::RestoreStore, summary: "Replace the store with a backup file (body: the SQLite file); a backup whose keys do not decrypt or whose policies do not build is refused", id: None, query: None, request: Some(Body::Binary(BACKUP_MEDIA_TYPE)), status: 200, response: json(reference::<RestoreSummary>), errors: &[400, 413, 500] },
+    Route { method: Method::Get, path: "/webhooks/deliveries", operation: Operation::ListWebhookDeliveries, summary: "Webhook deliveries, newest first (filters: status, limit); `status=dead` lists the dead letters", id: None, query: Some(inline::<DeliveryQuery>), request: None, status: 200, response: json(reference::<WebhookDeliveryList>), errors: &[400, 500] },
+    Route { method: Method::Post, path: "/webhooks/deliveries/{id}/replay", operation: Operation::ReplayWebhookDelivery, summary: "Deliver a dead or delivered webhook event again, with the same webhook-id; a pending one is left as it is", id: Some("the delivery's webhook-id"), query: None, request: None, status: 200, response: json(reference::<WebhookDelivery>), errors: &[404, 500] },
     Route { method: Method::Get, path: "/openapi.json", operation: Operation::OpenApi, summary: "This document", id: None, query: None, request: None, status: 200, response: json(openapi_document), errors: &[] },
 ];

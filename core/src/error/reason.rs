@@ -232,6 +232,8 @@ reasons! {
     WeakAdminSecret = "weak_admin_secret", Config, 500, "the admin secret is too weak";
     InvalidTenant = "invalid_tenant", Config, 500, "a tenant is not valid";
     InvalidTtl = "invalid_ttl", Config, 500, "a lifetime is not valid";
+    InvalidWebhook = "invalid_webhook", Config, 500, "a webhook endpoint is not valid";
+    InvalidWebhookSecret = "invalid_webhook_secret", Config, 500, "a webhook secret is not `whsec_` followed by base64";
     MissingAccessToken = "missing_access_token", Config, 500, "no access token is configured";
     MissingAlgorithms = "missing_algorithms", Config, 500, "no algorithm is allowed";
     MissingAudience = "missing_audience", Config, 500, "the verifier needs an audience";

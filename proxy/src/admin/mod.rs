@@ -1,5 +1,6 @@
 //! The admin API under `/admin/*`: clients, refresh families and per-client revocation,
-//! interactive sessions and consents, signing keys, the audit log, and `/admin/openapi.json` describing all of it.
+//! interactive sessions and consents, signing keys, the audit log, the webhook outbox, and
+//! `/admin/openapi.json` describing all of it.
 //!
 //! Every route, the OpenAPI document and unknown `/admin/*` paths alike, sits behind one guard:
 //! a bearer token that [`AuthServer::verify_admin`] accepts (issued by `/oauth/token` to the
@@ -21,6 +22,7 @@ mod openapi;
 mod policies;
 mod sessions;
 mod tokens;
+mod webhooks;
 
 use oauth4os_core::Reason;
 use std::sync::Arc;
@@ -95,6 +97,8 @@ fn handler(op: Operation) -> MethodRouter<Arc<AuthServer>> {
             post(backup::restore).layer(axum::extract::DefaultBodyLimit::max(backup::MAX_BACKUP))
         }
         O::OpenApi => get(openapi::document),
+        O::ListWebhookDeliveries => get(webhooks::deliveries),
+        O::ReplayWebhookDelivery => post(webhooks::replay),
     }
 }
 

@@ -24,6 +24,7 @@ use oauth4os_core::{Error, ScopeSet};
 use serde::Serialize;
 use serde_json::json;
 
+use oauth4os_core::admin::WebhookEventType;
 use oauth4os_core::protocol::TokenResponse;
 
 use super::AuthServer;
@@ -157,6 +158,18 @@ impl AuthServer {
             })
             .await?;
         tracing::debug!(client_id = %client.id, grant = grant.as_str(), jti = %minted.jti, "token issued");
+        // Admin and exchanged tokens are audited by their grants; the others only when a webhook
+        // wants to hear of them (an audit write per token would cost a disk sync otherwise).
+        let audited = self.admin_client(&client.id).is_some() || grant == GrantType::TokenExchange;
+        if !audited && self.store.wants_webhook(WebhookEventType::TokenIssued) {
+            let detail = json!({
+                "jti": minted.jti, "scope": scope, "grant_type": grant.as_str(),
+                "expires_at": minted.exp, "with_refresh_token": refresh.is_some(),
+            });
+            let event =
+                AuditEvent::new(unix_now(), "access_token_issued", Some(&client.id), detail);
+            self.store.audit(event).await?;
+        }
         if refresh.is_some() {
             self.maybe_purge();
         }

@@ -29,6 +29,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: crate::services::forwarded::TrustedProxies,
+    /// The webhook endpoints, when any is configured.
+    pub webhooks: Option<Arc<crate::services::webhooks::Webhooks>>,
 }
 
 fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Option<String>> {
@@ -118,6 +120,15 @@ pub fn check_policies(loaded: &Loaded) -> Result<()> {
 pub const ADMIN_SECRET_ENV: &str = "OAUTH4OS_ADMIN_CLIENT_SECRET";
 
 impl App {
+    /// Starts delivering webhook events from the store's outbox, when webhooks are configured;
+    /// the worker stops when the handle drops.
+    pub fn spawn_webhooks(&self) -> Result<Option<crate::services::webhooks::Worker>> {
+        self.webhooks
+            .as_ref()
+            .map(|w| w.spawn(self.auth.store().clone()))
+            .transpose()
+    }
+
     /// Builds the proxy from a validated configuration.
     pub fn build(loaded: Loaded, key_encryption_key: [u8; 32]) -> Result<Arc<Self>> {
         let c = &loaded.config;
@@ -152,7 +163,12 @@ impl App {
             admin.secret_hash = Some(crate::authz::sha256_stored_form(&secret));
         }
         auth_cfg.validate()?;
+        let webhooks = crate::services::webhooks::Webhooks::from_config(&loaded)?.map(Arc::new);
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&auth_cfg.store_path)?);
+        if let Some(w) = &webhooks {
+            let (store, routes) = (store.clone(), w.routes());
+            crate::authz::run_start_up(async move { store.set_webhook_routes(routes).await })?;
+        }
         let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(10))?);
         let mut base = std::collections::HashMap::new();
         let mut tenants = Vec::new();
@@ -316,6 +332,7 @@ impl App {
             resource_metadata,
         });
         Ok(Arc::new(Self {
+            webhooks,
             trusted_proxies,
             auth,
             proxy,

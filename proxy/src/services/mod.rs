@@ -1,6 +1,6 @@
 //! Shared services, used by the features and the edge and using neither: configuration types,
 //! the store, signing keys and secrets, metrics, the OpenSearch client, the live policies and
-//! the HTTP helpers every endpoint shares.
+//! the HTTP helpers every endpoint shares, and the webhook signer and delivery worker.
 
 pub mod certificate;
 pub mod config;
@@ -14,3 +14,4 @@ pub mod secrets;
 pub mod store;
 pub mod upstream;
 pub mod web;
+pub mod webhooks;

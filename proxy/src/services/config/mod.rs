@@ -16,6 +16,7 @@ use crate::services::forwarded::{Cidr, TrustedProxies};
 
 pub mod authz;
 pub(crate) mod typed;
+pub mod webhooks;
 
 pub use typed::{HttpUrl, UpstreamUrl};
 
@@ -67,6 +68,9 @@ pub struct Config {
     /// Cedar policy files for the proxy's own tokens (tenants have their own).
     #[serde(default)]
     pub policies: Vec<Spanned<PathBuf>>,
+    /// Endpoints that receive signed events.
+    #[serde(default)]
+    pub webhooks: Vec<webhooks::WebhookEndpoint>,
 }
 
 fn default_listen() -> std::net::SocketAddr {
@@ -380,6 +384,22 @@ impl Loaded {
                     "`username` needs `password_env` or `password_file`, and they need `username`",
                 ),
             ));
+        }
+        for (i, w) in c.webhooks.iter().enumerate() {
+            w.check()
+                .map_err(|(key, e)| self.error_at_key(&format!("webhooks[{i}].{key}"), e))?;
+            if c.webhooks.iter().take(i).any(|o| o.url == w.url) {
+                return Err(self.error_at_key(
+                    &format!("webhooks[{i}].url"),
+                    Error::new(
+                        Reason::InvalidWebhook,
+                        format!(
+                            "{} is listed twice",
+                            oauth4os_core::error::quote(w.url.as_str())
+                        ),
+                    ),
+                ));
+            }
         }
         for k in c.rate_limits.scopes.keys() {
             Scope::parse(k).map_err(|e| {

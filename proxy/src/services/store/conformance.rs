@@ -43,6 +43,7 @@ where
     withdrawing_a_consent_ends_the_sessions_relying_on_it(new_store().await).await;
     admin_policies_and_mappings_round_trip(new_store().await).await;
     audit_events_are_kept_and_queried_newest_first(new_store().await).await;
+    super::conformance_webhooks::run(&new_store).await;
     client_constraints_round_trip(new_store().await).await;
 }
 

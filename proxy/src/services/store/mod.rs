@@ -7,6 +7,9 @@
 
 #[cfg(test)]
 pub(crate) mod conformance;
+#[cfg(test)]
+mod conformance_webhooks;
+mod outbox;
 mod records;
 pub mod sqlite;
 
@@ -15,6 +18,7 @@ use std::pin::Pin;
 
 use oauth4os_core::Result;
 
+pub use outbox::{OutboxDelivery, WebhookEvent, WebhookRoute, rfc3339};
 pub use records::{
     AuditEvent, AuditQuery, AuthMethod, AuthorizationCode, BackupContents, ClientConstraints,
     ClientCutoff, ClientRecord, ClientSource, ConsentRecord, EndedSessions, FamilySummary,
@@ -22,6 +26,8 @@ pub use records::{
     SessionFilter, SessionRecord, StoredKey, SyncReport,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+use oauth4os_core::admin::{DeliveryStatus, WebhookEventType};
 
 /// What every [`Store`] method returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
@@ -206,4 +212,54 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn audit_events(&self, limit: usize) -> StoreFuture<'_, Vec<AuditEvent>>;
     /// Audit events matching `query`, newest first.
     fn audit_query(&self, query: AuditQuery) -> StoreFuture<'_, Vec<AuditEvent>>;
+
+    // ---- the webhook outbox ----
+    //
+    // Every audit event whose kind is published (see `WebhookEventType::of_audit_kind`) queues
+    // one delivery per route wanting its type, in the transaction that writes the event.
+
+    /// Replaces the routes: which endpoints get which event types from now on. Routes are
+    /// configuration, not data: they are not kept across restarts, backups or restores.
+    fn set_webhook_routes(&self, routes: Vec<WebhookRoute>) -> StoreFuture<'_, ()>;
+    /// Whether some route wants `event_type` (cheap: for callers that would write an audit
+    /// event only to publish it).
+    fn wants_webhook(&self, event_type: WebhookEventType) -> bool;
+    /// Queues `event` for every route wanting its type; the new deliveries' ids.
+    fn enqueue_webhook(&self, event: WebhookEvent) -> StoreFuture<'_, Vec<String>>;
+    /// Claims up to `limit` pending deliveries due at `now_ms`, oldest first: each counts an
+    /// attempt and is not due again before `lease_until_ms`, so a delivery cut short by a
+    /// crash is attempted again once the lease has run out (at least once).
+    fn claim_webhook_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<OutboxDelivery>>;
+    /// Marks a pending delivery delivered; whether it was pending.
+    fn mark_webhook_delivered(&self, id: String, now: i64) -> StoreFuture<'_, bool>;
+    /// Records a failed attempt of a pending delivery: pending again, due at
+    /// `next_attempt_at_ms`, or dead when it has had `max_attempts` attempts. Its status after,
+    /// `None` when no pending delivery has this id.
+    fn mark_webhook_failed(
+        &self,
+        id: String,
+        error: String,
+        next_attempt_at_ms: i64,
+        max_attempts: u32,
+    ) -> StoreFuture<'_, Option<DeliveryStatus>>;
+    /// Deliveries (of one status, or all), newest first.
+    fn webhook_deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<OutboxDelivery>>;
+    /// Makes a dead or delivered delivery pending again (due at `now_ms`, no attempt counted,
+    /// the same id) and writes `event`, in one transaction; a pending one is left as it is and
+    /// nothing is written. The delivery after, `None` when none has this id.
+    fn replay_webhook_delivery(
+        &self,
+        id: String,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, Option<OutboxDelivery>>;
 }

@@ -6,11 +6,12 @@ mod clients;
 mod schema;
 mod sessions;
 mod tokens;
+mod webhooks;
 
 use oauth4os_core::Reason;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use oauth4os_core::error::quote;
 use oauth4os_core::{Error, Result};
@@ -24,6 +25,8 @@ use super::{
     RefreshFamily, RefreshView, RevokedJti, SessionFilter, SessionRecord, Store, StoreFuture,
     StoredKey, SyncReport,
 };
+use super::{OutboxDelivery, WebhookEvent, WebhookRoute};
+use oauth4os_core::admin::{DeliveryStatus, WebhookEventType};
 
 /// Read-only connections kept for inline reads.
 const READERS: usize = 4;
@@ -78,6 +81,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// The event types some webhook route wants (a copy of the writer's routes table).
+    webhook_types: RwLock<Vec<WebhookEventType>>,
 }
 
 /// The SQLite [`Store`].
@@ -108,6 +113,7 @@ impl SqliteStore {
         restrict_permissions(path);
         schema::configure_writer(&writer)?;
         schema::migrate(&mut writer)?;
+        webhooks::create_routes(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -121,6 +127,7 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                webhook_types: RwLock::new(Vec::new()),
             }),
         })
     }
@@ -577,7 +584,12 @@ impl Store for SqliteStore {
     }
 
     fn audit(&self, event: AuditEvent) -> StoreFuture<'_, ()> {
-        self.write(move |c| tokens::insert_audit(c, &event))
+        self.write(move |c| {
+            // The event and the webhook deliveries derived from it, together.
+            let tx = immediate(c)?;
+            tokens::insert_audit(&tx, &event)?;
+            tx.commit().map_err(db_err("commit"))
+        })
     }
 
     fn audit_query(&self, query: AuditQuery) -> StoreFuture<'_, Vec<AuditEvent>> {
@@ -587,6 +599,97 @@ impl Store for SqliteStore {
     fn audit_events(&self, limit: usize) -> StoreFuture<'_, Vec<AuditEvent>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Box::pin(async move { self.read(|c| tokens::audit_events(c, limit)) })
+    }
+
+    fn set_webhook_routes(&self, routes: Vec<WebhookRoute>) -> StoreFuture<'_, ()> {
+        let inner = self.inner.clone();
+        let write = self.write(move |c| webhooks::set_routes(c, &routes).map(|()| routes));
+        Box::pin(async move {
+            let routes = write.await?;
+            let mut types: Vec<WebhookEventType> = routes
+                .iter()
+                .flat_map(|r| r.events.iter().copied())
+                .collect();
+            types.sort_unstable();
+            types.dedup();
+            *inner.webhook_types.write().map_err(|_| poisoned())? = types;
+            Ok(())
+        })
+    }
+
+    fn wants_webhook(&self, event_type: WebhookEventType) -> bool {
+        self.inner
+            .webhook_types
+            .read()
+            .is_ok_and(|t| t.contains(&event_type))
+    }
+
+    fn enqueue_webhook(&self, event: WebhookEvent) -> StoreFuture<'_, Vec<String>> {
+        self.write(move |c| {
+            let tx = immediate(c)?;
+            let queued = webhooks::enqueue(&tx, &event)?;
+            tx.commit().map_err(db_err("commit"))?;
+            Ok(queued.into_iter().map(|(id, _)| id).collect())
+        })
+    }
+
+    fn claim_webhook_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<OutboxDelivery>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Box::pin(async move {
+            // An idle outbox costs a read, never a write.
+            if !self.read(|c| webhooks::any_due(c, now_ms))? {
+                return Ok(Vec::new());
+            }
+            self.write(move |c| webhooks::claim(c, now_ms, lease_until_ms, limit))
+                .await
+        })
+    }
+
+    fn mark_webhook_delivered(&self, id: String, now: i64) -> StoreFuture<'_, bool> {
+        self.write(move |c| webhooks::delivered(c, &id, now))
+    }
+
+    fn mark_webhook_failed(
+        &self,
+        id: String,
+        error: String,
+        next_attempt_at_ms: i64,
+        max_attempts: u32,
+    ) -> StoreFuture<'_, Option<DeliveryStatus>> {
+        self.write(move |c| webhooks::failed(c, &id, &error, next_attempt_at_ms, max_attempts))
+    }
+
+    fn webhook_deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<OutboxDelivery>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        Box::pin(async move { self.read(|c| webhooks::list(c, status, limit)) })
+    }
+
+    fn replay_webhook_delivery(
+        &self,
+        id: String,
+        now_ms: i64,
+        event: AuditEvent,
+    ) -> StoreFuture<'_, Option<OutboxDelivery>> {
+        self.write(move |c| {
+            let tx = immediate(c)?;
+            let Some((after, changed)) = webhooks::replay(&tx, &id, now_ms)? else {
+                return Ok(None);
+            };
+            if changed {
+                tokens::insert_audit(&tx, &event)?;
+                tx.commit().map_err(db_err("commit"))?;
+            }
+            Ok(Some(after))
+        })
     }
 }
 

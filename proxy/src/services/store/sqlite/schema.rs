@@ -146,6 +146,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_client ON sessions (client_id, created_at);
     CREATE INDEX sessions_family ON sessions (family_id);
     CREATE INDEX sessions_consent ON sessions (consent_id);",
+    // 6: the webhook outbox: one row per event and endpoint, its id the `webhook-id`; times
+    // of attempts in milliseconds (backoff starts below a second).
+    "CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL CHECK (attempts >= 0),
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+    ) STRICT;
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+    CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);",
 ];
 
 /// The schema version this build writes.

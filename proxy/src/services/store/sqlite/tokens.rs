@@ -15,7 +15,8 @@ pub(super) fn insert_audit(conn: &Connection, e: &AuditEvent) -> Result<()> {
     )
     .and_then(|mut s| s.execute(params![e.at, e.kind, e.client_id, e.detail.to_string()]))
     .map(|_| ())
-    .map_err(db_err("write audit event"))
+    .map_err(db_err("write audit event"))?;
+    super::webhooks::enqueue_derived(conn, e)
 }
 
 pub(super) fn audit_events(conn: &Connection, limit: i64) -> Result<Vec<AuditEvent>> {
