@@ -20,6 +20,44 @@ impl JsonExt for reqwest::RequestBuilder {
 /// for fake upstreams: every name then reaches only itself.
 pub const EMPTY_CLUSTER: &str = r#"{"indices":[],"aliases":[],"data_streams":[]}"#;
 
+/// Reads the next HTTP/1.1 request from a fake upstream's connection (`buf` keeps what was
+/// read past it): its head, as sent, after its `content-length` body was read and dropped.
+/// `None` when the connection closes.
+pub async fn next_request<S: tokio::io::AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+) -> Option<String> {
+    use tokio::io::AsyncReadExt as _;
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        match s.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(chunk.get(..n)?),
+        }
+    };
+    let head = String::from_utf8_lossy(buf.get(..head_end)?).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let mut chunk = [0u8; 4096];
+        match s.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(chunk.get(..n)?),
+        }
+    }
+    buf.drain(..head_end + len);
+    Some(head)
+}
+
 /// What a fake OpenSearch answers to the metadata requests the proxy makes to judge requests
 /// (`_resolve/index`, ingest pipelines, index settings and templates): an empty cluster, where
 /// every name reaches only itself and no write goes through a pipeline. `None` for other paths.
