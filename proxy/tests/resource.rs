@@ -923,6 +923,17 @@ async fn what_opensearch_touches_is_authorized_not_the_name_as_written() {
         };
         assert_reaches_ungranted(s, &v, &format!("{m} {p}"), needed);
     }
+    // Listing names is monitoring the whole cluster: `monitor:rr-logs-*` does not list the
+    // cluster's indices, aliases or state (they would name `rr-secret`).
+    for p in [
+        "/_cat/indices?format=json",
+        "/_cat/aliases?format=json",
+        "/_cluster/state",
+        "/_cluster/state/metadata",
+    ] {
+        let (s, _, v) = call(&proxy, "GET", p, Some(&reader), "").await;
+        assert_eq!((s, &v["scope"]), (403, &json!("monitor:*")), "{p}: {v}");
+    }
     // A search template renders its query from parameters, so what it reads cannot be told
     // before it runs: it needs `read:*` whatever the path names.
     let (s, _, v) = call(
