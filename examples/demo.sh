@@ -107,6 +107,7 @@ cat >&2 <<MSG
 Running:  oauth4os-proxy http://localhost:8443 (embedded defaults; client my-agent / secret, read:logs-*; log $STATE/proxy.log)
           OpenSearch $OS_URL (index logs-demo),
           OpenID provider $IDP_URL (pid $(cat "$STATE/idp.pid"); clients ci-client/ci-secret, agent-a/secret-a)
+MCP:      http://localhost:8443/mcp for AI agents (tokens with resource=http://localhost:8443/mcp; README, "MCP endpoint for AI agents")
 Try:      curl -s -X POST $IDP_URL/token -u ci-client:ci-secret -d grant_type=client_credentials -d 'scope=read:logs-*' -d resource=http://127.0.0.1:8443
 Stop:     make demo-stop
 MSG

@@ -559,6 +559,21 @@ async fn tool_arguments_cannot_escape_the_granted_indices() {
     .await;
     assert_eq!(r["allowed"], false);
     assert_eq!(r["needed_scope"], "write:mcp-logs-a");
+    // Every call is counted by tool and outcome (this proxy served only this test).
+    let metrics = reqwest::get(format!("{}/metrics", proxy.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (labels, n) in [
+        (r#"tool="search",outcome="denied""#, 6),
+        (r#"tool="search",outcome="invalid""#, 4),
+        (r#"tool="explain_access",outcome="ok""#, 3),
+    ] {
+        let line = format!("oauth4os_mcp_tool_calls_total{{{labels}}} {n}");
+        assert!(metrics.contains(&line), "{line} in:\n{metrics}");
+    }
 }
 
 #[tokio::test]

@@ -420,9 +420,15 @@ async fn call(
         return Answer::error(StatusCode::OK, id, INVALID_PARAMS, &e);
     };
     let arguments = params.and_then(|p| p.get("arguments"));
+    // The label: the tool's own static name, so that the metric's series stay bounded.
+    let tool = oauth4os_core::mcp::tool(name).map_or("unknown", |t| t.name);
+    let metrics = &mcp.proxy.metrics;
     let planned = match oauth4os_core::mcp::plan(name, arguments, &mcp.limits) {
         Ok(p) => p,
-        Err(e) => return Answer::error(StatusCode::OK, id, INVALID_PARAMS, &e),
+        Err(e) => {
+            metrics.tool_call(tool, "invalid");
+            return Answer::error(StatusCode::OK, id, INVALID_PARAMS, &e);
+        }
     };
     let client = caller.subject().client_id().to_owned();
     match planned {
@@ -434,6 +440,7 @@ async fn call(
             let os = os_request(&request);
             let d = pipeline::explain(&mcp.proxy, caller, &os).await;
             tracing::info!(client = %client, tool = name, allowed = d.is_allowed(), "mcp: explain_access");
+            metrics.tool_call(tool, "ok");
             Answer::result(
                 id,
                 tool_result(&explained(action, &index, &request, &d), false),
@@ -446,15 +453,20 @@ async fn call(
                 Err(e) => {
                     tracing::info!(client = %client, tool = name, reason = %e.reason, "mcp: tool call denied");
                     if matches!(e.status(), 401 | 403 | 429) {
+                        metrics.tool_call(tool, "denied");
                         return mcp.denied(id, &e);
                     }
+                    metrics.tool_call(tool, "tool_error");
                     // What the classifier refuses (a cross-cluster name, say) is the agent's
                     // to fix: a tool error it can read.
                     return Answer::result(id, tool_result(&error_result(&e), true));
                 }
             };
             tracing::info!(client = %client, tool = name, "mcp: tool call allowed");
-            Answer::result(id, run(mcp, &decision, &client, origin, &request).await)
+            let result = run(mcp, &decision, &client, origin, &request).await;
+            let failed = result.get("isError") == Some(&Value::Bool(true));
+            metrics.tool_call(tool, if failed { "tool_error" } else { "ok" });
+            Answer::result(id, result)
         }
     }
 }

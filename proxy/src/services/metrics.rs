@@ -25,6 +25,12 @@ struct ReasonLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ToolLabels {
+    tool: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
     decision: &'static str,
 }
@@ -41,6 +47,7 @@ pub struct Metrics {
     request_counters: Box<[std::sync::OnceLock<Counter>]>,
     allowed: Counter,
     denied: Counter,
+    tool_calls: Family<ToolLabels, Counter>,
 }
 
 const ROUTES: [&str; 6] = ["oauth", "well_known", "admin", "ops", "mcp", "proxy"];
@@ -89,6 +96,12 @@ impl Metrics {
             "Time to OpenSearch's response headers",
             upstream_latency.clone(),
         );
+        let tool_calls = Family::<ToolLabels, Counter>::default();
+        registry.register(
+            "mcp_tool_calls",
+            "MCP tool calls by tool and outcome (ok, tool_error, denied, invalid)",
+            tool_calls.clone(),
+        );
         let allowed = decisions
             .get_or_create(&DecisionLabels { decision: "allow" })
             .clone();
@@ -105,7 +118,16 @@ impl Metrics {
             request_counters: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
             allowed,
             denied,
+            tool_calls,
         }
+    }
+
+    /// Counts an MCP tool call: `tool` is one of the core's tool names (or `unknown`), and
+    /// `outcome` one of `ok`, `tool_error`, `denied`, `invalid`: the series stay bounded.
+    pub fn tool_call(&self, tool: &'static str, outcome: &'static str) {
+        self.tool_calls
+            .get_or_create(&ToolLabels { tool, outcome })
+            .inc();
     }
 
     /// Counts a refused request.
