@@ -18,6 +18,7 @@ pub mod jws;
 pub mod policy;
 pub mod protocol;
 pub mod ratelimit;
+pub mod resource;
 pub mod scope;
 pub mod verify;
 
