@@ -82,10 +82,10 @@ fn bad_claim(name: &str, why: &str) -> Error {
     Error::new(Reason::BadClaim, format!("claim {} {why}", quote(name)))
 }
 
-/// Normalises an audience for comparison: URLs differing only by trailing slashes are equal.
+/// Normalises an audience for comparison: the rule of [`crate::resource::canonical_resource`]
+/// (one trailing slash is not a difference).
 pub fn normalize_audience(aud: &str) -> &str {
-    let trimmed = aud.trim_end_matches('/');
-    if trimmed.is_empty() { aud } else { trimmed }
+    crate::resource::canonical_resource(aud)
 }
 
 impl Claims {
@@ -189,7 +189,7 @@ impl Claims {
             rules
                 .audiences
                 .iter()
-                .any(|want| normalize_audience(a) == normalize_audience(want))
+                .any(|want| crate::resource::same_resource(a, want))
         });
         if !ok {
             return Err(Error::new(
@@ -226,6 +226,46 @@ mod tests {
             issuer: "https://idp.example".into(),
             audiences: vec!["https://api.example/".into()],
             leeway: 60,
+        }
+    }
+
+    #[test]
+    fn an_audience_matches_with_or_without_one_trailing_slash_both_ways() {
+        let rules_for = |aud: &str| ClaimRules {
+            issuer: "https://idp.example".into(),
+            audiences: vec![aud.into()],
+            leeway: 60,
+        };
+        let token = |aud: &str| {
+            Claims::from_payload(
+                format!(r#"{{"iss":"https://idp.example","aud":"{aud}","exp":2000}}"#).as_bytes(),
+            )
+            .unwrap()
+        };
+        for (token_aud, expected) in [
+            ("http://host/", "http://host"),
+            ("http://host", "http://host/"),
+            ("http://host/mcp/", "http://host/mcp"),
+            ("http://host/mcp", "http://host/mcp/"),
+        ] {
+            assert!(
+                token(token_aud).check(&rules_for(expected), 1000).is_ok(),
+                "{token_aud} for {expected}"
+            );
+        }
+        for (token_aud, expected) in [
+            ("http://host/mcp", "http://host"),
+            ("http://host", "http://host/mcp"),
+            ("http://host//", "http://host"),
+        ] {
+            let e = token(token_aud)
+                .check(&rules_for(expected), 1000)
+                .unwrap_err();
+            assert_eq!(
+                e.reason,
+                Reason::WrongAudience,
+                "{token_aud} for {expected}"
+            );
         }
     }
 
