@@ -75,7 +75,7 @@ curl -fsS -X DELETE "$URL/harness-smoke" >/dev/null 2>&1 || true
 suite "classifier vs real OpenSearch" env OAUTH4OS_OPENSEARCH_URL="$URL" \
   cargo test -p oauth4os-core --locked --features opensearch-tests --test opensearch
 suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL="$URL" \
-  cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience
+  cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience --test mcp
 
 # The SDK suites find OAUTH4OS_TEST_ENV set and use these peers (peers.sh run never starts a
 # second set); each builds its own package, then runs its language's test runner.

@@ -15,6 +15,7 @@ pub mod http;
 pub mod jwk;
 pub mod jwks;
 pub mod jws;
+pub mod mcp;
 pub mod policy;
 pub mod protocol;
 pub mod ratelimit;

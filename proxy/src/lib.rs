@@ -8,12 +8,14 @@
 //! ```text
 //! edge       listeners, TLS, workers, the router, operations routes, wiring (App)
 //! features   resource (the OpenSearch proxy) · authz (the authorization server) · admin (/admin API)
+//!            · mcp (the MCP endpoint, on the resource side's pipeline)
 //! services   config, store, keys, secrets, metrics, upstream client, live policies, HTTP helpers
 //! ```
 
 pub mod admin;
 pub mod authz;
 pub mod edge;
+pub mod mcp;
 pub mod resource;
 pub mod services;
 

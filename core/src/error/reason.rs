@@ -146,6 +146,16 @@ reasons! {
     CrossCluster = "cross_cluster", InvalidRequest, 400, "cross-cluster index names are not supported";
     BodyTooLarge = "body_too_large", InvalidRequest, 400, "the request body exceeds the size limit";
 
+    // ---- MCP (`/mcp`: JSON-RPC 2.0 over Streamable HTTP) ----
+    McpParseError = "mcp_parse_error", InvalidRequest, 400, "the body is not JSON (JSON-RPC -32700)";
+    McpInvalidRequest = "mcp_invalid_request", InvalidRequest, 400, "the body is not a JSON-RPC 2.0 request or notification (-32600)";
+    McpBatch = "mcp_batch", InvalidRequest, 400, "JSON-RPC batches are not accepted by MCP since 2025-06-18 (-32600)";
+    McpUnknownMethod = "mcp_unknown_method", InvalidRequest, 400, "the JSON-RPC method is not one this server implements (-32601)";
+    McpBadParams = "mcp_bad_params", InvalidRequest, 400, "the JSON-RPC params do not fit the method (-32602)";
+    McpUnsupportedVersion = "mcp_unsupported_version", InvalidRequest, 400, "the `MCP-Protocol-Version` header names a version this server does not speak";
+    UnknownTool = "unknown_tool", InvalidRequest, 400, "the MCP tool does not exist (-32602)";
+    BadToolArguments = "bad_tool_arguments", InvalidRequest, 400, "the MCP tool's arguments do not fit its input schema (-32602)";
+
     // ---- the authorization server's own requests ----
     DuplicateParameter = "duplicate_parameter", InvalidRequest, 400, "a parameter was sent twice";
     MissingParameter = "missing_parameter", InvalidRequest, 400, "a required parameter is missing";

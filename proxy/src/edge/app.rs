@@ -31,6 +31,8 @@ pub struct App {
     pub trusted_proxies: crate::services::forwarded::TrustedProxies,
     /// The webhook endpoints, when any is configured.
     pub webhooks: Option<Arc<crate::services::webhooks::Webhooks>>,
+    /// The MCP endpoint, when enabled.
+    pub mcp: Option<Arc<crate::mcp::McpEndpoint>>,
 }
 
 fn read_secret(env: Option<&String>, file: Option<&std::path::PathBuf>) -> Result<Option<String>> {
@@ -138,7 +140,18 @@ impl App {
             .resource
             .clone()
             .unwrap_or_else(|| public.clone());
+        // `/mcp` is a resource of its own (RFC 8707): the authorization server issues tokens
+        // for it and verifiers accept them, and the fronts keep the two kinds apart.
+        let mcp_resource = c.mcp.enabled.then(|| format!("{public}/mcp"));
         let mut auth_cfg = c.authorization_server.clone();
+        if let Some(m) = &mcp_resource
+            && !auth_cfg
+                .audiences
+                .iter()
+                .any(|a| crate::resource::pipeline::same_resource(a, m))
+        {
+            auth_cfg.audiences.push(m.clone());
+        }
         auth_cfg.store_path = loaded.path(&auth_cfg.store_path);
         auth_cfg.tls_client_ca_pem = auth_cfg.tls_client_ca_pem.map(|p| loaded.path(&p));
         let client_certificates = c.tls.as_ref().is_some_and(|t| t.client_certificates);
@@ -176,6 +189,9 @@ impl App {
             let mut vc = VerifierConfig::new(t.issuer.as_str(), &resource);
             if !t.audiences.is_empty() {
                 vc.audiences = t.audiences.clone();
+            }
+            if let Some(m) = &mcp_resource {
+                vc.audiences.push(m.clone());
             }
             if !t.algorithms.is_empty() {
                 vc.algorithms = t.algorithms.clone();
@@ -327,11 +343,21 @@ impl App {
             upstream,
             metrics: metrics.clone(),
             max_body_bytes: c.max_body_bytes,
+            mcp_resource: mcp_resource.clone(),
             resource,
             resource_metadata_url: format!("{public}/.well-known/oauth-protected-resource"),
             resource_metadata,
         });
+        let mcp = mcp_resource.map(|m| {
+            Arc::new(crate::mcp::McpEndpoint::new(
+                proxy.clone(),
+                &public,
+                m,
+                &c.mcp,
+            ))
+        });
         Ok(Arc::new(Self {
+            mcp,
             webhooks,
             trusted_proxies,
             auth,

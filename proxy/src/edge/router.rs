@@ -31,8 +31,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .with_state(app.clone());
+    let mcp = app.mcp.clone().map(crate::mcp::routes).unwrap_or_default();
     app.auth
         .router()
+        .merge(mcp)
         .merge(admin::service(&app.auth))
         .merge(ops)
         .merge(resource)

@@ -50,6 +50,9 @@ pub struct ResourceProxy {
     pub max_body_bytes: usize,
     /// The RFC 9728 resource identifier.
     pub resource: String,
+    /// The MCP endpoint's resource identifier (`<public_url>/mcp`), when it is enabled: tokens
+    /// for it are refused here.
+    pub mcp_resource: Option<String>,
     /// The RFC 9728 metadata URL, for `WWW-Authenticate`.
     pub resource_metadata_url: String,
     /// The RFC 9728 document (without `resource`, which depends on the path).

@@ -180,12 +180,82 @@ pub async fn respond(app: &Arc<ResourceProxy>, origin: Option<Origin>, req: Requ
     }
 }
 
-async fn handle(
-    app: &Arc<ResourceProxy>,
-    origin: Option<Origin>,
-    req: Request,
-) -> Result<Response, Error> {
-    let (parts, body) = req.into_parts();
+/// Which front a token is presented to. Each accepts only the tokens meant for it (RFC 8707):
+/// a token for `/mcp` is refused by the OpenSearch front and the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Front {
+    /// The OpenSearch HTTP front.
+    OpenSearch,
+    /// The MCP endpoint.
+    Mcp,
+}
+
+/// Whether two resource identifiers name the same resource: equal, or equal but for one
+/// trailing slash (`http://host/mcp` and `http://host/mcp/`).
+pub(crate) fn same_resource(a: &str, b: &str) -> bool {
+    a.strip_suffix('/').unwrap_or(a) == b.strip_suffix('/').unwrap_or(b)
+}
+
+/// Refuses a token that is not meant for `front`: at `/mcp` it must name the MCP resource
+/// among its audiences; at the OpenSearch front it must name something else than the MCP
+/// resource (the verifier has already checked it names one of the accepted audiences).
+fn check_front(app: &ResourceProxy, claims: &Claims, front: Front) -> Result<(), Error> {
+    let Some(mcp) = app.mcp_resource.as_deref() else {
+        return Ok(());
+    };
+    let for_mcp = |a: &String| same_resource(a, mcp);
+    let ok = match front {
+        Front::Mcp => claims.aud.iter().any(for_mcp),
+        Front::OpenSearch => !claims.aud.iter().all(for_mcp),
+    };
+    if ok {
+        return Ok(());
+    }
+    let (message, help) = match front {
+        Front::Mcp => (
+            "the token is not meant for the MCP endpoint",
+            format!("request a token with `resource={mcp}` (RFC 8707)"),
+        ),
+        Front::OpenSearch => (
+            "the token is meant for the MCP endpoint, not the OpenSearch front",
+            "request a token for the OpenSearch front (without `resource`, or with its own)"
+                .to_owned(),
+        ),
+    };
+    Err(Error::new(Reason::WrongAudience, message).with_help(help))
+}
+
+/// A verified caller: the token's claims, its tenant and the policies its requests are
+/// decided with.
+pub(crate) struct Caller<'a> {
+    /// The verified token's claims.
+    pub claims: Arc<Claims>,
+    /// The tenant whose issuer signed it.
+    pub tenant: &'a str,
+    /// That tenant's policies (a snapshot).
+    pub policies: Arc<PolicySet>,
+}
+
+impl Caller<'_> {
+    /// The subject the decision judges.
+    pub fn subject(&self) -> Subject<'_> {
+        Subject {
+            claims: &self.claims,
+            tenant: self.tenant,
+            policies: &self.policies,
+        }
+    }
+}
+
+/// The bearer token of a request to `front`, verified: signature, issuer, audience (and that
+/// it is meant for this front), expiry, revocation, certificate binding (RFC 8705) and the
+/// client's address allowlist.
+pub(crate) async fn authenticate<'a>(
+    app: &'a ResourceProxy,
+    parts: &axum::http::request::Parts,
+    origin: Option<&Origin>,
+    front: Front,
+) -> Result<Caller<'a>, Error> {
     let Some(token) = bearer(&parts.headers) else {
         return Err(Error::new(
             Reason::MissingToken,
@@ -193,10 +263,55 @@ async fn handle(
         ));
     };
     let (claims, tenant, policies) = verify(app, token).await?;
+    check_front(app, &claims, front)?;
     let certificate = crate::services::forwarded::certificate_thumbprint(&parts.extensions);
     oauth4os_core::verify::check_certificate_binding(&claims, certificate)?;
-    app.auth
-        .check_client_origin(&claims, tenant, origin.as_ref())?;
+    app.auth.check_client_origin(&claims, tenant, origin)?;
+    Ok(Caller {
+        claims,
+        tenant,
+        policies,
+    })
+}
+
+/// The decision on `request` for `caller`, counted against the rate limits and in the
+/// metrics; a denial as the error to answer.
+pub(crate) async fn authorize(
+    app: &ResourceProxy,
+    caller: &Caller<'_>,
+    request: &OsRequest<'_>,
+) -> Result<oauth4os_core::decision::Decision, Error> {
+    let limiter = Some((app.limiter.as_ref(), Instant::now()));
+    let decision = decide(request, &caller.subject(), &Upstream(app), limiter).await;
+    if let Some(e) = decision.error {
+        match e.code {
+            ErrorCode::RateLimited => app.metrics.rate_limited(),
+            ErrorCode::InsufficientScope | ErrorCode::AccessDenied => app.metrics.decision(false),
+            _ => {}
+        }
+        return Err(e);
+    }
+    app.metrics.decision(true);
+    Ok(decision)
+}
+
+/// The decision on `request` for `caller` without counting it anywhere: what
+/// `explain_access` reports.
+pub(crate) async fn explain(
+    app: &ResourceProxy,
+    caller: &Caller<'_>,
+    request: &OsRequest<'_>,
+) -> oauth4os_core::decision::Decision {
+    decide(request, &caller.subject(), &Upstream(app), None).await
+}
+
+async fn handle(
+    app: &Arc<ResourceProxy>,
+    origin: Option<Origin>,
+    req: Request,
+) -> Result<Response, Error> {
+    let (parts, body) = req.into_parts();
+    let caller = authenticate(app, &parts, origin.as_ref(), Front::OpenSearch).await?;
     let body = to_bytes(body, app.max_body_bytes).await.map_err(|_| {
         Error::new(
             Reason::BodyTooLarge,
@@ -209,37 +324,33 @@ async fn handle(
         query: parts.uri.query(),
         body: &body,
     };
-    let subject = Subject {
-        claims: &claims,
-        tenant,
-        policies: &policies,
-    };
-    let limiter = Some((app.limiter.as_ref(), Instant::now()));
-    let decision = decide(&request, &subject, &Upstream(app), limiter).await;
-    if let Some(e) = decision.error {
-        match e.code {
-            ErrorCode::RateLimited => app.metrics.rate_limited(),
-            ErrorCode::InsufficientScope | ErrorCode::AccessDenied => app.metrics.decision(false),
-            _ => {}
-        }
-        return Err(e);
-    }
-    app.metrics.decision(true);
+    let decision = authorize(app, &caller, &request).await?;
+    let subject = caller.subject();
     let endpoint = decision.endpoint.unwrap_or("");
     let opening = super::contexts::opening(
         &decision,
         parts.uri.query(),
         &body,
         subject.client_id(),
-        tenant,
+        caller.tenant,
     );
+    let axum::http::request::Parts {
+        method,
+        uri,
+        headers,
+        ..
+    } = parts;
     let response = forward(
         app,
-        parts,
-        body,
+        Outgoing {
+            method,
+            uri,
+            headers,
+            body,
+        },
         subject.client_id(),
         &decision.scopes,
-        origin,
+        origin.as_ref(),
         endpoint,
     )
     .await?;
@@ -272,21 +383,35 @@ fn content_type_for(headers: &HeaderMap, endpoint: &str, has_body: bool) -> Opti
     }))
 }
 
-async fn forward(
+/// A request on its way to OpenSearch: the client's method, path and headers (the identity
+/// and hop-by-hop ones are stripped on the way) and the body already read.
+pub(crate) struct Outgoing {
+    /// The method.
+    pub method: axum::http::Method,
+    /// The path and query (the scheme and authority are OpenSearch's).
+    pub uri: axum::http::Uri,
+    /// The headers the client sent.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+/// Sends an authorized request to OpenSearch as `user` with the roles `scopes` map to, and
+/// the proxy's own credentials; the answer streams back.
+pub(crate) async fn forward(
     app: &ResourceProxy,
-    parts: axum::http::request::Parts,
-    body: bytes::Bytes,
+    outgoing: Outgoing,
     user: &str,
     scopes: &ScopeSet,
-    origin: Option<Origin>,
+    origin: Option<&Origin>,
     endpoint: &str,
 ) -> Result<Response, Error> {
-    let axum::http::request::Parts {
+    let Outgoing {
         method,
         uri,
         mut headers,
-        ..
-    } = parts;
+        body,
+    } = outgoing;
     let is_head = method == axum::http::Method::HEAD;
     let root = axum::http::uri::PathAndQuery::from_static("/");
     let target = app.upstream.uri(uri.path_and_query().unwrap_or(&root))?;
@@ -303,7 +428,7 @@ async fn forward(
     };
     set(&mut headers, "x-proxy-user", user);
     set(&mut headers, "x-proxy-roles", &roles);
-    if let Some(o) = &origin {
+    if let Some(o) = origin {
         set(&mut headers, "x-forwarded-for", &o.forwarded_for);
     }
     if let Some(a) = app.upstream.authorization() {

@@ -43,7 +43,7 @@ pub struct Metrics {
     denied: Counter,
 }
 
-const ROUTES: [&str; 5] = ["oauth", "well_known", "admin", "ops", "proxy"];
+const ROUTES: [&str; 6] = ["oauth", "well_known", "admin", "ops", "mcp", "proxy"];
 const STATUSES: std::ops::Range<u16> = 100..600;
 
 impl std::fmt::Debug for Metrics {
@@ -217,6 +217,10 @@ pub(crate) fn route_class(path: &str) -> &'static str {
         "admin"
     } else if matches!(path, "/health" | "/ready" | "/metrics") {
         "ops"
+    } else if matches!(path, "/mcp" | "/mcp/" | "/docs/mcp") {
+        // The MCP endpoint takes these paths from the OpenSearch front (an index named `mcp`
+        // is still reached through `/mcp/_search` and the like).
+        "mcp"
     } else {
         "proxy"
     }

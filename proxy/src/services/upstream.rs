@@ -416,6 +416,11 @@ impl Upstream {
         }
     }
 
+    /// How long a request may wait for OpenSearch (`timeout_secs`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Sends a request, waiting at most `timeout_secs` for the response headers; the body
     /// streams afterwards. A connection that cannot be made is a 502 `upstream_unavailable`, a
     /// request cut short a 502 `upstream_failed`, no answer in time a 504 `upstream_timeout`.

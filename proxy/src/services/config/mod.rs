@@ -71,6 +71,90 @@ pub struct Config {
     /// Endpoints that receive signed events.
     #[serde(default)]
     pub webhooks: Vec<webhooks::WebhookEndpoint>,
+    /// The MCP endpoint (`/mcp`) for AI agents.
+    #[serde(default)]
+    pub mcp: Mcp,
+}
+
+/// The MCP endpoint `/mcp`: OpenSearch tools for AI agents, behind tokens bound to
+/// `<public_url>/mcp` (RFC 8707).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mcp {
+    /// Serve `/mcp` (default `true`). The authorization server then issues tokens for
+    /// `<public_url>/mcp` as well.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Most hits a `search` returns (default 100); a larger `size` is lowered.
+    #[serde(default = "default_max_hits", deserialize_with = "mcp_max_hits")]
+    pub max_hits: u64,
+    /// Most bytes of JSON in a tool result (default 262144); larger results are cut and
+    /// flagged `truncated`.
+    #[serde(default = "default_max_result", deserialize_with = "mcp_max_result")]
+    pub max_result_bytes: usize,
+    /// Largest JSON-RPC request body, in bytes (default 1048576).
+    #[serde(default = "default_mcp_body", deserialize_with = "mcp_max_body")]
+    pub max_body_bytes: usize,
+    /// Human documentation of the endpoint, for its RFC 9728 document (default: the project's
+    /// README section).
+    #[serde(default)]
+    pub resource_documentation: Option<String>,
+}
+
+impl Default for Mcp {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_hits: default_max_hits(),
+            max_result_bytes: default_max_result(),
+            max_body_bytes: default_mcp_body(),
+            resource_documentation: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_max_hits() -> u64 {
+    100
+}
+
+fn default_max_result() -> usize {
+    256 * 1024
+}
+
+fn default_mcp_body() -> usize {
+    1024 * 1024
+}
+
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    min: u64,
+    max: u64,
+) -> std::result::Result<u64, D::Error> {
+    let n = u64::deserialize(d)?;
+    if (min..=max).contains(&n) {
+        Ok(n)
+    } else {
+        Err(typed::tagged(
+            Reason::ConfigInvalid,
+            format!("must be between {min} and {max}, not {n}"),
+        ))
+    }
+}
+
+fn mcp_max_hits<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+    bounded(d, 1, 10_000)
+}
+
+fn mcp_max_result<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+    bounded(d, 1024, 64 * 1024 * 1024).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+fn mcp_max_body<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<usize, D::Error> {
+    bounded(d, 1024, 64 * 1024 * 1024).map(|n| usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 fn default_listen() -> std::net::SocketAddr {
