@@ -82,10 +82,10 @@ fn bad_claim(name: &str, why: &str) -> Error {
     Error::new(Reason::BadClaim, format!("claim {} {why}", quote(name)))
 }
 
-/// Normalises an audience for comparison: URLs differing only by trailing slashes are equal.
+/// Normalises an audience for comparison: the rule of [`crate::resource::canonical_resource`]
+/// (one trailing slash is not a difference).
 pub fn normalize_audience(aud: &str) -> &str {
-    let trimmed = aud.trim_end_matches('/');
-    if trimmed.is_empty() { aud } else { trimmed }
+    crate::resource::canonical_resource(aud)
 }
 
 impl Claims {
@@ -189,7 +189,7 @@ impl Claims {
             rules
                 .audiences
                 .iter()
-                .any(|want| normalize_audience(a) == normalize_audience(want))
+                .any(|want| crate::resource::same_resource(a, want))
         });
         if !ok {
             return Err(Error::new(

@@ -19,6 +19,7 @@ pub mod mcp;
 pub mod policy;
 pub mod protocol;
 pub mod ratelimit;
+pub mod resource;
 pub mod scope;
 pub mod verify;
 

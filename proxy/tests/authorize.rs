@@ -22,6 +22,7 @@ use oauth4os_proxy::{App, Loaded};
 use serde_json::Value;
 
 const CLIENT: &str = "web-app";
+const PUBLIC_CLIENT: &str = "claude-code";
 const SECRET: &str = "web-app-secret";
 const APP_CB: &str = "http://127.0.0.1:9/app/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -49,8 +50,17 @@ url = "http://127.0.0.1:9"
 
 [authorization_server]
 issuer = "{public}"
-audiences = ["{public}"]
+audiences = ["{public}", "{public}/mcp"]
 store_path = "{store}"
+
+[[authorization_server.clients]]
+id = "{PUBLIC_CLIENT}"
+token_endpoint_auth_method = "none"
+scopes = "read:logs-*"
+tenant = "acme"
+grant_types = ["authorization_code", "refresh_token"]
+redirect_uris = ["http://127.0.0.1/callback"]
+audiences = ["{public}/mcp/"]
 
 [[authorization_server.clients]]
 id = "{CLIENT}"
@@ -556,5 +566,161 @@ async fn authorization_code_with_pkce_through_the_real_provider() {
         ))
         .await;
     assert_eq!(r.status, 400, "a client without redirect URIs gets a page");
+    idp.stop();
+}
+
+async fn token_request(p: &Proxy, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", p.url))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_client_signs_in_with_pkce_on_any_loopback_port_for_its_resource() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let idp = Idp::start(&[]);
+    let p = start(listener, &idp).await;
+    let mcp = format!("{}/mcp", p.url);
+    let cb = "http://127.0.0.1:53682/callback";
+    let with_slash = format!("{mcp}/");
+    let public_url = |extra: &[(&str, &str)]| {
+        let mut e = vec![
+            ("client_id", PUBLIC_CLIENT),
+            ("redirect_uri", cb),
+            ("resource", with_slash.as_str()),
+        ];
+        e.extend_from_slice(extra);
+        authorize_url(&p, &e)
+    };
+    let meta: Value = reqwest::get(format!("{}/.well-known/oauth-authorization-server", p.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        meta["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("none"))
+    );
+
+    // Refusals answered at the (verified, loopback) redirect URI.
+    let mut b = Browser::new();
+    for (extra, error, needle) in [
+        (
+            vec![("code_challenge", "")],
+            "invalid_request",
+            "code_challenge",
+        ),
+        (
+            vec![("code_challenge_method", "plain")],
+            "invalid_request",
+            "S256",
+        ),
+        (
+            vec![("resource", p.url.as_str())],
+            "invalid_target",
+            "may not",
+        ),
+        (
+            vec![("resource", "http://elsewhere.example/mcp")],
+            "invalid_target",
+            "not served",
+        ),
+    ] {
+        let r = b.get(&public_url(&extra)).await;
+        assert_eq!(r.status, 303, "{extra:?}: {}", r.body);
+        let loc = r.location.unwrap();
+        assert!(loc.starts_with(cb), "{loc}");
+        let q = query(&loc);
+        assert_eq!(q["error"], error, "{extra:?}");
+        assert!(q["error_description"].contains(needle), "{extra:?}: {q:?}");
+    }
+    // Another path on loopback, or `localhost`, is not the registered redirect URI.
+    for bad in [
+        "http://127.0.0.1:53682/other",
+        "http://localhost:53682/callback",
+    ] {
+        let r = b.get(&public_url(&[("redirect_uri", bad)])).await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.location.is_none());
+    }
+
+    // The flow: sign-in at the tenant's provider, consent, code at the app's port.
+    let first = b.get(&public_url(&[])).await;
+    let page = sign_in(&mut b, &idp, first, "alice").await;
+    let done = consent(&mut b, &p, &page, "approve").await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let back = done.location.unwrap();
+    assert!(back.starts_with(cb), "{back}");
+    let code = query(&back)["code"].clone();
+    // No secret; `client_id` in the form; the same resource (without the slash).
+    let (status, token) = token_request(
+        &p,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", PUBLIC_CLIENT),
+            ("code", &code),
+            ("redirect_uri", cb),
+            ("code_verifier", VERIFIER),
+            ("resource", &mcp),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{token}");
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    let c = claims(&access);
+    assert_eq!(c["aud"], mcp, "the configured form of the resource");
+    assert_eq!(c["client_id"], PUBLIC_CLIENT);
+    assert_eq!(c["sub"], "alice");
+    p.app.auth.verify(&access).await.unwrap();
+
+    // Refresh: `client_id` only, rotated; a secret is refused; reuse kills the family.
+    let rt1 = token["refresh_token"].as_str().unwrap().to_owned();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", p.url))
+        .basic_auth(PUBLIC_CLIENT, Some("guess"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", &rt1)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["reason"], "public_client_secret", "{body}");
+    let (status, refreshed) = token_request(
+        &p,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", PUBLIC_CLIENT),
+            ("refresh_token", &rt1),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(
+        claims(refreshed["access_token"].as_str().unwrap())["aud"],
+        mcp
+    );
+    let rt2 = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt1, rt2);
+    // The client credentials grant is not for a public client.
+    let (status, body) = token_request(
+        &p,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", PUBLIC_CLIENT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
     idp.stop();
 }

@@ -88,11 +88,17 @@ pub struct ClientSpec {
     #[schemars(example = "20/s", example = "100/min burst 20")]
     pub rate_limit: Option<String>,
     /// How the client authenticates: `client_secret_basic` (the default; `client_secret_post`
-    /// works too), or with a TLS client certificate and no secret (RFC 8705):
-    /// `tls_client_auth` or `self_signed_tls_client_auth`.
+    /// works too), with a TLS client certificate and no secret (RFC 8705): `tls_client_auth`
+    /// or `self_signed_tls_client_auth`, or not at all: `none`, a public client (CLIs,
+    /// browser apps, AI agents; RFC 6749 §2.1) that has no secret, must use PKCE (S256) and
+    /// may only use `authorization_code` and `refresh_token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(example = &"tls_client_auth")]
+    #[schemars(example = &"tls_client_auth", example = &"none")]
     pub token_endpoint_auth_method: Option<String>,
+    /// `true`: a public client, the same as `token_endpoint_auth_method: "none"` (which it
+    /// implies when that is absent); `false` refuses `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// `tls_client_auth`: the subject DN its certificate must have (RFC 4514).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(example = "CN=ci,O=Example")]
@@ -112,6 +118,12 @@ pub struct ClientSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 100), example = ["10.0.0.0/8", "2001:db8::/32"])]
     pub allowed_ips: Vec<String>,
+    /// The resources (RFC 8707) it may get tokens for, each one of the server's audiences (a
+    /// trailing slash is no difference); every audience of the server when empty. A request
+    /// without `resource` gets the first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), inner(url), example = ["https://proxy.example:8443/mcp"])]
+    pub audiences: Vec<String>,
 }
 
 impl ClientSpec {
@@ -144,9 +156,13 @@ pub struct Client {
     /// Where it was declared; `config` clients are read-only here.
     pub source: Source,
     /// How it authenticates (`client_secret_basic`, `tls_client_auth`,
-    /// `self_signed_tls_client_auth`).
+    /// `self_signed_tls_client_auth`, or `none` for a public client).
     #[serde(default = "secret_method")]
     pub token_endpoint_auth_method: String,
+    /// Whether it is a public client (`token_endpoint_auth_method` `none`): no secret, PKCE
+    /// required, `authorization_code` and `refresh_token` only.
+    #[serde(default)]
+    pub public: bool,
     /// `tls_client_auth`: the subject DN its certificate must have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_subject_dn: Option<String>,
@@ -162,6 +178,9 @@ pub struct Client {
     /// Address ranges it may get and use tokens from; any when empty.
     #[serde(default)]
     pub allowed_ips: Vec<String>,
+    /// The resources it may get tokens for; every audience of the server when empty.
+    #[serde(default)]
+    pub audiences: Vec<String>,
 }
 
 fn secret_method() -> String {
@@ -180,8 +199,10 @@ pub struct ClientWithSecret {
     #[serde(flatten)]
     pub client: Client,
     /// The generated secret (256 bits, base64url), shown once; empty for a client that
-    /// authenticates with a TLS certificate (RFC 8705), which has none.
-    pub client_secret: String,
+    /// authenticates with a TLS certificate (RFC 8705), absent for a public client: neither
+    /// has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl std::fmt::Debug for ClientWithSecret {

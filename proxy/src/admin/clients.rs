@@ -20,12 +20,34 @@ use oauth4os_core::admin::{
 };
 
 use crate::authz::{AuthServer, generate_secret};
-use crate::services::config::authz::{ClientFields, ConstraintFields};
+use crate::services::config::authz::{ClientFields, ConstraintFields, resolve_client_audiences};
 use crate::services::secrets::random_id;
 use crate::services::store::{AuditEvent, ClientRecord, ClientSource};
 
+/// The authentication method a spec names: `public: true` is `none`; a contradiction (a
+/// public client with another method, `public: false` with `none`) is refused.
+fn auth_method(spec: &ClientSpec) -> Result<Option<&str>, axum::response::Response> {
+    let method = spec.token_endpoint_auth_method.as_deref();
+    match (spec.public, method) {
+        (Some(true), None) => Ok(Some("none")),
+        (Some(true), Some(m)) if m != "none" => Err(fail(
+            Reason::InvalidPublicClient,
+            &format!(
+                "`public: true` contradicts `token_endpoint_auth_method` {}: a public client authenticates with `none`",
+                quote(m)
+            ),
+        )),
+        (Some(false), Some("none")) => Err(fail(
+            Reason::InvalidPublicClient,
+            "`public: false` contradicts `token_endpoint_auth_method` `none`, which makes a public client",
+        )),
+        _ => Ok(method),
+    }
+}
+
 /// Builds the record a spec describes.
 fn record(
+    server: &AuthServer,
     spec: &ClientSpec,
     id: &str,
     secret_hash: String,
@@ -53,25 +75,24 @@ fn record(
         redirect_uris: &spec.redirect_uris,
         rate_limit: spec.rate_limit.as_deref(),
         constraints: ConstraintFields {
-            auth_method: spec.token_endpoint_auth_method.as_deref(),
+            auth_method: auth_method(spec)?,
             subject_dn: spec.tls_client_auth_subject_dn.as_deref(),
             san_dns: spec.tls_client_auth_san_dns.as_deref(),
             thumbprints: &spec.tls_client_certificate_thumbprints,
             bound_tokens: spec.tls_client_certificate_bound_access_tokens,
             allowed_ips: &spec.allowed_ips,
+            audiences: &[],
         },
     }
     .validate(|f| f.to_owned(), secret_hash, ClientSource::Api)
-    .map(|r| {
-        // A client that authenticates with a certificate keeps no secret.
-        if r.constraints.auth_method.uses_certificate() {
-            ClientRecord {
-                secret_hash: String::new(),
-                ..r
-            }
-        } else {
-            r
+    .and_then(|mut r| {
+        // Only a client that authenticates with a secret keeps one.
+        if !r.constraints.auth_method.uses_secret() {
+            r.secret_hash = String::new();
         }
+        r.constraints.audiences =
+            resolve_client_audiences(&spec.audiences, &server.config().audiences, "audiences")?;
+        Ok(r)
     })
     .map_err(from_core)
 }
@@ -91,11 +112,13 @@ pub(super) fn view(c: &ClientRecord) -> Client {
             ClientSource::Api => Source::Api,
         },
         token_endpoint_auth_method: c.constraints.auth_method.as_str().to_owned(),
+        public: c.constraints.auth_method.is_public(),
         tls_client_auth_subject_dn: c.constraints.subject_dn.clone(),
         tls_client_auth_san_dns: c.constraints.san_dns.clone(),
         tls_client_certificate_thumbprints: c.constraints.thumbprints.clone(),
         tls_client_certificate_bound_access_tokens: c.constraints.certificate_bound_tokens,
         allowed_ips: c.constraints.allowed_ips.clone(),
+        audiences: c.constraints.audiences.clone(),
     }
 }
 
@@ -161,7 +184,7 @@ pub(super) async fn create(
         None => random_id().map_err(from_core)?,
     };
     let (secret, stored) = generate_secret().map_err(from_core)?;
-    let record = record(&spec, &id, stored)?;
+    let record = record(&server, &spec, &id, stored)?;
     let taken = || {
         fail(
             Reason::Conflict,
@@ -181,12 +204,15 @@ pub(super) async fn create(
     }
     server.apply_client_rate(&record);
     audit(&server, "client_created", &id, &by, json!({})).await?;
+    let method = record.constraints.auth_method;
     let answer = ClientWithSecret {
         client: view(&record),
-        client_secret: if record.constraints.auth_method.uses_certificate() {
-            String::new()
+        client_secret: if method.uses_secret() {
+            Some(secret)
+        } else if method.is_public() {
+            None
         } else {
-            secret
+            Some(String::new())
         },
     };
     let mut resp = json(StatusCode::CREATED, &answer);
@@ -214,7 +240,8 @@ pub(super) async fn update(
     if old.source == ClientSource::Config {
         return Err(read_only(&id));
     }
-    let record = record(&spec, &id, old.secret_hash.clone())?;
+    // A client that becomes a secret client gets its secret from rotate-secret.
+    let record = record(&server, &spec, &id, old.secret_hash.clone())?;
     if !server
         .store()
         .update_client(record.clone(), unix_now())
@@ -251,6 +278,12 @@ pub(super) async fn rotate_secret(
                 "client {} authenticates with a TLS client certificate and has no secret",
                 quote(&id)
             ),
+        ));
+    }
+    if old.constraints.auth_method.is_public() {
+        return Err(fail(
+            Reason::Conflict,
+            &format!("client {} is a public client and has no secret", quote(&id)),
         ));
     }
     let (secret, stored) = generate_secret().map_err(from_core)?;

@@ -35,6 +35,7 @@ use super::pages::{
 pub use super::pending::{AUTHORIZE_PATH, CALLBACK_PATH, CONSENT_PATH};
 pub(crate) use super::pending::{AuthzRequest, PendingSet};
 use super::pending::{MAX_USER_AGENT, PENDING_TTL, Pending, Stage};
+use super::redirect::redirect_matches;
 use crate::services::config::authz::GrantType;
 use crate::services::secrets::{random_bytes, sha256};
 use crate::services::store::{AuthorizationCode, ClientRecord};
@@ -94,13 +95,17 @@ impl AuthServer {
         let Some(client_id) = form.get("client_id") else {
             return error_page(StatusCode::BAD_REQUEST, "the request has no `client_id`");
         };
-        let client = match self.store.client(client_id).await {
+        let client = match self.find_client(client_id).await {
             Ok(Some(c)) => c,
             Ok(None) => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
                     &format!("unknown client {}", quote(client_id)),
                 );
+            }
+            Err(e) if e.code == oauth4os_core::ErrorCode::InvalidClient => {
+                tracing::info!(reason = %e.reason, "authorize: client refused");
+                return error_page(StatusCode::BAD_REQUEST, &e.message);
             }
             Err(e) => {
                 tracing::error!(error = %e, "authorize: store error");
@@ -111,14 +116,14 @@ impl AuthServer {
             }
         };
         let redirect_uri = match form.get("redirect_uri") {
-            Some(u) if client.redirect_uris.iter().any(|r| r == u) => u.to_owned(),
+            Some(u) if client.redirect_uris.iter().any(|r| redirect_matches(r, u)) => u.to_owned(),
             None if client.redirect_uris.len() == 1 => {
                 client.redirect_uris.first().cloned().unwrap_or_default()
             }
             Some(_) => {
                 return error_page(
                     StatusCode::BAD_REQUEST,
-                    "the `redirect_uri` is not one registered for this client (they are compared exactly)",
+                    "the `redirect_uri` is not one registered for this client (they are compared exactly; only a loopback IP literal's port may differ)",
                 );
             }
             None => {
@@ -141,13 +146,31 @@ impl AuthServer {
                 "this client may not use the authorization code grant",
             );
         }
+        if form.get("code_challenge").is_none() {
+            let whose = if client.constraints.auth_method.is_public() {
+                "a public client must use PKCE"
+            } else {
+                "this server requires PKCE of every client"
+            };
+            return fail(
+                Reason::PkceRequired,
+                &format!(
+                    "the request has no `code_challenge`: {whose} (send the S256 of a verifier with `code_challenge_method=S256`)"
+                ),
+            );
+        }
         match form.get("code_challenge_method") {
             Some("S256") => {}
-            Some(_) => return fail(Reason::BadPkce, "only the `S256` PKCE method is accepted"),
+            Some(_) => {
+                return fail(
+                    Reason::BadPkce,
+                    "only the `S256` PKCE method is accepted (`plain` is refused)",
+                );
+            }
             None => {
                 return fail(
                     Reason::BadPkce,
-                    "PKCE is required: send `code_challenge` with `code_challenge_method=S256`",
+                    "`code_challenge_method` is missing, which means `plain`: send `code_challenge_method=S256`",
                 );
             }
         }
@@ -165,7 +188,7 @@ impl AuthServer {
             Ok(s) => s.to_string(),
             Err(e) => return self.redirect_error(&redirect_uri, state, &e),
         };
-        let audience = match self.audience(&form) {
+        let audience = match self.audience(&client, &form) {
             Ok(a) => a,
             Err(e) => return self.redirect_error(&redirect_uri, state, &e.0),
         };
@@ -257,7 +280,7 @@ impl AuthServer {
         };
         let req = p.req.clone();
         let state = req.state.as_deref();
-        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+        let Some(client) = self.find_client(&req.client_id).await.ok().flatten() else {
             return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
         };
         let Some(login) = self.login_for(&client.tenant) else {
@@ -376,7 +399,7 @@ impl AuthServer {
                 &Error::new(Reason::ConsentDenied, "the user denied the request"),
             );
         }
-        let Some(client) = self.store.client(&req.client_id).await.ok().flatten() else {
+        let Some(client) = self.find_client(&req.client_id).await.ok().flatten() else {
             return error_page(StatusCode::BAD_REQUEST, "the client no longer exists");
         };
         let now = unix_now();

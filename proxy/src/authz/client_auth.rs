@@ -107,7 +107,7 @@ pub fn presented(headers: &HeaderMap, form: &Form) -> OAuthResult<Option<Credent
         (None, Some(_), None) => {
             return Err(OAuthError::new(
                 Reason::BadClientAuth,
-                "public clients are not supported: authenticate with the client secret",
+                "the client is unknown or must authenticate (HTTP Basic, `client_secret` or a TLS client certificate)",
             ));
         }
         (None, None, None) => None,
@@ -190,9 +190,10 @@ pub(crate) fn client_ca(
     .map_err(|e| bad(e.to_string()))
 }
 
-/// The request's client id when it authenticates with its TLS certificate only: no
-/// `Authorization` header, a `client_id` and no `client_secret` in the form.
-fn certificate_client_id<'a>(headers: &HeaderMap, form: &'a Form) -> Option<&'a str> {
+/// The request's client id when it presents no secret: no `Authorization` header, a
+/// `client_id` and no `client_secret` in the form — a TLS client certificate client, or a
+/// public client.
+fn secretless_client_id<'a>(headers: &HeaderMap, form: &'a Form) -> Option<&'a str> {
     if headers.contains_key(header::AUTHORIZATION) || form.get("client_secret").is_some() {
         return None;
     }
@@ -234,30 +235,53 @@ impl AuthServer {
             tracing::info!(client_id = %quote(&creds.id), "client authentication throttled: too many slow secret checks from one address");
             OAuthError::rate_limited(secs)
         })?;
-        // A client that authenticates with a certificate has no secret to present.
+        // Only a client that authenticates with a secret has one to present.
         if verified
-            && let Some(client) = client
-            && !client.constraints.auth_method.uses_certificate()
+            && let Some(client) = &client
+            && client.constraints.auth_method.uses_secret()
         {
-            return Ok(client);
+            return Ok(client.clone());
         }
         tracing::info!(client_id = %quote(&creds.id), "client authentication failed");
+        if client.is_some_and(|c| c.constraints.auth_method.is_public()) {
+            return Err(OAuthError::new(
+                Reason::PublicClientSecret,
+                "this is a public client: it has no secret; send only `client_id` (and use PKCE)",
+            ));
+        }
         Err(failed())
     }
 
-    /// Authenticates a client by the TLS certificate of the connection (RFC 8705 §2). Any
-    /// client not registered for it, and an unknown id, get the answer a request without a
-    /// secret always got.
-    async fn authenticate_certificate(&self, id: &str, peer: &Peer) -> OAuthResult<ClientRecord> {
+    /// Identifies a client that presents no secret: a public client by its `client_id` alone
+    /// (when `public` allows it here), or a client by the TLS certificate of the connection
+    /// (RFC 8705 §2). A client registered for neither, and an unknown id, get one answer.
+    async fn authenticate_secretless(
+        &self,
+        id: &str,
+        peer: &Peer,
+        public: bool,
+    ) -> OAuthResult<ClientRecord> {
         let client = match self.admin_client(id) {
             Some(_) => None,
-            None if id.len() > 1024 => None,
-            None => self.store.client(id).await?,
+            None if id.len() > 2048 => None,
+            None => self.find_client(id).await?,
         };
+        if let Some(c) = client
+            .as_ref()
+            .filter(|c| c.constraints.auth_method.is_public())
+        {
+            if public {
+                return Ok(c.clone());
+            }
+            return Err(OAuthError::new(
+                Reason::PublicClientRefused,
+                "a public client cannot authenticate here: it has no secret",
+            ));
+        }
         let Some(client) = client.filter(|c| c.constraints.auth_method.uses_certificate()) else {
             return Err(OAuthError::new(
                 Reason::BadClientAuth,
-                "public clients are not supported: authenticate with the client secret",
+                "the client is unknown or must authenticate (HTTP Basic, `client_secret` or a TLS client certificate)",
             ));
         };
         let Some(certificate) = &peer.certificate else {
@@ -274,7 +298,9 @@ impl AuthServer {
             return Err(certificate_refused(id, "empty chain"));
         };
         match c.auth_method {
-            AuthMethod::ClientSecret => return Err(certificate_refused(id, "secret client")),
+            AuthMethod::ClientSecret | AuthMethod::None => {
+                return Err(certificate_refused(id, "secret client"));
+            }
             AuthMethod::SelfSignedTlsClientAuth => {
                 if !c.thumbprints.iter().any(|t| *t == certificate.thumbprint) {
                     return Err(certificate_refused(id, "not a registered certificate"));
@@ -386,15 +412,37 @@ impl AuthServer {
         }
     }
 
-    /// The authenticated client; a request without credentials is `invalid_client`.
+    /// The authenticated client; a request without credentials, and a public client, are
+    /// `invalid_client` (introspection).
     pub(crate) async fn require_client(
         &self,
         headers: &HeaderMap,
         form: &Form,
         peer: &Peer,
     ) -> OAuthResult<ClientRecord> {
-        if let Some(id) = certificate_client_id(headers, form) {
-            return self.authenticate_certificate(id, peer).await;
+        self.identify_client(headers, form, peer, false).await
+    }
+
+    /// The client of a token request: authenticated, or a public client named by `client_id`
+    /// alone (RFC 6749 §3.2.1).
+    pub(crate) async fn token_client(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+        peer: &Peer,
+    ) -> OAuthResult<ClientRecord> {
+        self.identify_client(headers, form, peer, true).await
+    }
+
+    async fn identify_client(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+        peer: &Peer,
+        public: bool,
+    ) -> OAuthResult<ClientRecord> {
+        if let Some(id) = secretless_client_id(headers, form) {
+            return self.authenticate_secretless(id, peer, public).await;
         }
         match presented(headers, form)? {
             Some(creds) => self.authenticate(&creds, peer.ip).await,
@@ -405,15 +453,16 @@ impl AuthServer {
         }
     }
 
-    /// The authenticated client when the request carries credentials, which must be valid.
+    /// The client when the request names one (credentials, which must be valid, or a public
+    /// client's `client_id`): revocation, which RFC 7009 §5 opens to public clients.
     pub(crate) async fn optional_client(
         &self,
         headers: &HeaderMap,
         form: &Form,
         peer: &Peer,
     ) -> OAuthResult<Option<ClientRecord>> {
-        if let Some(id) = certificate_client_id(headers, form) {
-            return self.authenticate_certificate(id, peer).await.map(Some);
+        if let Some(id) = secretless_client_id(headers, form) {
+            return self.authenticate_secretless(id, peer, true).await.map(Some);
         }
         match presented(headers, form)? {
             Some(creds) => self.authenticate(&creds, peer.ip).await.map(Some),

@@ -81,6 +81,7 @@ impl AuthServer {
                 "the `code_verifier` does not match the `code_challenge`",
             ));
         }
+        self.check_kept_resource(client, form, &stored.audience)?;
         // A consent withdrawn since the code was issued takes the code with it.
         if let Some(consent) = &stored.consent_id {
             let current = self

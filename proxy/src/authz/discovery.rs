@@ -52,6 +52,10 @@ impl AuthServer {
         if mtls {
             client_auth.extend(strings(&MTLS_CLIENT_AUTH));
         }
+        let mut other = serde_json::Map::new();
+        if self.client_metadata_documents() {
+            other.insert("client_id_metadata_document_supported".into(), json!(true));
+        }
         Ok(AuthorizationServerMetadata {
             issuer: self.cfg.issuer.clone(),
             authorization_endpoint: Some(self.cfg.endpoint(super::AUTHORIZE_PATH)),
@@ -67,7 +71,12 @@ impl AuthServer {
                 .iter()
                 .map(|g| g.as_str().to_owned())
                 .collect(),
-            token_endpoint_auth_methods_supported: client_auth.clone(),
+            // Public clients (PKCE, no secret) use `none` at the token endpoint.
+            token_endpoint_auth_methods_supported: client_auth
+                .iter()
+                .cloned()
+                .chain(std::iter::once("none".to_owned()))
+                .collect(),
             revocation_endpoint_auth_methods_supported: strings(&["none"])
                 .into_iter()
                 .chain(client_auth.iter().cloned())
@@ -76,7 +85,7 @@ impl AuthServer {
             code_challenge_methods_supported: strings(&["S256"]),
             authorization_response_iss_parameter_supported: true,
             tls_client_certificate_bound_access_tokens: mtls,
-            other: serde_json::Map::new(),
+            other,
         })
     }
 

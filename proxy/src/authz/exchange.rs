@@ -168,7 +168,7 @@ impl AuthServer {
                 )
             })?
             .to_string();
-        let aud = self.audience(form)?;
+        let aud = self.audience(client, form)?;
         let actor = Actor {
             sub: client.id.clone(),
         };

@@ -11,6 +11,7 @@
 //! ```
 
 mod authorize;
+mod cimd;
 mod client_auth;
 mod code;
 mod discovery;
@@ -22,6 +23,7 @@ mod login;
 mod maintenance;
 mod pages;
 mod pending;
+mod redirect;
 mod register;
 mod revocations;
 mod revoke;
@@ -97,6 +99,8 @@ pub struct AuthServer {
     live: Option<Arc<LivePolicies>>,
     /// The proxy's rate limiter, so that client rates set through the admin API apply at once.
     limiter: Option<Arc<RateLimiter>>,
+    /// Client ID Metadata Documents, when enabled.
+    documents: Option<cimd::Documents>,
 }
 
 impl std::fmt::Debug for AuthServer {
@@ -217,6 +221,7 @@ impl AuthServer {
             .filter(|c| !c.constraints.allowed_ips.is_empty())
             .map(|c| (c.id.clone(), c.constraints.allowed_ranges().into()))
             .collect();
+        let cfg_documents = cfg.client_id_metadata_documents.clone();
         Ok(Arc::new(Self {
             cfg,
             store,
@@ -233,6 +238,7 @@ impl AuthServer {
             recent_refreshes: grace::RecentRefreshes::default(),
             live: peers.live,
             limiter: peers.limiter,
+            documents: cimd::Documents::new(cfg_documents.as_ref()),
         }))
     }
 
@@ -319,6 +325,23 @@ impl AuthServer {
                 limiter.clear_client_rate(&client.id);
             }
         }
+    }
+
+    /// A client by id: from the store (the configuration file's and the admin API's clients),
+    /// or, for a URL, its client metadata document when those are enabled.
+    pub(crate) async fn find_client(&self, id: &str) -> Result<Option<ClientRecord>> {
+        if cimd::is_url_client_id(id) {
+            return match &self.documents {
+                Some(d) => d.resolve(id).await.map(Some),
+                None => Ok(None),
+            };
+        }
+        self.store.client(id).await
+    }
+
+    /// Whether URL client ids (Client ID Metadata Documents) are accepted.
+    pub(crate) fn client_metadata_documents(&self) -> bool {
+        self.documents.is_some()
     }
 
     /// Whether `id` is the admin client.

@@ -2,10 +2,13 @@
 //!
 //! When `[authorization_server.registration]` has `enabled = true`, a registration must carry
 //! the initial access token (RFC 7591 §3) as a bearer token, and the requested `scope` must lie
-//! within the configured ceiling (`invalid_client_metadata` otherwise). Only confidential
-//! machine clients are registered: `client_credentials` and/or `refresh_token`, no redirect
-//! URIs, `client_secret_basic` or `client_secret_post` (the server generates a 256-bit secret,
-//! answers it once and stores its SHA-256), or RFC 8705's `tls_client_auth` (with
+//! within the configured ceiling (`invalid_client_metadata` otherwise). Public clients (MCP
+//! clients, CLIs: `token_endpoint_auth_method` `none`) are registered with `redirect_uris`
+//! (HTTPS, or HTTP on loopback; compared as at `/oauth/authorize`) and only the
+//! `authorization_code` (PKCE required) and `refresh_token` grants; no secret is made.
+//! Confidential clients use `client_credentials`, `refresh_token` and, with redirect URIs,
+//! `authorization_code`: `client_secret_basic` or `client_secret_post` (the server generates
+//! a 256-bit secret, answers it once and stores its SHA-256), or RFC 8705's `tls_client_auth` (with
 //! `tls_client_auth_subject_dn` and/or `tls_client_auth_san_dns`) and
 //! `self_signed_tls_client_auth` (with `jwks` whose keys carry `x5c`): no secret. `allowed_ips`
 //! (CIDR list) limits where the client may get and use tokens from. Metadata the server does
@@ -132,32 +135,33 @@ impl AuthServer {
             )
             .into_response());
         };
-        let presented = crate::services::web::bearer(headers).ok_or_else(bad_token)?;
-        let verified = self
-            .clients
-            .secrets
-            .verify(
-                "#registration",
-                Some(&reg.initial_access_token_hash),
-                presented,
-                peer,
-            )
-            .await
-            .map_err(|crate::services::secrets::Throttled(secs)| {
-                crate::services::web::error::OAuthError::rate_limited(secs).into_response()
-            })?;
-        if !verified {
-            tracing::info!("registration refused: wrong initial access token");
-            return Err(bad_token());
-        }
+        // Without a bearer token, only a public client may register, and only where the
+        // configuration opens that (MCP clients have no initial access token).
+        let open = match crate::services::web::bearer(headers) {
+            Some(presented) => {
+                let verified = self
+                    .clients
+                    .secrets
+                    .verify(
+                        "#registration",
+                        Some(&reg.initial_access_token_hash),
+                        presented,
+                        peer,
+                    )
+                    .await
+                    .map_err(|crate::services::secrets::Throttled(secs)| {
+                        crate::services::web::error::OAuthError::rate_limited(secs).into_response()
+                    })?;
+                if !verified {
+                    tracing::info!("registration refused: wrong initial access token");
+                    return Err(bad_token());
+                }
+                false
+            }
+            None if reg.public_clients_without_token => true,
+            None => return Err(bad_token()),
+        };
         let meta: Metadata = body(headers, bytes)?;
-        if !meta.redirect_uris.is_empty() || !meta.response_types.is_empty() {
-            return Err(OAuthError::new(
-                Reason::InvalidRedirectUriGeneric,
-                "only machine clients are registered here: no redirect URIs or response types",
-            )
-            .into_response());
-        }
         let method = meta
             .token_endpoint_auth_method
             .as_deref()
@@ -168,11 +172,16 @@ impl AuthServer {
                 | "client_secret_post"
                 | "tls_client_auth"
                 | "self_signed_tls_client_auth"
+                | "none"
         ) {
             return Err(metadata_error(&format!(
-                "token_endpoint_auth_method {} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth` or `self_signed_tls_client_auth`)",
+                "token_endpoint_auth_method {} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth`, `self_signed_tls_client_auth` or `none` for a public client)",
                 quote(method)
             )));
+        }
+        let public = method == "none";
+        if open && !public {
+            return Err(bad_token());
         }
         let thumbprints = match &meta.jwks {
             Some(jwks) if method == "self_signed_tls_client_auth" => {
@@ -186,32 +195,72 @@ impl AuthServer {
             None => Vec::new(),
         };
         let certificate = method.contains("tls_client_auth");
-        let grants = if meta.grant_types.is_empty() {
-            vec![GrantType::ClientCredentials.as_str().to_owned()]
-        } else {
+        // RFC 7591 §2: `authorization_code` when absent; a machine client (no redirect URI,
+        // not public) gets `client_credentials`, as it always did here.
+        let grants = if !meta.grant_types.is_empty() {
             meta.grant_types.clone()
+        } else if public || !meta.redirect_uris.is_empty() {
+            vec![GrantType::AuthorizationCode.as_str().to_owned()]
+        } else {
+            vec![GrantType::ClientCredentials.as_str().to_owned()]
         };
-        if let Some(g) = grants
-            .iter()
-            .find(|g| !matches!(g.as_str(), "client_credentials" | "refresh_token"))
-        {
+        let allowed: &[&str] = if public {
+            &["authorization_code", "refresh_token"]
+        } else {
+            &["authorization_code", "client_credentials", "refresh_token"]
+        };
+        if let Some(g) = grants.iter().find(|g| !allowed.contains(&g.as_str())) {
             return Err(metadata_error(&format!(
-                "grant type {} cannot be registered (use `client_credentials` or `refresh_token`)",
-                quote(g)
+                "grant type {} cannot be registered{} (use {})",
+                quote(g),
+                if public { " by a public client" } else { "" },
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let code = grants.iter().any(|g| g == "authorization_code");
+        if let Some(t) = meta.response_types.iter().find(|t| !code || *t != "code") {
+            return Err(metadata_error(&format!(
+                "response type {} cannot be registered (only `code`, with the `authorization_code` grant)",
+                quote(t)
             )));
         }
         let ceiling = &reg.scope_ceiling;
-        let requested = ScopeSet::parse(meta.scope.as_deref().unwrap_or(""))
-            .map_err(|e| metadata_error(&e.message))?;
-        let scopes = ScopeSet::attenuate(&requested, ceiling).map_err(|e| {
-            metadata_error(&format!(
-                "{}: registered clients are limited to {}",
-                e.message,
-                quote(&reg.scope_ceiling.to_string())
-            ))
-        })?;
+        let asked = meta.scope.as_deref().unwrap_or("");
+        let scopes = if public {
+            // MCP clients ask for the resource's whole `scopes_supported`: a public client is
+            // registered with the part of it within the ceiling (RFC 7591 §3.2.1 lets the
+            // server replace requested values; the answer says what it got). Every token still
+            // needs a user's consent.
+            let requested = ScopeSet::parse_claim(asked);
+            if asked.trim().is_empty() {
+                ceiling.clone()
+            } else {
+                let within = requested.intersection(ceiling);
+                if within.is_empty() {
+                    return Err(metadata_error(&format!(
+                        "no scope of {} is within what registered clients may have ({})",
+                        quote(asked),
+                        quote(&ceiling.to_string())
+                    )));
+                }
+                within
+            }
+        } else {
+            let requested = ScopeSet::parse(asked).map_err(|e| metadata_error(&e.message))?;
+            ScopeSet::attenuate(&requested, ceiling).map_err(|e| {
+                metadata_error(&format!(
+                    "{}: registered clients are limited to {}",
+                    e.message,
+                    quote(&reg.scope_ceiling.to_string())
+                ))
+            })?
+        };
         let id = random_id().map_err(from_core)?;
-        let (secret, stored) = if certificate {
+        let (secret, stored) = if certificate || public {
             (None, String::new())
         } else {
             let (secret, stored) = generate_secret().map_err(from_core)?;
@@ -224,7 +273,7 @@ impl AuthServer {
             grant_types: &grants,
             tenant: reg.tenant.as_deref(),
             access_token_ttl: None,
-            redirect_uris: &[],
+            redirect_uris: &meta.redirect_uris,
             rate_limit: None,
             constraints: ConstraintFields {
                 auth_method: Some(method),
@@ -233,10 +282,25 @@ impl AuthServer {
                 thumbprints: &thumbprints,
                 bound_tokens: meta.tls_client_certificate_bound_access_tokens,
                 allowed_ips: &meta.allowed_ips,
+                audiences: &[],
             },
         }
         .validate(|f| f.to_owned(), stored, ClientSource::Api)
-        .map_err(|e| metadata_error(&e.message))?;
+        .map_err(|e| {
+            // RFC 7591 §3.2.2: a refused redirect URI has its own error.
+            let redirect = matches!(
+                e.reason,
+                Reason::InvalidRedirectUri
+                    | Reason::MissingRedirectUri
+                    | Reason::UnexpectedRedirectUri
+                    | Reason::TooManyRedirectUris
+            );
+            if redirect {
+                OAuthError::new(Reason::InvalidRedirectUriGeneric, e.message).into_response()
+            } else {
+                metadata_error(&e.message)
+            }
+        })?;
         let now = unix_now();
         if !self
             .store
@@ -264,6 +328,7 @@ impl AuthServer {
             "grant_types": grant_names,
             "scope": scope_text,
             "tls_client_certificate_bound_access_tokens": record.constraints.certificate_bound_tokens,
+            "redirect_uris": record.redirect_uris,
         });
         if let Some(map) = answer.as_object_mut() {
             if let Some(secret) = secret {
@@ -284,6 +349,9 @@ impl AuthServer {
             }
             if !c.allowed_ips.is_empty() {
                 map.insert("allowed_ips".into(), c.allowed_ips.clone().into());
+            }
+            if record.allows(GrantType::AuthorizationCode) {
+                map.insert("response_types".into(), json!(["code"]));
             }
         }
         if let (Some(name), Some(map)) = (meta.client_name, answer.as_object_mut()) {

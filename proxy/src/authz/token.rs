@@ -17,8 +17,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth4os_core::claims::normalize_audience;
 use oauth4os_core::error::quote;
+use oauth4os_core::resource::same_resource;
 use oauth4os_core::verify::unix_now;
 use oauth4os_core::{Error, ScopeSet};
 use serde::Serialize;
@@ -119,7 +119,7 @@ impl AuthServer {
     ) -> OAuthResult {
         let form = Form::parse(headers, body)?;
         let grant_name = form.require("grant_type")?;
-        let client = self.require_client(headers, &form, peer).await?;
+        let client = self.token_client(headers, &form, peer).await?;
         self.check_client_address(&client, peer.ip)?;
         let grant = GrantType::parse(grant_name).ok_or_else(|| {
             OAuthError::new(Reason::UnsupportedGrantType, format!(
@@ -127,6 +127,22 @@ impl AuthServer {
                 quote(grant_name)
             ))
         })?;
+        // A public client has no secret: only grants that PKCE or a rotated refresh token
+        // protect, whatever its record says.
+        if client.constraints.auth_method.is_public()
+            && !matches!(
+                grant,
+                GrantType::AuthorizationCode | GrantType::RefreshToken
+            )
+        {
+            return Err(OAuthError::new(
+                Reason::PublicClientGrant,
+                format!(
+                    "a public client may not use the {} grant (only `authorization_code` with PKCE and `refresh_token`)",
+                    quote(grant.as_str())
+                ),
+            ));
+        }
         if !client.allows(grant) {
             return Err(OAuthError::new(
                 Reason::GrantNotAllowed,
@@ -185,36 +201,94 @@ impl AuthServer {
         Ok(no_store_json(StatusCode::OK, &body))
     }
 
-    /// The audience for the request's `resource` (RFC 8707): one of the configured audiences,
-    /// the first when absent.
-    pub(crate) fn audience(&self, form: &Form) -> OAuthResult<String> {
+    /// The audience for the request's `resource` (RFC 8707 §2), in the server's configured
+    /// form: one of the server's audiences (`unknown_resource` otherwise) that the client may
+    /// have (its `audiences`; `resource_not_allowed` otherwise). Without `resource`: the first
+    /// of the server's audiences the client may have. A trailing slash is no difference
+    /// ([`oauth4os_core::resource`]).
+    pub(crate) fn audience(&self, client: &ClientRecord, form: &Form) -> OAuthResult<String> {
         match form.all("resource").as_slice() {
             [] => self
                 .cfg
                 .audiences
-                .first()
-                .cloned()
-                .ok_or_else(|| Error::internal("no audience is configured").into()),
-            [one] => self
-                .cfg
-                .audiences
                 .iter()
-                .find(|a| normalize_audience(a) == normalize_audience(one))
+                .find(|a| client.may_have_audience(a))
                 .cloned()
                 .ok_or_else(|| {
                     OAuthError::new(
-                        Reason::UnknownResource,
-                        format!(
-                            "resource {} is not served by this authorization server",
-                            quote(one)
-                        ),
+                        Reason::ResourceNotAllowed,
+                        "none of this client's `audiences` is served here any more",
                     )
                 }),
+            [one] => {
+                let served = self
+                    .cfg
+                    .audiences
+                    .iter()
+                    .find(|a| same_resource(a, one))
+                    .ok_or_else(|| {
+                        OAuthError::new(
+                            Reason::UnknownResource,
+                            format!(
+                                "resource {} is not served by this authorization server",
+                                quote(one)
+                            ),
+                        )
+                    })?;
+                if !client.may_have_audience(served) {
+                    return Err(OAuthError::new(
+                        Reason::ResourceNotAllowed,
+                        format!("this client may not get tokens for resource {}", quote(one)),
+                    ));
+                }
+                Ok(served.clone())
+            }
             _ => Err(OAuthError::new(
                 Reason::InvalidTarget,
                 "request one `resource` per token",
             )),
         }
+    }
+
+    /// Checks that a grant made for `aud` (an authorization code, a refresh token) keeps it:
+    /// a `resource` naming another is refused, not narrowed (RFC 8707 §2.2; a token has one
+    /// audience), and so is an audience the client may no longer have.
+    pub(crate) fn check_kept_resource(
+        &self,
+        client: &ClientRecord,
+        form: &Form,
+        aud: &str,
+    ) -> OAuthResult<()> {
+        match form.all("resource").as_slice() {
+            [] => {}
+            [one] if same_resource(one, aud) => {}
+            [one] => {
+                return Err(OAuthError::new(
+                    Reason::ResourceMismatch,
+                    format!(
+                        "resource {} differs from {}, the one this grant was made for",
+                        quote(one),
+                        quote(aud)
+                    ),
+                ));
+            }
+            _ => {
+                return Err(OAuthError::new(
+                    Reason::InvalidTarget,
+                    "request one `resource` per token",
+                ));
+            }
+        }
+        if !client.may_have_audience(aud) {
+            return Err(OAuthError::new(
+                Reason::ResourceNotAllowed,
+                format!(
+                    "this client may no longer get tokens for resource {}",
+                    quote(aud)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Signs an access token for `client`, acting for itself.
@@ -297,7 +371,7 @@ impl AuthServer {
         let aud = self.cfg.admin_audience();
         match form.all("resource").as_slice() {
             [] => {}
-            [one] if normalize_audience(one) == aud => {}
+            [one] if same_resource(one, &aud) => {}
             _ => {
                 return Err(OAuthError::new(
                     Reason::InvalidTarget,
@@ -319,7 +393,7 @@ impl AuthServer {
     ) -> OAuthResult<(Minted, String, Option<String>)> {
         let requested = ScopeSet::parse(form.get("scope").unwrap_or(""))?;
         let granted = ScopeSet::attenuate(&requested, &client.scopes)?.to_string();
-        let aud = self.audience(form)?;
+        let aud = self.audience(client, form)?;
         let now = unix_now();
         let minted = self.mint(client, &granted, &aud, now)?;
         if !client.allows(GrantType::RefreshToken) {
@@ -436,17 +510,7 @@ impl AuthServer {
             ));
         }
         let granted = granted.to_string();
-        if let Some(aud) = form
-            .get("resource")
-            .map(|_| self.audience(form))
-            .transpose()?
-            && aud != view.family.audience
-        {
-            return Err(OAuthError::new(
-                Reason::InvalidTarget,
-                "a refresh keeps the resource of the original grant",
-            ));
-        }
+        self.check_kept_resource(client, form, &view.family.audience)?;
         let subject = view.family.subject.as_deref().unwrap_or(&client.id);
         let minted = self.mint_for(
             client,

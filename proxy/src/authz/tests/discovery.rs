@@ -32,7 +32,7 @@ async fn rfc_8414_metadata() {
     );
     assert_eq!(
         m["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post"])
+        json!(["client_secret_basic", "client_secret_post", "none"])
     );
     assert_eq!(m["response_types_supported"], json!(["code"]));
     assert_eq!(

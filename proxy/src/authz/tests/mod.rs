@@ -2,10 +2,12 @@
 //! with its own SQLite file in a temporary directory.
 
 mod admin;
+mod cimd;
 mod discovery;
 mod errors;
 mod introspect;
 mod persistence;
+mod public;
 mod refresh;
 mod register;
 mod revoke;
@@ -85,6 +87,7 @@ pub fn entry(id: &str, secret: &str, scopes: &str, grants: &[&str]) -> ClientEnt
         tls_client_certificate_thumbprints: Vec::new(),
         tls_client_certificate_bound_access_tokens: None,
         allowed_ips: Vec::new(),
+        audiences: Vec::new(),
     }
 }
 

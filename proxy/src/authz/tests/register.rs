@@ -17,6 +17,7 @@ fn open_registration() -> Harness {
             initial_access_token_hash: test_hash(IAT),
             scope_ceiling: oauth4os_core::ScopeSet::parse("read:logs-* monitor:*").unwrap(),
             tenant: Some("acme".into()),
+            public_clients_without_token: false,
         });
     })
 }
@@ -115,7 +116,7 @@ async fn registrations_above_the_ceiling_or_without_the_token_are_refused() {
         (json!({"scope": "nonsense"}), "invalid_client_metadata"),
         (
             json!({"grant_types": ["authorization_code"]}),
-            "invalid_client_metadata",
+            "invalid_redirect_uri",
         ),
         (
             json!({"grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"]}),
@@ -123,10 +124,14 @@ async fn registrations_above_the_ceiling_or_without_the_token_are_refused() {
         ),
         (
             json!({"token_endpoint_auth_method": "none"}),
-            "invalid_client_metadata",
+            "invalid_redirect_uri",
         ),
         (
-            json!({"redirect_uris": ["https://evil.example/cb"]}),
+            json!({"redirect_uris": ["https://app.example/cb"], "grant_types": ["client_credentials"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": ["http://evil.example/cb"]}),
             "invalid_redirect_uri",
         ),
         (json!({"scope": 5}), "invalid_request"),
@@ -210,4 +215,133 @@ async fn certificate_clients_and_allowlists_can_be_registered() {
     assert_eq!(stored.constraints.thumbprints, [thumbprint]);
     assert_eq!(stored.constraints.allowed_ips, ["192.0.2.0/24"]);
     assert!(stored.secret_hash.is_empty());
+}
+
+/// Dynamic registration open to public clients without the initial access token, as MCP
+/// clients need.
+fn open_to_public_clients() -> Harness {
+    Harness::with(|cfg| {
+        cfg.registration = Some(RegistrationConfig {
+            enabled: true,
+            initial_access_token_hash: test_hash(IAT),
+            scope_ceiling: oauth4os_core::ScopeSet::parse("read:logs-* monitor:*").unwrap(),
+            tenant: None,
+            public_clients_without_token: true,
+        });
+    })
+}
+
+/// The body `@modelcontextprotocol/sdk` 1.32 `registerClient()` posts: the provider's
+/// `clientMetadata` plus the scope it resolved (the resource's `scopes_supported`), no
+/// `Authorization` header.
+fn mcp_sdk_registration() -> Value {
+    json!({
+        "client_name": "oauth4os MCP test client",
+        "redirect_uris": ["http://localhost:8090/callback"],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+        "scope": "read:logs-* read:metrics-* monitor:*",
+    })
+}
+
+#[tokio::test]
+async fn the_mcp_sdks_registration_of_a_public_client_succeeds() {
+    let h = open_to_public_clients();
+    let meta = h.get("/.well-known/oauth-authorization-server").await;
+    assert!(
+        meta.body["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("none"))
+    );
+    assert_eq!(
+        meta.body["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    let r = register(&h, None, &mcp_sdk_registration()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(r.body.get("client_secret").is_none(), "{}", r.text);
+    assert!(r.body.get("client_secret_expires_at").is_none());
+    assert_eq!(r.body["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        r.body["redirect_uris"],
+        json!(["http://localhost:8090/callback"])
+    );
+    assert_eq!(
+        r.body["grant_types"],
+        json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(r.body["response_types"], json!(["code"]));
+    // Registered with the part of the asked scope within the ceiling.
+    assert_eq!(r.body["scope"], "read:logs-* monitor:*");
+    let id = r.body["client_id"].as_str().unwrap();
+    let stored = h.server.store.client(id).await.unwrap().unwrap();
+    assert!(stored.constraints.auth_method.is_public());
+    assert!(stored.secret_hash.is_empty());
+    // It identifies itself by `client_id` alone; it may not use client credentials.
+    let t = h
+        .post(
+            "/oauth/token",
+            &form(&[("grant_type", "client_credentials"), ("client_id", id)]),
+            None,
+        )
+        .await;
+    assert_eq!(t.error(), "unauthorized_client", "{}", t.text);
+    // With the initial access token, the same registration works too.
+    let r = register(&h, Some(IAT), &mcp_sdk_registration()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+#[tokio::test]
+async fn public_registrations_are_held_to_public_client_rules() {
+    let h = open_to_public_clients();
+    let before = h.server.store.clients().await.unwrap().len();
+    // Without the token, only public clients.
+    let r = register(&h, None, &json!({"scope": "read:logs-a"})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert_eq!(r.error(), "invalid_token");
+    let with = |change: Value| {
+        let mut body = mcp_sdk_registration();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (body, code) in [
+        (
+            with(json!({"grant_types": ["authorization_code", "client_credentials"]})),
+            "invalid_client_metadata",
+        ),
+        (
+            with(json!({"grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"]})),
+            "invalid_client_metadata",
+        ),
+        (
+            with(json!({"response_types": ["token"]})),
+            "invalid_client_metadata",
+        ),
+        (
+            with(json!({"scope": "read:secrets-*"})),
+            "invalid_client_metadata",
+        ),
+        (
+            with(json!({"redirect_uris": ["http://evil.example/cb"]})),
+            "invalid_redirect_uri",
+        ),
+        (
+            with(json!({"redirect_uris": ["https://app.example/cb#f"]})),
+            "invalid_redirect_uri",
+        ),
+        (with(json!({"redirect_uris": []})), "invalid_redirect_uri"),
+        (
+            with(json!({"tls_client_auth_subject_dn": "CN=x"})),
+            "invalid_client_metadata",
+        ),
+    ] {
+        let r = register(&h, None, &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.text);
+        assert_eq!(r.error(), code, "{body}");
+    }
+    assert_eq!(h.server.store.clients().await.unwrap().len(), before);
 }

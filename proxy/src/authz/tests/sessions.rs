@@ -490,10 +490,11 @@ async fn no_client_skips_authentication_and_every_code_needs_pkce() {
         .await;
     assert_eq!(r.error(), "invalid_client");
     assert_eq!(refresh(&h, "web", &rt).await.status, StatusCode::OK);
-    // Discovery offers no `none` authentication at the token endpoint.
+    // Discovery offers `none` at the token endpoint for public clients only: a confidential
+    // client (above) still needs its secret.
     let meta = h.get("/.well-known/oauth-authorization-server").await;
     assert_eq!(
         meta.body["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post"])
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
     );
 }

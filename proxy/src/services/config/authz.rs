@@ -74,6 +74,10 @@ pub struct AuthConfig {
     /// RFC 7591 dynamic client registration; off when absent.
     #[serde(default)]
     pub registration: Option<RegistrationConfig>,
+    /// Client ID Metadata Documents (an `https://` URL as `client_id`, MCP 2025-11-25); off
+    /// when absent.
+    #[serde(default)]
+    pub client_id_metadata_documents: Option<ClientMetadataDocumentsConfig>,
     /// Rotate the signing key when the current one is this many seconds old (checked every
     /// minute, and at start); no scheduled rotation when absent.
     #[serde(default)]
@@ -113,6 +117,13 @@ pub struct RegistrationConfig {
     /// The tenant of registered clients; `default` when absent.
     #[serde(default)]
     pub tenant: Option<String>,
+    /// Let public clients (`token_endpoint_auth_method` `none`: MCP clients such as Claude
+    /// Code, CLIs) register without the initial access token, as MCP clients do. They get no
+    /// secret and only the `authorization_code` (PKCE) and `refresh_token` grants, so every
+    /// token they obtain needs a user's sign-in and consent; their scopes stay within
+    /// `scope_ceiling`. Off unless `true`.
+    #[serde(default)]
+    pub public_clients_without_token: bool,
 }
 
 impl std::fmt::Debug for RegistrationConfig {
@@ -120,8 +131,39 @@ impl std::fmt::Debug for RegistrationConfig {
         f.debug_struct("RegistrationConfig")
             .field("enabled", &self.enabled)
             .field("scope_ceiling", &self.scope_ceiling)
+            .field(
+                "public_clients_without_token",
+                &self.public_clients_without_token,
+            )
             .finish_non_exhaustive()
     }
+}
+
+/// `[authorization_server.client_id_metadata_documents]`: public clients named by an
+/// `https://` URL whose JSON document (fetched, checked and cached) is their registration
+/// (draft-ietf-oauth-client-id-metadata-document, MCP 2025-11-25).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMetadataDocumentsConfig {
+    /// Off unless `true`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The most such a client may be allowed, space separated: it gets the part of its
+    /// document's `scope` within it (all of it when the document has no `scope`).
+    #[serde(deserialize_with = "typed::one")]
+    pub scope_ceiling: ScopeSet,
+    /// The tenant of such clients (whose sign-in provider their users use); `default` when
+    /// absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// FOR TESTS: address ranges (CIDR) a document's host may resolve to although they are
+    /// private, loopback, link-local or otherwise internal (always refused otherwise).
+    #[serde(default)]
+    pub allow_private_addresses: Vec<String>,
+    /// FOR TESTS: also accept `http://` URLs, whose host must then resolve only to addresses
+    /// in `allow_private_addresses` (so a public `http://` URL is never fetched).
+    #[serde(default)]
+    pub danger_allow_http: bool,
 }
 
 /// Default id of the admin client.
@@ -219,6 +261,10 @@ pub struct ClientEntry {
     /// Addresses (CIDR, IPv4 or IPv6) the client may get and use tokens from; any when empty.
     #[serde(default)]
     pub allowed_ips: Vec<String>,
+    /// The resources (RFC 8707) it may get tokens for, each one of `audiences` of the server
+    /// (a trailing slash is no difference); every audience of the server when empty.
+    #[serde(default)]
+    pub audiences: Vec<String>,
 }
 
 impl ClientEntry {
@@ -230,6 +276,7 @@ impl ClientEntry {
             thumbprints: &self.tls_client_certificate_thumbprints,
             bound_tokens: self.tls_client_certificate_bound_access_tokens,
             allowed_ips: &self.allowed_ips,
+            audiences: &self.audiences,
         }
     }
 }
@@ -244,10 +291,85 @@ pub(crate) struct ConstraintFields<'a> {
     pub thumbprints: &'a [String],
     pub bound_tokens: Option<bool>,
     pub allowed_ips: &'a [String],
+    pub audiences: &'a [String],
 }
 
 /// Most `allowed_ips` entries a client may have.
 const MAX_ALLOWED_IPS: usize = 100;
+
+/// A public client (`token_endpoint_auth_method = none`) may use only the authorization code
+/// grant (which it needs) and refresh tokens: anything else would issue tokens to whoever
+/// knows its id.
+pub(crate) fn check_public_grants(
+    method: AuthMethod,
+    grants: &[GrantType],
+    key: &str,
+) -> Result<()> {
+    if !method.is_public() {
+        return Ok(());
+    }
+    if let Some(g) = grants
+        .iter()
+        .find(|g| !matches!(g, GrantType::AuthorizationCode | GrantType::RefreshToken))
+    {
+        return Err(Error::new(
+            Reason::InvalidPublicClient,
+            format!(
+                "`{key}`: a public client may not use {}: it has no secret, so only `authorization_code` (with PKCE) and `refresh_token` are allowed",
+                quote(g.as_str())
+            ),
+        ));
+    }
+    if !grants.contains(&GrantType::AuthorizationCode) {
+        return Err(Error::new(
+            Reason::InvalidPublicClient,
+            format!("`{key}`: a public client needs the `authorization_code` grant"),
+        ));
+    }
+    Ok(())
+}
+
+/// Most `audiences` entries a client may have.
+const MAX_CLIENT_AUDIENCES: usize = 20;
+
+/// A client's `audiences`, each mapped to the server's configured form: every entry must name
+/// one of `served` (a trailing slash is no difference, [`oauth4os_core::resource`]).
+pub(crate) fn resolve_client_audiences(
+    wanted: &[String],
+    served: &[String],
+    key: &str,
+) -> Result<Vec<String>> {
+    if wanted.len() > MAX_CLIENT_AUDIENCES {
+        return Err(Error::new(
+            Reason::InvalidClientAudience,
+            format!("`{key}` has more than {MAX_CLIENT_AUDIENCES} entries"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(wanted.len());
+    for (i, w) in wanted.iter().enumerate() {
+        let Some(found) = served
+            .iter()
+            .find(|s| oauth4os_core::resource::same_resource(s, w))
+        else {
+            return Err(Error::new(
+                Reason::InvalidClientAudience,
+                format!(
+                    "`{key}[{i}]` {} is not one of the server's audiences ({})",
+                    quote(w),
+                    served
+                        .iter()
+                        .map(|s| quote(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if !out.contains(found) {
+            out.push(found.clone());
+        }
+    }
+    Ok(out)
+}
 
 impl ConstraintFields<'_> {
     /// Validates the fields; the error comes with the bad field's name.
@@ -260,7 +382,7 @@ impl ConstraintFields<'_> {
             tls(
                 "token_endpoint_auth_method",
                 format!(
-                    "{} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth` or `self_signed_tls_client_auth`)",
+                    "{} is not supported (use `client_secret_basic`, `client_secret_post`, `tls_client_auth`, `self_signed_tls_client_auth` or `none` for a public client)",
                     quote(method_name)
                 ),
             )
@@ -291,7 +413,7 @@ impl ConstraintFields<'_> {
             ));
         }
         match auth_method {
-            AuthMethod::ClientSecret => {}
+            AuthMethod::ClientSecret | AuthMethod::None => {}
             AuthMethod::TlsClientAuth => {
                 if self.subject_dn.is_none() && self.san_dns.is_none() {
                     return Err(tls(
@@ -353,6 +475,7 @@ impl ConstraintFields<'_> {
             thumbprints: self.thumbprints.to_vec(),
             certificate_bound_tokens: self.bound_tokens.unwrap_or(true),
             allowed_ips,
+            audiences: self.audiences.to_vec(),
         })
     }
 }
@@ -373,6 +496,7 @@ impl std::fmt::Debug for ClientEntry {
                 &self.token_endpoint_auth_method,
             )
             .field("allowed_ips", &self.allowed_ips)
+            .field("audiences", &self.audiences)
             .finish_non_exhaustive()
     }
 }
@@ -391,6 +515,7 @@ impl AuthConfig {
             clients: Vec::new(),
             admin: None,
             registration: None,
+            client_id_metadata_documents: None,
             signing_key_rotation_secs: None,
             secret_checks_per_ip: None,
             tls_client_ca_pem: None,
@@ -489,6 +614,42 @@ impl AuthConfig {
                 })?;
             }
         }
+        if let Some(d) = &self.client_id_metadata_documents {
+            let key = "client_id_metadata_documents";
+            if d.scope_ceiling.is_empty() {
+                return Err(at(&format!("{key}.scope_ceiling"))(Error::new(
+                    Reason::InvalidScopes,
+                    format!(
+                        "`{key}.scope_ceiling` is empty: such clients would be allowed nothing"
+                    ),
+                )));
+            }
+            if let Some(t) = &d.tenant {
+                check_tenant(t).map_err(|e| {
+                    at(&format!("{key}.tenant"))(Error::new(
+                        e.reason,
+                        format!("`{key}.tenant`: {}", e.message),
+                    ))
+                })?;
+            }
+            for (i, r) in d.allow_private_addresses.iter().enumerate() {
+                let k = format!("{key}.allow_private_addresses[{i}]");
+                r.parse::<Cidr>().map_err(|e: String| {
+                    (
+                        k.clone(),
+                        Error::new(Reason::InvalidAllowedIp, format!("`{k}`: {e}")),
+                    )
+                })?;
+            }
+            if d.danger_allow_http && d.allow_private_addresses.is_empty() {
+                return Err(at(&format!("{key}.danger_allow_http"))(Error::new(
+                    Reason::ConfigInvalid,
+                    format!(
+                        "`{key}.danger_allow_http` needs `{key}.allow_private_addresses`: `http://` documents are fetched only from those addresses"
+                    ),
+                )));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(admin) = &self.admin {
             if !valid_client_id(&admin.client_id) {
@@ -515,6 +676,9 @@ impl AuthConfig {
         }
         for (i, c) in self.clients.iter().enumerate() {
             c.check(i)?;
+            let key = format!("clients[{i}].audiences");
+            resolve_client_audiences(&c.audiences, &self.audiences, &key)
+                .map_err(|e| (key.clone(), e))?;
             if !seen.insert(c.id.as_str()) {
                 let key = format!("clients[{i}].id");
                 return Err((
@@ -596,7 +760,11 @@ pub const MAX_REDIRECT_URIS: usize = 10;
 
 /// Redirect URIs are compared exactly, so they must be exact: absolute, no fragment, HTTPS or
 /// loopback HTTP; and they exist only with the `authorization_code` grant, which needs one.
-fn validate_redirect_uris(uris: &[String], grants: &[GrantType], key: &str) -> Result<()> {
+pub(crate) fn validate_redirect_uris(
+    uris: &[String],
+    grants: &[GrantType],
+    key: &str,
+) -> Result<()> {
     let code = grants.contains(&GrantType::AuthorizationCode);
     if code && uris.is_empty() {
         return Err(Error::new(
@@ -769,6 +937,7 @@ impl ClientFields<'_> {
             message: format!("`{}`: {}", key(field), e.message),
             ..e
         })?;
+        check_public_grants(constraints.auth_method, &grant_types, &key("grant_types"))?;
         Ok(ClientRecord {
             constraints,
             rate_limit: self.rate_limit.map(str::to_owned),
@@ -827,8 +996,18 @@ impl ClientEntry {
             })
         })?;
         let certificate = constraints.auth_method.uses_certificate();
+        let public = constraints.auth_method.is_public();
         match SecretHash::parse(&self.secret_hash) {
-            _ if certificate && self.secret_hash.is_empty() => {}
+            _ if (certificate || public) && self.secret_hash.is_empty() => {}
+            _ if public => {
+                return Err(at("secret_hash")(Error::new(
+                    Reason::InvalidPublicClient,
+                    format!(
+                        "`{}` must be absent: a public client (`token_endpoint_auth_method = \"none\"`) has no secret",
+                        key("secret_hash")
+                    ),
+                )));
+            }
             _ if certificate => {
                 return Err(at("secret_hash")(Error::new(
                     Reason::InvalidSecretHash,
@@ -887,6 +1066,8 @@ impl ClientEntry {
         let grants = normalize_grant_types(self.grant_types.clone());
         validate_redirect_uris(&self.redirect_uris, &grants, &key("redirect_uris"))
             .map_err(at("redirect_uris"))?;
+        check_public_grants(constraints.auth_method, &grants, &key("grant_types"))
+            .map_err(at("grant_types"))?;
         Ok(())
     }
 }

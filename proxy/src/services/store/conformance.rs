@@ -57,6 +57,7 @@ async fn client_constraints_round_trip(store: Arc<dyn Store>) {
         thumbprints: Vec::new(),
         certificate_bound_tokens: false,
         allowed_ips: vec!["10.0.0.0/8".to_owned(), "2001:db8::/32".to_owned()],
+        audiences: Vec::new(),
     };
     assert!(store.insert_client(mtls.clone(), NOW).await.unwrap());
     assert_eq!(store.client("mtls").await.unwrap(), Some(mtls.clone()));
@@ -76,6 +77,20 @@ async fn client_constraints_round_trip(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(store.clients().await.unwrap().len(), 2);
     assert_eq!(store.client("self").await.unwrap(), Some(self_signed));
+    // A public client bound to some audiences keeps both, and no secret.
+    let mut public = client("cli", ClientSource::Api);
+    public.secret_hash = String::new();
+    public.grant_types = vec![GrantType::AuthorizationCode, GrantType::RefreshToken];
+    public.constraints.auth_method = AuthMethod::None;
+    public.constraints.audiences = vec![
+        "https://search.example".to_owned(),
+        "https://search.example/mcp".to_owned(),
+    ];
+    assert!(store.insert_client(public.clone(), NOW).await.unwrap());
+    let read = store.client("cli").await.unwrap().unwrap();
+    assert_eq!(read, public);
+    assert!(read.constraints.auth_method.is_public());
+    assert!(read.secret_hash.is_empty());
 }
 
 fn client(id: &str, source: ClientSource) -> ClientRecord {

@@ -64,6 +64,9 @@ pub enum AuthMethod {
     TlsClientAuth,
     /// RFC 8705 §2.2: one of its registered (self-signed) certificates.
     SelfSignedTlsClientAuth,
+    /// A public client (RFC 6749 §2.1, RFC 8252): no secret and no certificate; it names
+    /// itself by `client_id` and proves possession of its authorization codes with PKCE.
+    None,
 }
 
 impl AuthMethod {
@@ -73,6 +76,7 @@ impl AuthMethod {
             AuthMethod::ClientSecret => "client_secret_basic",
             AuthMethod::TlsClientAuth => "tls_client_auth",
             AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
+            AuthMethod::None => "none",
         }
     }
 
@@ -82,13 +86,27 @@ impl AuthMethod {
             "client_secret_basic" | "client_secret_post" => Some(AuthMethod::ClientSecret),
             "tls_client_auth" => Some(AuthMethod::TlsClientAuth),
             "self_signed_tls_client_auth" => Some(AuthMethod::SelfSignedTlsClientAuth),
+            "none" => Some(AuthMethod::None),
             _ => None,
         }
     }
 
     /// Whether the client authenticates with a TLS certificate (and has no secret).
     pub fn uses_certificate(self) -> bool {
-        self != AuthMethod::ClientSecret
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
+    }
+
+    /// Whether the client is public: no secret, no certificate.
+    pub fn is_public(self) -> bool {
+        self == AuthMethod::None
+    }
+
+    /// Whether the client authenticates with a secret (and so has one).
+    pub fn uses_secret(self) -> bool {
+        self == AuthMethod::ClientSecret
     }
 }
 
@@ -115,6 +133,10 @@ pub struct ClientConstraints {
     /// Address ranges (CIDR) it may get and use tokens from; any when empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_ips: Vec<String>,
+    /// The resources (RFC 8707) it may get tokens for, each in the server's configured form;
+    /// every audience of the server when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audiences: Vec<String>,
 }
 
 impl Default for ClientConstraints {
@@ -126,6 +148,7 @@ impl Default for ClientConstraints {
             thumbprints: Vec::new(),
             certificate_bound_tokens: true,
             allowed_ips: Vec::new(),
+            audiences: Vec::new(),
         }
     }
 }
@@ -168,6 +191,16 @@ impl ClientRecord {
     /// Whether the client may use `grant`.
     pub fn allows(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
+    }
+
+    /// Whether the client may get tokens for audience `aud` (its `audiences`, every one when
+    /// empty; a trailing slash is no difference).
+    pub fn may_have_audience(&self, aud: &str) -> bool {
+        let allowed = &self.constraints.audiences;
+        allowed.is_empty()
+            || allowed
+                .iter()
+                .any(|a| oauth4os_core::resource::same_resource(a, aud))
     }
 }
 
