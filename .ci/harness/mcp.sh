@@ -187,6 +187,8 @@ enabled = true
 initial_access_token_hash = '$(cat "$WORK/hash.iat")'
 scope_ceiling = "read:mcp-logs-*"
 tenant = "oidc"
+# MCP clients register without the initial access token (public clients only).
+public_clients_without_token = true
 
 # Read-only on the logs: the tests' reader.
 [[authorization_server.clients]]

@@ -58,7 +58,8 @@ test('discovery: no token → 401 with resource_metadata; the RFC 9728 and RFC 8
 
   const prm = await (await fetch(PRM())).json();
   assert.equal(prm.resource, MCP());
-  assert.deepEqual(prm.authorization_servers, [BASE()]);
+  // The proxy's own issuer first (the one the SDKs use), then the tenants' providers.
+  assert.deepEqual(prm.authorization_servers, [BASE(), process.env.MCP_E2E_OIDC_ISSUER]);
   assert.deepEqual(prm.bearer_methods_supported, ['header']);
   assert.ok(Array.isArray(prm.scopes_supported) && prm.scopes_supported.length > 0, JSON.stringify(prm));
   assert.ok(prm.resource_documentation, JSON.stringify(prm));
@@ -72,18 +73,31 @@ test('discovery: no token → 401 with resource_metadata; the RFC 9728 and RFC 8
   assert.ok(as.code_challenge_methods_supported.includes('S256'));
 });
 
-test('a malformed or foreign token → 401 invalid_token', async () => {
-  assertChallenge(await rawMcp('not-a-jwt', { jsonrpc: '2.0', id: 1, method: 'tools/list' }), { error: 'invalid_token' });
-  // A token of the OpenID provider (another issuer, another audience).
-  const idp = process.env.MCP_E2E_OIDC_ISSUER;
-  const res = await fetch(`${idp}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('agent-a:secret-a').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: MCP(), scope: 'read:logs-*' }),
-  });
-  const foreign = (await res.json()).access_token;
-  assert.ok(foreign);
-  assertChallenge(await rawMcp(foreign, { jsonrpc: '2.0', id: 1, method: 'tools/list' }), { error: 'invalid_token' });
+test('a malformed, forged or foreign token → 401 invalid_token', async () => {
+  const tools = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+  assertChallenge(await rawMcp('not-a-jwt', tools), { error: 'invalid_token' });
+  // Unsigned (alg none), claiming to be the proxy's own token for /mcp.
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const forged = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: BASE(), aud: MCP(), sub: 'mcp-reader', client_id: 'mcp-reader', scope: 'read:*', iat: now, exp: now + 300, jti: 'forged' })}.`;
+  assertChallenge(await rawMcp(forged, tools), { error: 'invalid_token' });
+
+  // Tokens of the tenant's OpenID provider: for another resource, and for the OpenSearch front.
+  const idpToken = async (resource) => {
+    const res = await fetch(`${process.env.MCP_E2E_OIDC_ISSUER}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('agent-a:secret-a').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope: 'read:logs-*' }),
+    });
+    const body = await res.json();
+    assert.ok(body.access_token, JSON.stringify(body));
+    return body.access_token;
+  };
+  assertChallenge(await rawMcp(await idpToken('http://127.0.0.1:9/elsewhere'), tools), { error: 'invalid_token' });
+  assertChallenge(await rawMcp(await idpToken(BASE()), tools), { error: 'invalid_token' });
+  // The tenant is one of the metadata's authorization_servers: its token for /mcp itself is accepted.
+  const forMcp = await rawMcp(await idpToken(MCP()), tools);
+  assert.equal(forMcp.status, 200, forMcp.text);
 });
 
 test('audience confusion, both ways', async () => {

@@ -11,6 +11,7 @@ import { UnauthorizedError, auth } from '@modelcontextprotocol/sdk/client/auth.j
 import {
   HeadlessProvider,
   MCP,
+  PRM,
   bearerParams,
   claims,
   connect,
@@ -28,7 +29,8 @@ import {
 /** connect(), expecting the SDK to stop at the redirect; then finishAuth and connect again. */
 async function signInAndConnect(provider) {
   const first = await connect(provider, { connectNow: false });
-  await assert.rejects(first.client.connect(first.transport), UnauthorizedError, 'the SDK sends the user to sign in');
+  const stopped = await first.client.connect(first.transport).then(() => undefined, (e) => e);
+  assert.ok(stopped instanceof UnauthorizedError, `the SDK sends the user to sign in, and stops: ${stopped?.stack ?? 'connected'}`);
   assert.ok(provider.code, `the sign-in came back with a code: ${JSON.stringify(provider.authorizations.at(-1)?.back)}`);
   await first.transport.finishAuth(provider.code);
   await first.client.close();
@@ -50,8 +52,16 @@ async function authorizeWith(provider, scope) {
   return rec;
 }
 
+/** The scopes the /mcp metadata lists: what the SDK asks for when nothing narrower is known. */
+async function scopesSupported() {
+  const prm = await (await fetch(PRM())).json();
+  return prm.scopes_supported;
+}
+
 test('a pre-registered public client: authorization code + PKCE through the real OpenID provider', async () => {
-  const clientId = await createPublicClient({ scopes: ['read:mcp-logs-*'] });
+  // Allowed every scope the metadata lists: the SDK asks for exactly those (see the next test).
+  const all = await scopesSupported();
+  const clientId = await createPublicClient({ scopes: all });
   const provider = new HeadlessProvider({ clientId, user: 'alice' });
   const { client, calls, firstCalls } = await signInAndConnect(provider);
   try {
@@ -79,12 +89,31 @@ test('a pre-registered public client: authorization code + PKCE through the real
     const c = claims(provider.tokens().access_token);
     assert.equal(c.aud, MCP());
     assert.equal(c.client_id ?? c.azp, clientId);
-    assert.equal(c.scope, 'read:mcp-logs-*');
+    assert.deepEqual(c.scope.split(' ').sort(), [...all].sort());
+    assert.equal(url.searchParams.get('scope'), all.join(' '), 'the SDK asked for the metadata\'s scopes_supported');
     assert.ok(calls.every((x) => x.status < 400), JSON.stringify(calls));
 
     const found = await client.callTool({ name: 'search', arguments: { index: 'mcp-logs-web', query: { match: { level: 'error' } } } });
     assert.ok(!found.isError, JSON.stringify(found));
     assert.deepEqual(hitsOf(found).map((h) => h.message), ['502 from upstream']);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a public client allowed less than scopes_supported signs in with the SDK defaults and gets the part it may hold', async () => {
+  // The TypeScript (and Python) SDK asks for the whole `scopes_supported` of the resource's metadata
+  // (the MCP scope selection strategy) when the 401 names no scope; the authorization server may
+  // grant less than asked (RFC 6749 §3.3) and says so in the token response's `scope`.
+  const clientId = await createPublicClient({ scopes: ['read:mcp-logs-*'] });
+  const provider = new HeadlessProvider({ clientId, user: 'carol' });
+  const { client } = await signInAndConnect(provider);
+  try {
+    assert.equal(provider.authorizations[0].url.searchParams.get('scope'), (await scopesSupported()).join(' '));
+    assert.equal(claims(provider.tokens().access_token).scope, 'read:mcp-logs-*');
+    assert.equal(provider.tokens().scope, 'read:mcp-logs-*', 'the token response names the narrower scope');
+    const counted = await client.callTool({ name: 'count', arguments: { index: 'mcp-logs-app' } });
+    assert.equal(counted.structuredContent.count, 3, JSON.stringify(counted));
   } finally {
     await client.close();
   }
@@ -111,20 +140,39 @@ test('a public client may not redeem its code without the PKCE verifier', async 
 });
 
 test('dynamic registration through the SDK (RFC 7591), then the same sign-in', async () => {
-  const provider = new HeadlessProvider({ user: 'bob', scope: 'read:mcp-logs-*' });
+  // The app asks for the scope it needs (auth()'s `scope`): registration and sign-in both use it.
+  const provider = new HeadlessProvider({ user: 'bob' });
+  const walk = await authorizeWith(provider, 'read:mcp-logs-*');
+  assert.ok(walk.includes('POST /oauth/register 201'), walk.join('\n'));
+  const info = provider.clientInformation();
+  assert.ok(info.client_id, JSON.stringify(info));
+  assert.equal(info.client_secret, undefined, 'a public client gets no secret');
+  assert.equal(info.token_endpoint_auth_method, 'none');
+  assert.equal(info.scope, 'read:mcp-logs-*');
+  assert.equal(provider.authorizations[0].url.searchParams.get('client_id'), info.client_id);
+  const c = claims(provider.tokens().access_token);
+  assert.equal(c.aud, MCP());
+  assert.equal(c.scope, 'read:mcp-logs-*');
+  const { client } = await connect(provider);
+  try {
+    const counted = await client.callTool({ name: 'count', arguments: { index: 'mcp-logs-web' } });
+    assert.equal(counted.structuredContent.count, 2, JSON.stringify(counted));
+  } finally {
+    await client.close();
+  }
+});
+
+test('dynamic registration with the SDK defaults (as Claude Code does): registered within the ceiling, signs in with that', async () => {
+  // Nothing but the server URL: the SDK registers asking for scopes_supported (narrowed to the
+  // registration's scope_ceiling), then authorizes asking for scopes_supported again.
+  const provider = new HeadlessProvider({ user: 'dave' });
   const { client, firstCalls } = await signInAndConnect(provider);
   try {
-    const reg = firstCalls.find((c) => c.url.endsWith('/oauth/register'));
-    assert.ok(reg, firstCalls.map((c) => `${c.method} ${c.url} ${c.status}`).join('\n'));
-    assert.equal(reg.status, 201);
+    const reg = firstCalls.find((x) => x.url.endsWith('/oauth/register'));
+    assert.equal(reg?.status, 201, JSON.stringify(firstCalls));
     assert.equal(reg.json.token_endpoint_auth_method, 'none');
-    const info = provider.clientInformation();
-    assert.ok(info.client_id, JSON.stringify(info));
-    assert.equal(info.client_secret, undefined, 'a public client gets no secret');
-    assert.equal(provider.authorizations[0].url.searchParams.get('client_id'), info.client_id);
-
-    const c = claims(provider.tokens().access_token);
-    assert.equal(c.aud, MCP());
+    assert.equal(provider.clientInformation().scope, 'read:mcp-logs-*', 'narrowed to the ceiling');
+    assert.equal(claims(provider.tokens().access_token).scope, 'read:mcp-logs-*');
     const counted = await client.callTool({ name: 'count', arguments: { index: 'mcp-logs-web' } });
     assert.equal(counted.structuredContent.count, 2, JSON.stringify(counted));
   } finally {
