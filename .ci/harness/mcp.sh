@@ -232,6 +232,10 @@ client_secret_file = "$WORK/login-secret"
 
 [rate_limits]
 default = "1000/s burst 2000"
+
+# /mcp (on by default), with a small hit cap so that the tests see it applied.
+[mcp]
+max_hits = 4
 EOF
   chmod 600 "$WORK/proxy.toml"
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { ClientCredentialsProvider } from '@modelcontextprotocol/sdk/client/auth-extensions.js';
 
-import { BASE, MCP, SECRET, claims, connect, hitsOf, sha256, tapMark, tapSince } from '../lib.mjs';
+import { BASE, MCP, SECRET, claims, connect, hitsOf, os, sha256, tapMark, tapSince, unique } from '../lib.mjs';
 
 const TOOLS = [
   'aggregate',
@@ -181,5 +181,38 @@ test('aggregate, get_mappings, list_indices and cluster_health with an operation
     assert.ok(['green', 'yellow'].includes(health.structuredContent.status), JSON.stringify(health.structuredContent));
   } finally {
     await client.close();
+  }
+});
+
+test('results are capped: size is lowered to the hit cap, and a result too large is cut with truncated: true', async () => {
+  const provider = new ClientCredentialsProvider({
+    clientId: 'mcp-reader',
+    clientSecret: SECRET(),
+    scope: 'read:mcp-logs-*',
+    expectedIssuer: BASE(),
+  });
+  const { client } = await connect(provider);
+  const big = unique('mcp-logs-zbig');
+  try {
+    // The runner's [mcp] max_hits = 4; five documents match.
+    const capped = await client.callTool({ name: 'search', arguments: { index: 'mcp-logs-*', size: 50 } });
+    assert.ok(!capped.isError, JSON.stringify(capped));
+    assert.equal(hitsOf(capped).length, 4);
+    assert.equal(capped.structuredContent.total, 5);
+    assert.equal(capped.structuredContent.truncated, false);
+
+    // Documents larger together than the result cap (256 KiB by default).
+    assert.equal((await os('PUT', `/${big}`, { settings: { number_of_shards: 1, number_of_replicas: 0 } })).status, 200);
+    for (let i = 1; i <= 3; i += 1) {
+      assert.equal((await os('PUT', `/${big}/_doc/${i}?refresh=true`, { level: 'debug', message: 'y'.repeat(120_000) })).status, 201);
+    }
+    const cut = await client.callTool({ name: 'search', arguments: { index: big, size: 3 } });
+    assert.ok(!cut.isError, JSON.stringify(cut).slice(0, 300));
+    assert.equal(cut.structuredContent.truncated, true);
+    assert.ok(JSON.stringify(cut.structuredContent).length <= 262_144 + 1024, 'within the cap');
+    assert.ok(hitsOf(cut).length < 3, 'fewer hits than found');
+  } finally {
+    await client.close();
+    await os('DELETE', `/${big}`);
   }
 });
