@@ -229,6 +229,46 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_audience_matches_with_or_without_one_trailing_slash_both_ways() {
+        let rules_for = |aud: &str| ClaimRules {
+            issuer: "https://idp.example".into(),
+            audiences: vec![aud.into()],
+            leeway: 60,
+        };
+        let token = |aud: &str| {
+            Claims::from_payload(
+                format!(r#"{{"iss":"https://idp.example","aud":"{aud}","exp":2000}}"#).as_bytes(),
+            )
+            .unwrap()
+        };
+        for (token_aud, expected) in [
+            ("http://host/", "http://host"),
+            ("http://host", "http://host/"),
+            ("http://host/mcp/", "http://host/mcp"),
+            ("http://host/mcp", "http://host/mcp/"),
+        ] {
+            assert!(
+                token(token_aud).check(&rules_for(expected), 1000).is_ok(),
+                "{token_aud} for {expected}"
+            );
+        }
+        for (token_aud, expected) in [
+            ("http://host/mcp", "http://host"),
+            ("http://host", "http://host/mcp"),
+            ("http://host//", "http://host"),
+        ] {
+            let e = token(token_aud)
+                .check(&rules_for(expected), 1000)
+                .unwrap_err();
+            assert_eq!(
+                e.reason,
+                Reason::WrongAudience,
+                "{token_aud} for {expected}"
+            );
+        }
+    }
+
     fn claims(json: &str) -> Result<Claims> {
         Claims::from_payload(json.as_bytes())
     }

@@ -632,6 +632,11 @@ async fn a_public_client_signs_in_with_pkce_on_any_loopback_port_for_its_resourc
             "invalid_target",
             "not served",
         ),
+        (
+            vec![("scope", "read:secrets-* mcp:tools")],
+            "invalid_scope",
+            "none of",
+        ),
     ] {
         let r = b.get(&public_url(&extra)).await;
         assert_eq!(r.status, 303, "{extra:?}: {}", r.body);
@@ -652,7 +657,14 @@ async fn a_public_client_signs_in_with_pkce_on_any_loopback_port_for_its_resourc
     }
 
     // The flow: sign-in at the tenant's provider, consent, code at the app's port.
-    let first = b.get(&public_url(&[])).await;
+    // It asks for more than it may have (as MCP clients ask for the resource's whole
+    // `scopes_supported`): narrowed to what it may have, not refused.
+    let first = b
+        .get(&public_url(&[(
+            "scope",
+            "read:logs-* read:secrets-* mcp:tools",
+        )]))
+        .await;
     let page = sign_in(&mut b, &idp, first, "alice").await;
     let done = consent(&mut b, &p, &page, "approve").await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -673,6 +685,7 @@ async fn a_public_client_signs_in_with_pkce_on_any_loopback_port_for_its_resourc
     )
     .await;
     assert_eq!(status, 200, "{token}");
+    assert_eq!(token["scope"], "read:logs-*");
     let access = token["access_token"].as_str().unwrap().to_owned();
     let c = claims(&access);
     assert_eq!(c["aud"], mcp, "the configured form of the resource");

@@ -180,13 +180,21 @@ impl AuthServer {
                 "`code_challenge` must be the 43-character S256 value",
             );
         };
-        let requested = match ScopeSet::parse(form.get("scope").unwrap_or("")) {
-            Ok(s) => s,
-            Err(e) => return self.redirect_error(&redirect_uri, state, &e),
-        };
-        let scope = match ScopeSet::attenuate(&requested, &client.scopes) {
-            Ok(s) => s.to_string(),
-            Err(e) => return self.redirect_error(&redirect_uri, state, &e),
+        let asked = form.get("scope").unwrap_or("");
+        let scope = if client.constraints.auth_method.is_public() {
+            match public_scope(asked, &client.scopes) {
+                Ok(s) => s,
+                Err(e) => return self.redirect_error(&redirect_uri, state, &e),
+            }
+        } else {
+            let requested = match ScopeSet::parse(asked) {
+                Ok(s) => s,
+                Err(e) => return self.redirect_error(&redirect_uri, state, &e),
+            };
+            match ScopeSet::attenuate(&requested, &client.scopes) {
+                Ok(s) => s.to_string(),
+                Err(e) => return self.redirect_error(&redirect_uri, state, &e),
+            }
         };
         let audience = match self.audience(&client, &form) {
             Ok(a) => a,
@@ -493,6 +501,28 @@ impl AuthServer {
         p.push(("iss", &self.cfg.issuer));
         redirect(&with_params(&req.redirect_uri, &p))
     }
+}
+
+/// The scope a public client's authorization request gets: the part of what it asks for
+/// that it may have (all of it when it asks for nothing). MCP clients ask for the resource's
+/// whole `scopes_supported`, so the request is narrowed rather than refused (RFC 6749 §3.3; the
+/// consent page and the token response name what is granted); nothing in common is
+/// `invalid_scope`.
+fn public_scope(asked: &str, allowed: &ScopeSet) -> Result<String, Error> {
+    if asked.trim().is_empty() {
+        return Ok(allowed.to_string());
+    }
+    let within = ScopeSet::parse_claim(asked).intersection(allowed);
+    if within.is_empty() {
+        return Err(Error::new(
+            Reason::ScopeNotAllowed,
+            format!(
+                "none of the requested scopes {} is allowed to this client",
+                quote(asked)
+            ),
+        ));
+    }
+    Ok(within.to_string())
 }
 
 /// `GET /oauth/authorize`.
