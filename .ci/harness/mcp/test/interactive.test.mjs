@@ -96,6 +96,10 @@ test('a pre-registered public client: authorization code + PKCE through the real
     const found = await client.callTool({ name: 'search', arguments: { index: 'mcp-logs-web', query: { match: { level: 'error' } } } });
     assert.ok(!found.isError, JSON.stringify(found));
     assert.deepEqual(hitsOf(found).map((h) => h.message), ['502 from upstream']);
+
+    // Bound to /mcp: the same token is refused on the OpenSearch front.
+    const front = await fetch(`${new URL(MCP()).origin}/mcp-logs-web/_search`, { headers: { authorization: `Bearer ${provider.tokens().access_token}` } });
+    assert.equal(front.status, 401, await front.text());
   } finally {
     await client.close();
   }
