@@ -123,11 +123,12 @@ osq POST "/mcp-*,.mcp-*/_refresh?expand_wildcards=all"
 
 # ---- the tap ---------------------------------------------------------------------------
 : >"$WORK/tap.jsonl"
+: >"$WORK/tap.ready" # before the tap starts: it is read while the tap may not have opened it yet
 setsid node "$SUITE/tap.mjs" --upstream "$OS_URL" --log "$WORK/tap.jsonl" </dev/null >"$WORK/tap.ready" 2>"$WORK/tap.log" &
 GROUPS_STARTED+=("$!")
 TAP_URL=
 for ((i = 0; i < 100; i++)); do
-  TAP_URL=$(sed -n 's/^{"url":"\(http:\/\/127\.0\.0\.1:[0-9]*\)"}$/\1/p' "$WORK/tap.ready")
+  TAP_URL=$(sed -n 's/^{"url":"\(http:\/\/127\.0\.0\.1:[0-9]*\)"}$/\1/p' "$WORK/tap.ready" || true)
   [[ -n $TAP_URL ]] && break
   sleep 0.1
 done

@@ -73,6 +73,31 @@ test('discovery: no token → 401 with resource_metadata; the RFC 9728 and RFC 8
   assert.ok(as.code_challenge_methods_supported.includes('S256'));
 });
 
+test('initialize negotiates each supported protocol version, statelessly', async () => {
+  for (const version of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+    const res = await rawMcp(reader, {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+    }, { headers: { 'mcp-protocol-version': version } });
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.headers.get('content-type'), /^application\/json/);
+    assert.equal(res.headers.get('mcp-session-id'), null, 'stateless: no session');
+    assert.equal(res.json.result.protocolVersion, version);
+    assert.ok(res.json.result.capabilities.tools, res.text);
+  }
+  // A version it does not know: it answers with one it supports (the client then decides).
+  const other = await rawMcp(reader, {
+    jsonrpc: '2.0',
+    id: 2,
+    method: 'initialize',
+    params: { protocolVersion: '1999-01-01', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+  }, { headers: { 'mcp-protocol-version': '2025-06-18' } });
+  assert.equal(other.status, 200, other.text);
+  assert.ok(['2025-06-18', '2025-11-25', '2025-03-26'].includes(other.json.result.protocolVersion), other.text);
+});
+
 test('a malformed, forged or foreign token → 401 invalid_token', async () => {
   const tools = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
   assertChallenge(await rawMcp('not-a-jwt', tools), { error: 'invalid_token' });
