@@ -164,3 +164,100 @@ async def test_a_front_token_is_refused_and_the_sdk_cannot_be_talked_into_anothe
         assert 'error="invalid_token"' in challenge, challenge
         assert f'resource_metadata="{BASE}/.well-known/oauth-protected-resource/mcp"' in challenge, challenge
         assert answer.json()["error"], answer.text
+
+
+async def follow_login(url: str, redirect_uri: str, user: str) -> dict[str, str]:
+    """A user's browser, headless: the proxy's /oauth/authorize, the tenant's real OpenID provider
+    (login and consent forms), the proxy's consent page, until the redirect to `redirect_uri`."""
+    jar: dict[str, str] = {}
+    steps: list[str] = []
+
+    async def send(http: httpx2.AsyncClient, method: str, target: str, form: dict[str, str] | None = None):
+        headers = {"cookie": "; ".join(f"{k}={v}" for k, v in jar.items())} if jar else {}
+        resp = await http.request(method, target, data=form, headers=headers)
+        for c in resp.headers.get_list("set-cookie"):
+            name, _, value = c.split(";", 1)[0].partition("=")
+            jar[name.strip()] = value
+        steps.append(f"{resp.status_code} {target}")
+        return resp
+
+    def attr(html: str, name: str) -> str:
+        marker = f'name="{name}" value="'
+        start = html.index(marker) + len(marker)
+        return html[start : html.index('"', start)].replace("&amp;", "&")
+
+    async with httpx2.AsyncClient(follow_redirects=False) as http:
+        resp = await send(http, "GET", url)
+        current = url
+        for _ in range(16):
+            if resp.is_redirect:
+                nxt = str(httpx2.URL(current).join(resp.headers["location"]))
+                if nxt.startswith(redirect_uri):
+                    return {k: v[0] for k, v in parse_qs(urlsplit(nxt).query).items()}
+                current = nxt
+                resp = await send(http, "GET", current)
+                continue
+            assert resp.status_code == 200, f"{current}: {resp.status_code} {resp.text[:300]}"
+            html = resp.text
+            action_start = html.index('action="') + len('action="')
+            target = str(httpx2.URL(current).join(html[action_start : html.index('"', action_start)].replace("&amp;", "&")))
+            if 'name="csrf"' in html and 'name="request"' in html:
+                form = {"request": attr(html, "request"), "csrf": attr(html, "csrf"), "decision": "approve"}
+            elif 'name="login"' in html:
+                form = {"prompt": "login", "login": user, "password": "any"}
+            else:
+                form = {"prompt": "consent"}
+            resp = await send(http, "POST", target, form)
+            current = target
+    raise AssertionError(f"the sign-in did not come back to {redirect_uri}: {steps}")
+
+
+@pytest.mark.anyio
+async def test_dynamic_registration_and_sign_in_with_the_python_sdk() -> None:
+    """The SDK's OAuthClientProvider with nothing but the server URL: it registers a public client
+    (RFC 7591), sends the user to sign in (authorization code + PKCE), redeems the code, calls."""
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
+
+    redirect_uri = "http://127.0.0.1:47123/callback"
+    storage = MemoryStorage()
+    back: dict[str, str] = {}
+
+    async def redirect_handler(url: str) -> None:
+        back.clear()
+        back.update(await follow_login(url, redirect_uri, "erin"))
+        back["_url"] = url
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        assert "code" in back, back
+        return AuthorizationCodeResult(code=back["code"], state=back.get("state"), iss=back.get("iss"))
+
+    provider = OAuthClientProvider(
+        server_url=MCP,
+        client_metadata=OAuthClientMetadata(
+            client_name="oauth4os MCP Python end-to-end test",
+            redirect_uris=[redirect_uri],
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code"],
+            token_endpoint_auth_method="none",
+        ),
+        storage=storage,
+        redirect_handler=redirect_handler,
+        callback_handler=callback_handler,
+    )
+    async with httpx2.AsyncClient(auth=provider) as http:
+        async with Client(streamable_http_client(MCP, http_client=http), mode="legacy") as client:
+            info = storage.client_info
+            assert info is not None and info.client_id
+            assert info.client_secret is None, "a public client gets no secret"
+            asked = parse_qs(urlsplit(back["_url"]).query)
+            assert asked["client_id"] == [info.client_id]
+            assert asked["code_challenge_method"] == ["S256"]
+            assert asked["resource"] == [MCP]
+            token = storage.tokens.access_token
+            assert claims(token)["aud"] == MCP
+            # Registered within the ceiling (read:mcp-logs-*), whatever the SDK asked for.
+            assert claims(token)["scope"] == "read:mcp-logs-*"
+            counted = await client.call_tool("count", {"index": "mcp-logs-app", "query": {"term": {"level": "error"}}})
+            assert not counted.is_error, counted
+            assert counted.structured_content["count"] == 2
