@@ -81,6 +81,7 @@ suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL
 # second set); each builds its own package, then runs its language's test runner.
 suite "Python SDK (pytest)" bash sdks/python/ci/test.sh
 suite "Node SDK (node:test)" bash sdks/node/ci/test.sh
+suite "MCP endpoint with the official MCP SDKs (TypeScript, Python)" bash .ci/harness/mcp.sh
 
 ci_section "stopping the test peers"
 ci_timed "peers down" $PEERS down
