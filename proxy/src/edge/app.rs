@@ -148,7 +148,7 @@ impl App {
             && !auth_cfg
                 .audiences
                 .iter()
-                .any(|a| crate::resource::pipeline::same_resource(a, m))
+                .any(|a| oauth4os_core::resource::same_resource(a, m))
         {
             auth_cfg.audiences.push(m.clone());
         }

@@ -190,12 +190,6 @@ pub(crate) enum Front {
     Mcp,
 }
 
-/// Whether two resource identifiers name the same resource: equal, or equal but for one
-/// trailing slash (`http://host/mcp` and `http://host/mcp/`).
-pub(crate) fn same_resource(a: &str, b: &str) -> bool {
-    a.strip_suffix('/').unwrap_or(a) == b.strip_suffix('/').unwrap_or(b)
-}
-
 /// Refuses a token that is not meant for `front`: at `/mcp` it must name the MCP resource
 /// among its audiences; at the OpenSearch front it must name something else than the MCP
 /// resource (the verifier has already checked it names one of the accepted audiences).
@@ -203,7 +197,7 @@ fn check_front(app: &ResourceProxy, claims: &Claims, front: Front) -> Result<(),
     let Some(mcp) = app.mcp_resource.as_deref() else {
         return Ok(());
     };
-    let for_mcp = |a: &String| same_resource(a, mcp);
+    let for_mcp = |a: &String| oauth4os_core::resource::same_resource(a, mcp);
     let ok = match front {
         Front::Mcp => claims.aud.iter().any(for_mcp),
         Front::OpenSearch => !claims.aud.iter().all(for_mcp),

@@ -75,10 +75,10 @@ def scopes_supported() -> list[str]:
     ("client_id", "mode"),
     [
         # Allowed every scope of the metadata's scopes_supported, which is what the SDK asks for.
+        # A machine client allowed less is refused (`invalid_scope`) rather than silently
+        # narrowed at the token endpoint: see test_a_client_allowed_less_than_scopes_supported_is_refused.
         ("mcp-ops", "auto"),
         ("mcp-ops", "legacy"),
-        # Allowed less: the authorization server grants the part it may hold (RFC 6749 §3.3).
-        ("mcp-reader", "auto"),
     ],
 )
 async def test_client_credentials_discovery_and_two_tools(client_id: str, mode: str) -> None:
@@ -122,10 +122,7 @@ async def test_client_credentials_discovery_and_two_tools(client_id: str, mode: 
             token = storage.tokens.access_token
             assert claims(token)["aud"] == MCP
             granted = set(claims(token)["scope"].split())
-            if client_id == "mcp-reader":
-                assert granted == {"read:mcp-logs-*"}
-            else:
-                assert granted == set(scopes_supported())
+            assert granted == set(scopes_supported())
 
             tools = await client.list_tools()
             assert {t.name for t in tools.tools} >= {"search", "count", "explain_access"}
@@ -140,6 +137,23 @@ async def test_client_credentials_discovery_and_two_tools(client_id: str, mode: 
             counted = await client.call_tool("count", {"index": "mcp-logs-web"})
             assert not counted.is_error, counted
             assert counted.structured_content["count"] == 2
+
+
+def test_a_client_allowed_less_than_scopes_supported_is_refused() -> None:
+    """What the SDK's client-credentials provider asks for (every scope of scopes_supported) is
+    refused for a machine client allowed less: never silently narrowed, so the client learns at
+    once that it asked beyond its grant."""
+    wanted = scopes_supported()
+    assert wanted != ["read:mcp-logs-*"], wanted
+    resp = httpx2.post(
+        f"{BASE}/oauth/token",
+        auth=("mcp-reader", env("CLIENT_SECRET")),
+        data={"grant_type": "client_credentials", "scope": " ".join(wanted), "resource": MCP},
+    )
+    assert resp.status_code == 400, resp.text
+    body = resp.json()
+    assert body["error"] == "invalid_scope", body
+    assert body["reason"] == "scope_not_allowed", body
 
 
 @pytest.mark.anyio
