@@ -8,6 +8,7 @@
 #   bash proxy/bench/mcp-vs-search.sh        # needs: apt-get install wrk nginx
 #
 #   ROUNDS=N   rounds, the four loads alternating (default 3); DUR=10s a run; CONNS=32
+#   PERF_OUT=F a cpu-clock profile (perf) of the proxy during the first MCP `search` run
 #
 # Prints, per round, requests/s with p50 and p99 of each load, the MCP/front throughput ratio,
 # and the median ratio over the rounds.
@@ -128,6 +129,10 @@ rows="" ratios="" eratios=""
 for r in $(seq 1 "$ROUNDS"); do
   ci_section "round $r of $ROUNDS"
   read -r f_rps f_p50 f_p99 f_bad < <(run front "$BASE/logs-*/_search")
+  # PERF_OUT=file: a cpu-clock profile of the proxy during the first MCP `search` run.
+  if [[ -n ${PERF_OUT:-} && $r == 1 ]]; then
+    perf record -e cpu-clock -F 999 -g -p "$PROXY_PID" -o "$PERF_OUT" -- sleep 8 >/dev/null 2>&1 &
+  fi
   read -r m_rps m_p50 m_p99 m_bad < <(run mcp "$BASE/mcp")
   read -r p_rps p_p50 p_p99 p_bad < <(run ping "$BASE/mcp")
   read -r e_rps e_p50 e_p99 e_bad < <(run explain "$BASE/mcp")
