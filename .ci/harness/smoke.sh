@@ -72,13 +72,19 @@ check "the proxy issues a token to a suite client" \
 check "every peer is healthy" $PEERS status
 curl -fsS -X DELETE "$URL/harness-smoke" >/dev/null 2>&1 || true
 
+# --workspace, as rust-test builds: cargo resolves the dependencies' features for the packages it
+# is asked for, so `-p oauth4os-core` alone would recompile many of them with other features
+# (minutes); this way only core, the proxy and these tests recompile (for the feature).
+# Both calls name the same features, so the second reuses the first's core.
+OPENSEARCH_TESTS=(--workspace --locked --features oauth4os-core/opensearch-tests,oauth4os-proxy/opensearch-tests)
 suite "classifier vs real OpenSearch" env OAUTH4OS_OPENSEARCH_URL="$URL" \
-  cargo test -p oauth4os-core --locked --features opensearch-tests --test opensearch
+  cargo test "${OPENSEARCH_TESTS[@]}" --test opensearch
 suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL="$URL" \
-  cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience
+  cargo test "${OPENSEARCH_TESTS[@]}" --test resource --test resilience
 
 # The SDK suites find OAUTH4OS_TEST_ENV set and use these peers (peers.sh run never starts a
-# second set); each builds its own package, then runs its language's test runner.
+# second set); each packages the build of `make sdk-build` (.ci/sdk-build.sh), then runs its
+# language's test runner.
 suite "Python SDK (pytest)" bash sdks/python/ci/test.sh
 suite "Node SDK (node:test)" bash sdks/node/ci/test.sh
 
