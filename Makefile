@@ -5,6 +5,12 @@
 #                  a bounded AFL++ run per fuzz target (.ci/fuzz.sh), the
 #                  Python (pytest) and Node (node:test) SDK suites against the real peers
 #                  (.ci/harness/peers.sh); ends with a table of the time each section took
+#   make sdk-build the one build of every binding crate (bindings/*) that all SDK suites share:
+#                  one cargo invocation, Cargo profile `sdk` (release code generation without
+#                  LTO), host target; each suite's packager (maturin, napi-rs, build.mjs) then finds
+#                  core and its dependencies compiled and only relinks its binding. A new binding
+#                  joins by being a crate under bindings/ (see .ci/sdk-build.sh). What users
+#                  install is still built with `--release` (pip install, npm install / npm pack).
 #   make demo      real OpenSearch + real OpenID provider + the core's pipeline (see README)
 #   make vectors   regenerate core/conformance/vectors.json
 #   make surface   regenerate the FFI surface manifest core/facade/surface.json
@@ -18,11 +24,11 @@ CARGO ?= cargo
 OIDC_DIR := .ci/harness/oidc
 OPENSEARCH := bash .ci/harness/opensearch.sh
 
-.PHONY: test lint rust-test fuzz harness-test peers sdk-deps vectors surface reasons bench demo demo-stop fmt clean
+.PHONY: test lint rust-test fuzz harness-test peers sdk-deps sdk-build vectors surface reasons bench demo demo-stop fmt clean
 
 # The sections of `make test`, run in this order (each as its own `make SECTION`); a table of how
 # long each took is printed at the end, also when one fails (the failure still fails make test).
-TEST_SECTIONS := lint peers rust-test fuzz sdk-deps harness-test
+TEST_SECTIONS := lint peers rust-test fuzz sdk-deps sdk-build harness-test
 
 test:
 	@MAKE='$(MAKE)' bash .ci/timings.sh make $(TEST_SECTIONS)
@@ -54,7 +60,13 @@ sdk-deps:
 	bash sdks/python/ci/install.sh >/dev/null
 	bash sdks/node/ci/install.sh
 
-harness-test: peers sdk-deps
+# Every binding crate in one cargo invocation, in the profile and target the SDK suites use
+# (.ci/sdk-build.sh: first checks that the bindings enable the same features on the crates they
+# share, else core would be compiled once per binding).
+sdk-build: sdk-deps
+	bash .ci/sdk-build.sh
+
+harness-test: peers sdk-deps sdk-build
 	bash .ci/harness/smoke.sh
 
 surface:

@@ -51,3 +51,18 @@ ci_timed() {
     "$([[ $status -eq 0 ]] && echo ok || echo "FAILED ($status)")" "$name" >>"$OAUTH4OS_TIMINGS"
   return "$status"
 }
+
+# ci_sdk_env: the build settings every SDK suite shares with `make sdk-build` (.ci/sdk-build.sh),
+# so that their packagers' cargo calls (maturin, the napi-rs CLI, sdks/node/scripts/build.mjs)
+# find core and its dependencies already compiled: the Cargo profile OAUTH4OS_SDK_PROFILE (`sdk`,
+# see Cargo.toml; set it to `release` to test exactly what users get) and an explicit
+# CARGO_BUILD_TARGET, the host (the napi-rs CLI always passes --target, which puts artifacts under
+# target/<triple>/; everyone else follows it there).
+ci_sdk_env() {
+  export OAUTH4OS_SDK_PROFILE=${OAUTH4OS_SDK_PROFILE:-sdk}
+  if [[ -z ${CARGO_BUILD_TARGET:-} ]]; then
+    CARGO_BUILD_TARGET=$(rustc -vV | sed -n 's/^host: //p')
+    [[ -n $CARGO_BUILD_TARGET ]] || ci_die "cannot read the host triple from rustc -vV"
+    export CARGO_BUILD_TARGET
+  fi
+}

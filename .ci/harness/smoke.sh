@@ -49,6 +49,33 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The Rust tests against the real peers, and the proxy binary the peers run, in one build shaped
+# like rust-test's: --workspace, because cargo resolves the dependencies' features for the packages
+# it is asked for, so `-p oauth4os-core` or peers.sh's own `cargo build -p oauth4os-proxy` would
+# recompile many of them with other features (minutes); this way only core, the proxy and these
+# tests recompile, for the `opensearch-tests` features (which only enable the test targets).
+OPENSEARCH_TESTS=(--workspace --locked --features oauth4os-core/opensearch-tests,oauth4os-proxy/opensearch-tests)
+build_rust_tests() { # (errexit does not reach in here: ci_timed calls it in a condition)
+  local json
+  json=$(mktemp "${TMPDIR:-/tmp}/oauth4os-smoke.XXXXXX") || return
+  cargo test "${OPENSEARCH_TESTS[@]}" --test opensearch --test resource --test resilience --test mcp --no-run \
+    --message-format=json-render-diagnostics >"$json" || { rm -f "$json"; return 1; }
+  # The proxy's binary as its integration tests use it (not a test harness): OAUTH4OS_PROXY_BIN.
+  jq -r 'select(.reason == "compiler-artifact" and .profile.test == false
+      and .target.name == "oauth4os-proxy" and (.target.kind | index("bin")) and .executable != null)
+    | .executable' "$json" | tail -n 1 >"$OAUTH4OS_PEERS_DIR/.smoke-proxy-bin"
+  rm -f "$json"
+}
+ci_section "building the Rust tests against the real peers, and the proxy"
+if ci_timed "build the Rust tests and the proxy" build_rust_tests; then
+  OAUTH4OS_PROXY_BIN=$(cat "$OAUTH4OS_PEERS_DIR/.smoke-proxy-bin")
+  [[ -z $OAUTH4OS_PROXY_BIN ]] || export OAUTH4OS_PROXY_BIN
+else
+  ci_log "FAILED: building the Rust tests (peers.sh builds the proxy itself)"
+  failed=$((failed + 1))
+fi
+rm -f "$OAUTH4OS_PEERS_DIR/.smoke-proxy-bin"
+
 ci_section "test peers: OpenSearch, the OpenID provider, the proxy"
 ci_timed "peers up" $PEERS up >/dev/null
 set -a
@@ -72,13 +99,15 @@ check "the proxy issues a token to a suite client" \
 check "every peer is healthy" $PEERS status
 curl -fsS -X DELETE "$URL/harness-smoke" >/dev/null 2>&1 || true
 
+# Built above (build_rust_tests): these only run.
 suite "classifier vs real OpenSearch" env OAUTH4OS_OPENSEARCH_URL="$URL" \
-  cargo test -p oauth4os-core --locked --features opensearch-tests --test opensearch
+  cargo test "${OPENSEARCH_TESTS[@]}" --test opensearch
 suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL="$URL" \
-  cargo test -p oauth4os-proxy --locked --features opensearch-tests --test resource --test resilience --test mcp
+  cargo test "${OPENSEARCH_TESTS[@]}" --test resource --test resilience --test mcp
 
 # The SDK suites find OAUTH4OS_TEST_ENV set and use these peers (peers.sh run never starts a
-# second set); each builds its own package, then runs its language's test runner.
+# second set); each packages the build of `make sdk-build` (.ci/sdk-build.sh), then runs its
+# language's test runner.
 suite "Python SDK (pytest)" bash sdks/python/ci/test.sh
 suite "Node SDK (node:test)" bash sdks/node/ci/test.sh
 suite "MCP endpoint with the official MCP SDKs (TypeScript, Python)" bash .ci/harness/mcp.sh

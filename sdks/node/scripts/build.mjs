@@ -4,6 +4,8 @@
 //
 //   node scripts/build.mjs          build (release) and copy
 //   node scripts/build.mjs --debug  dev profile
+//   OAUTH4OS_SDK_PROFILE=NAME node scripts/build.mjs   that Cargo profile instead of release (the
+//                                   SDK suites run with `sdk`, the build they share: Makefile sdk-build)
 //   node scripts/build.mjs --auto   npm's `install` script: in a checkout of the repository build
 //                                   (cargo is incremental, so this is quick when nothing changed);
 //                                   in an installed tarball use the prebuilt addon it carries
@@ -34,7 +36,7 @@ if (!checkout) {
 
 const cargoArgs = ['build', '--manifest-path', manifest, '-p', 'oauth4os-node', '--locked',
   '--message-format=json-render-diagnostics'];
-if (!args.has('--debug')) cargoArgs.push('--release');
+cargoArgs.push('--profile', args.has('--debug') ? 'dev' : (process.env.OAUTH4OS_SDK_PROFILE || 'release'));
 process.stderr.write(`oauth4os: building the native addon: cargo ${cargoArgs.join(' ')}\n`);
 const run = spawnSync(process.env.CARGO || 'cargo', cargoArgs, {
   cwd: PKG,

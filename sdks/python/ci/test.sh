@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The Python SDK's tests: builds and installs the package (`pip install ./sdks/python`) and its
-# release wheel, then runs pytest (conformance vectors, end-to-end, concurrency, opensearch-py
+# wheel, then runs pytest (conformance vectors, end-to-end, concurrency, opensearch-py
 # interop, panics, ruff, mypy --strict, stubtest) against the test peers of .ci/harness/peers.sh:
 # those of $OAUTH4OS_TEST_ENV when set (make test), else a set started for this run and stopped
 # after it.
+#
+#
+# The native module is built in the Cargo profile $OAUTH4OS_SDK_PROFILE (`sdk` by default: release
+# code generation without LTO) for the host triple, the build `make sdk-build` shares between the
+# SDK suites (.ci/sdk-build.sh); OAUTH4OS_SDK_PROFILE=release tests the build users get.
 #
 #   bash sdks/python/ci/test.sh [PYTEST ARGS...]
 set -euo pipefail
@@ -16,6 +21,7 @@ cd "$ROOT"
 
 log() { echo "[py-test] $*" >&2; }
 
+ci_sdk_env
 VENV=$(bash "$HERE/install.sh" | tail -n 1)
 PY="$VENV/bin/python"
 export PATH="$VENV/bin:$PATH"
@@ -24,11 +30,13 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/oauth4os-py.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 build() { # (errexit does not reach in here: ci_timed calls it in a condition)
-  log "pip install ./sdks/python (release build of the native module)"
-  nice "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
+  local -a cargo=(--profile "$OAUTH4OS_SDK_PROFILE" --target "$CARGO_BUILD_TARGET")
+  log "pip install ./sdks/python (the native module in the $OAUTH4OS_SDK_PROFILE profile)"
+  MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:+$MATURIN_PEP517_ARGS }${cargo[*]}" \
+    nice "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps \
     --force-reinstall "$SDK" || return
-  log "maturin build --release (the wheel whose tag the tests check)"
-  (cd "$SDK" && nice maturin build --release --locked -q -o "$WORK/wheels" >&2)
+  log "maturin build ${cargo[*]} (the wheel whose tag the tests check)"
+  (cd "$SDK" && nice maturin build "${cargo[@]}" --locked -q -o "$WORK/wheels" >&2)
 }
 ci_timed "build the package and the wheel" build
 export OAUTH4OS_PY_WHEEL_DIR="$WORK/wheels"
