@@ -1,0 +1,21 @@
+package io.oauth4os;
+
+/**
+ * Error code {@code conflict}: the request conflicts with the current state.
+ */
+public final class ConflictException extends OAuth4osException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * An error of code {@code conflict}.
+     *
+     * @param reason the finer reason in wire form
+     * @param message what happened
+     * @param help what to do about it, or {@code null}
+     * @param retryAfter seconds to wait before retrying, or {@code null}
+     * @param scope the scope that would have been needed, or {@code null}
+     */
+    public ConflictException(String reason, String message, String help, Long retryAfter, String scope) {
+        super("conflict", reason, message, help, retryAfter, scope);
+    }
+}

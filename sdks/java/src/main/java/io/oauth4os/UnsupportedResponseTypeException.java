@@ -1,0 +1,21 @@
+package io.oauth4os;
+
+/**
+ * Error code {@code unsupported_response_type}: the authorization server does not support this response type (RFC 6749 §4.1.2.1).
+ */
+public final class UnsupportedResponseTypeException extends OAuth4osException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * An error of code {@code unsupported_response_type}.
+     *
+     * @param reason the finer reason in wire form
+     * @param message what happened
+     * @param help what to do about it, or {@code null}
+     * @param retryAfter seconds to wait before retrying, or {@code null}
+     * @param scope the scope that would have been needed, or {@code null}
+     */
+    public UnsupportedResponseTypeException(String reason, String message, String help, Long retryAfter, String scope) {
+        super("unsupported_response_type", reason, message, help, retryAfter, scope);
+    }
+}
