@@ -37,8 +37,12 @@ pub const NAMING: &[(&str, &str)] = &[
         "java",
         "classes PascalCase, methods and parameters camelCase; root functions and constants are \
          static methods of `OAuth4os`, a namespace a final class of static methods \
-         (`Scopes.normalize`); an async entry returns a `CompletableFuture`; a constructor `new` \
-         is the Java constructor, others static factories; records are immutable classes",
+         (`Scopes.normalize`); an async entry is a blocking method plus `<name>Async` returning \
+         a `CompletableFuture`; an optional parameter is nullable (`Long` for an int) and \
+         overloads may leave trailing optional ones out; a constructor `new` is the Java \
+         constructor, others static factories; records are immutable classes with one accessor \
+         per field; errors are `OAuth4osException` and one subclass per code, the PascalCase code \
+         plus `Exception` (`InvalidTokenException`)",
     ),
     (
         "uniffi",

@@ -63,11 +63,7 @@ final class NativeLoader {
         String expected;
         try (InputStream sum = NativeLoader.class.getResourceAsStream(resource + ".sha256")) {
             if (sum == null) {
-                throw new UnsatisfiedLinkError("oauth4os: this jar has no native library for " + platform
-                        + " (it carries " + String.join(", ", carried()) + "). Build one on that platform with"
-                        + " `cargo build --release -p oauth4os-java` in the oauth4os repository and either rebuild"
-                        + " the jar (`mvn -f sdks/java package`) or start the JVM with -D" + OVERRIDE
-                        + "=/path/to/" + libraryName());
+                throw unsupported(platform);
             }
             expected = new String(sum.readAllBytes(), StandardCharsets.US_ASCII).trim().split("\\s+")[0];
         } catch (IOException e) {
@@ -75,6 +71,15 @@ final class NativeLoader {
         }
         Path file = extract(resource, expected);
         System.load(file.toString());
+    }
+
+    /** The error for a platform the jar carries no library for: what to do about it. */
+    static UnsatisfiedLinkError unsupported(String platform) {
+        return new UnsatisfiedLinkError("oauth4os: this jar has no native library for " + platform
+                + " (it carries " + String.join(", ", carried()) + "). Build one on that platform with"
+                + " `cargo build --release -p oauth4os-java` in the oauth4os repository and either rebuild"
+                + " the jar there (`mvn -f sdks/java package`) or start the JVM with -D" + OVERRIDE
+                + "=/path/to/" + libraryName());
     }
 
     private static String[] carried() {
