@@ -84,7 +84,12 @@ pub fn client_invalidate<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, handle: jlo
 
 /// RFC 7009: revokes `token`, or the client's own tokens when `null`.
 #[jni_mangle("io.oauth4os.Native")]
-pub fn client_revoke<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, handle: jlong, token: JString<'l>) {
+pub fn client_revoke<'l>(
+    mut env: EnvUnowned<'l>,
+    _: JClass<'l>,
+    handle: jlong,
+    token: JString<'l>,
+) {
     run(&mut env, |env| {
         let c = CLIENTS.get(handle)?;
         let token = opt(env, &token)?;
@@ -109,8 +114,13 @@ pub fn client_exchange<'l>(
         let ty = opt(env, &subject_token_type)?;
         let (scope, resource) = (opt(env, &scope)?, opt(env, &resource)?);
         let t = block_on(async move {
-            c.exchange(&subject, ty.as_deref(), scope.as_deref(), resource.as_deref())
-                .await
+            c.exchange(
+                &subject,
+                ty.as_deref(),
+                scope.as_deref(),
+                resource.as_deref(),
+            )
+            .await
         })?;
         json(env, to_json(&t))
     })

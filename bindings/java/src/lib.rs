@@ -38,7 +38,9 @@ pub fn version<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> JString<'l> {
 /// Every error code, a JSON array of strings.
 #[jni_mangle("io.oauth4os.Native")]
 pub fn error_codes<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> JString<'l> {
-    run(&mut env, |env| json_string(env, to_json(&facade::error_codes())))
+    run(&mut env, |env| {
+        json_string(env, to_json(&facade::error_codes()))
+    })
 }
 
 /// Every error reason, a JSON array of strings.
@@ -120,7 +122,10 @@ pub fn scopes_allows<'l>(
 ) -> jboolean {
     run(&mut env, |env| {
         let granted = string(env, &granted, "granted")?;
-        let (action, target) = (string(env, &action, "action")?, string(env, &target, "target")?);
+        let (action, target) = (
+            string(env, &action, "action")?,
+            string(env, &target, "target")?,
+        );
         Ok(scopes::allows(&granted, &action, &target)?)
     })
 }
@@ -134,7 +139,10 @@ pub fn scopes_covers<'l>(
     scope: JString<'l>,
 ) -> jboolean {
     run(&mut env, |env| {
-        let (granted, scope) = (string(env, &granted, "granted")?, string(env, &scope, "scope")?);
+        let (granted, scope) = (
+            string(env, &granted, "granted")?,
+            string(env, &scope, "scope")?,
+        );
         Ok(scopes::covers(&granted, &scope)?)
     })
 }
@@ -178,7 +186,10 @@ pub fn scopes_matches<'l>(
     index: JString<'l>,
 ) -> jboolean {
     run(&mut env, |env| {
-        let (pattern, index) = (string(env, &pattern, "pattern")?, string(env, &index, "index")?);
+        let (pattern, index) = (
+            string(env, &pattern, "pattern")?,
+            string(env, &index, "index")?,
+        );
         Ok(scopes::matches(&pattern, &index)?)
     })
 }

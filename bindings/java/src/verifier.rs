@@ -103,7 +103,12 @@ pub fn verifier_cached<'l>(
 
 /// Forgets cached verifications of tokens with this `jti`.
 #[jni_mangle("io.oauth4os.Native")]
-pub fn verifier_revoke_jti<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, handle: jlong, jti: JString<'l>) {
+pub fn verifier_revoke_jti<'l>(
+    mut env: EnvUnowned<'l>,
+    _: JClass<'l>,
+    handle: jlong,
+    jti: JString<'l>,
+) {
     run(&mut env, |env| {
         let v = VERIFIERS.get(handle)?;
         v.revoke_jti(&string(env, &jti, "jti")?);
