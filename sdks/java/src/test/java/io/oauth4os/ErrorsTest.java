@@ -49,7 +49,8 @@ class ErrorsTest {
         OAuth4osException noKey = assertThrows(OAuth4osException.class,
                 () -> Verifier.fromJwks("{\"keys\":[{\"kty\":\"EC\"}]}", "{\"issuer\":\"i\",\"audiences\":[\"a\"]}"));
         assertTrue(noKey.getMessage().contains("no usable signing key"), noKey.getMessage());
-        assertThrows(ConfigException.class, () -> Verifier.fromJwks("not json", "{\"issuer\":\"i\",\"audiences\":[\"a\"]}"));
+        assertTrue(assertThrows(OAuth4osException.class,
+                () -> Verifier.fromJwks("not json", "{\"issuer\":\"i\",\"audiences\":[\"a\"]}")).getMessage().contains("JWKS"));
         try (Verifier discovering = Verifier.builder().issuer("https://idp.invalid").audience("a").build()) {
             ConfigException sync = assertThrows(ConfigException.class, () -> discovering.verifySync("a.b.c", null));
             assertEquals("needs_fixed_keys", sync.reason());
