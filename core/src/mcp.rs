@@ -606,69 +606,95 @@ pub fn plan(name: &str, arguments: Option<&Value>, limits: &Limits) -> Result<Pl
     Ok(Planned::Request(planned))
 }
 
-/// A tool's result: structured content, and whether it had to be cut to fit.
+/// A tool's result: structured content, its JSON text, and whether it had to be cut to fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shaped {
     /// The `structuredContent` (always an object).
     pub structured: Value,
+    /// `structured` serialized: what was measured against [`Limits::max_result_bytes`], and what
+    /// the endpoint sends (once as `structuredContent`, once as the text content), so that the
+    /// result is serialized once.
+    pub json: String,
     /// Whether the result was cut to fit [`Limits::max_result_bytes`].
     pub truncated: bool,
 }
 
+/// Takes the member `key` out of `v` (an object), leaving nothing behind: OpenSearch's answer is
+/// taken apart, not copied.
+fn take(v: &mut Value, key: &str) -> Value {
+    v.as_object_mut()
+        .and_then(|m| m.remove(key))
+        .unwrap_or(Value::Null)
+}
+
 /// Shapes OpenSearch's successful answer (`body`, JSON) for a tool.
 pub fn shape(request: &ToolRequest, body: &[u8], limits: &Limits) -> Shaped {
-    let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let mut out = match request.shape {
         Shape::Indices => {
-            let rows = answer.as_array().cloned().unwrap_or_default();
+            let rows = match answer {
+                Value::Array(rows) => rows,
+                _ => Vec::new(),
+            };
             let indices: Vec<Value> = rows
                 .into_iter()
-                .map(|r| {
-                    json!({
-                        "index": r.get("index"),
-                        "health": r.get("health"),
-                        "status": r.get("status"),
-                        "docs_count": r.get("docs.count").and_then(Value::as_str).and_then(|s| s.parse::<u64>().ok()),
-                        "store_size": r.get("store.size"),
-                    })
+                .map(|mut r| {
+                    let docs = r
+                        .get("docs.count")
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse::<u64>().ok());
+                    let mut m = Map::new();
+                    for (k, from) in [
+                        ("index", "index"),
+                        ("health", "health"),
+                        ("status", "status"),
+                    ] {
+                        m.insert(k.to_owned(), take(&mut r, from));
+                    }
+                    m.insert("docs_count".to_owned(), docs.into());
+                    m.insert("store_size".to_owned(), take(&mut r, "store.size"));
+                    Value::Object(m)
                 })
                 .collect();
-            json!({"indices": indices})
+            object([("indices", Value::Array(indices))])
         }
         Shape::Raw => match answer {
             Value::Object(_) => answer,
-            other => json!({"result": other}),
+            other => object([("result", other)]),
         },
         Shape::Hits => {
-            let hits = answer.get("hits");
-            let list: Vec<Value> = hits
-                .and_then(|h| h.get("hits"))
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .map(|h| {
-                            let mut m = Map::new();
-                            for k in ["_index", "_id", "_score", "_source", "sort"] {
-                                if let Some(v) = h.get(k) {
-                                    m.insert(k.to_owned(), v.clone());
-                                }
+            let mut hits = take(&mut answer, "hits");
+            let list: Vec<Value> = match take(&mut hits, "hits") {
+                Value::Array(a) => a
+                    .into_iter()
+                    .map(|mut h| {
+                        let mut m = Map::new();
+                        for k in ["_index", "_id", "_score", "_source", "sort"] {
+                            if let Some(v) = h.as_object_mut().and_then(|o| o.remove(k)) {
+                                m.insert(k.to_owned(), v);
                             }
-                            Value::Object(m)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            json!({
-                "total": hits.and_then(|h| h.get("total")).and_then(|t| t.get("value")),
-                "took_ms": answer.get("took"),
-                "hits": list,
-            })
+                        }
+                        Value::Object(m)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let total = take(&mut take(&mut hits, "total"), "value");
+            object([
+                ("total", total),
+                ("took_ms", take(&mut answer, "took")),
+                ("hits", Value::Array(list)),
+            ])
         }
-        Shape::Count => json!({"count": answer.get("count")}),
-        Shape::Aggregations => json!({
-            "total": answer.get("hits").and_then(|h| h.get("total")).and_then(|t| t.get("value")),
-            "aggregations": answer.get("aggregations").cloned().unwrap_or_else(|| json!({})),
-        }),
+        Shape::Count => object([("count", take(&mut answer, "count"))]),
+        Shape::Aggregations => {
+            let total = take(&mut take(&mut take(&mut answer, "hits"), "total"), "value");
+            let aggregations = match take(&mut answer, "aggregations") {
+                Value::Null => Value::Object(Map::new()),
+                a => a,
+            };
+            object([("total", total), ("aggregations", aggregations)])
+        }
         Shape::Deleted => {
             let mut m = Map::new();
             for k in [
@@ -679,28 +705,39 @@ pub fn shape(request: &ToolRequest, body: &[u8], limits: &Limits) -> Shaped {
                 "version_conflicts",
                 "failures",
             ] {
-                if let Some(v) = answer.get(k) {
-                    m.insert(k.to_owned(), v.clone());
+                if let Some(v) = answer.as_object_mut().and_then(|o| o.remove(k)) {
+                    m.insert(k.to_owned(), v);
                 }
             }
             Value::Object(m)
         }
     };
-    let truncated = fit(&mut out, limits.max_result_bytes);
     if let Some(m) = out.as_object_mut() {
-        m.insert("truncated".to_owned(), truncated.into());
+        m.insert("truncated".to_owned(), false.into());
         if let Some(note) = &request.capped {
             m.insert("note".to_owned(), note.clone().into());
         }
     }
+    let (json, truncated) = fit(&mut out, limits.max_result_bytes);
     Shaped {
         structured: out,
+        json,
         truncated,
     }
 }
 
-fn size_of(v: &Value) -> usize {
-    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+/// An object of `members`, built without going through `json!` (which copies every value).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+    )
+}
+
+fn to_json(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned())
 }
 
 /// The longest array in `v` (by element count), as a mutable reference.
@@ -731,23 +768,33 @@ fn longest_array(v: &mut Value) -> Option<&mut Vec<Value>> {
 }
 
 /// Cuts `v` until its JSON fits in `max` bytes: the longest array is halved again and again;
-/// when nothing can be halved any more the value is replaced by a note. Whether it was cut.
-fn fit(v: &mut Value, max: usize) -> bool {
-    let mut cut = false;
-    while size_of(v) > max {
+/// when nothing can be halved any more the value is replaced by a note. Its JSON, and whether
+/// it was cut (then `truncated` is set to true in `v`, an object, which only shortens it).
+fn fit(v: &mut Value, max: usize) -> (String, bool) {
+    let mut json = to_json(v);
+    if json.len() <= max {
+        return (json, false);
+    }
+    while json.len() > max {
         match longest_array(v) {
             Some(a) => {
                 let keep = a.len() / 2;
                 a.truncate(keep);
-                cut = true;
             }
             None => {
-                *v = json!({"result": null, "message": format!("the result exceeds {max} bytes and cannot be cut further; narrow the request")});
-                return true;
+                *v = object([
+                    ("result", Value::Null),
+                    ("message", format!("the result exceeds {max} bytes and cannot be cut further; narrow the request").into()),
+                ]);
+                break;
             }
         }
+        json = to_json(v);
     }
-    cut
+    if let Some(m) = v.as_object_mut() {
+        m.insert("truncated".to_owned(), true.into());
+    }
+    (to_json(v), true)
 }
 
 #[cfg(test)]
@@ -950,7 +997,12 @@ mod tests {
         assert!(s.truncated);
         assert_eq!(s.structured["truncated"], true);
         assert_eq!(s.structured["total"], 1000);
-        assert!(size_of(&s.structured) <= 10_000 + 20);
+        // The text sent is the value shown, and it fits.
+        assert_eq!(
+            serde_json::from_str::<Value>(&s.json).unwrap(),
+            s.structured
+        );
+        assert!(s.json.len() <= 10_000, "{}", s.json.len());
         let n = s.structured["hits"].as_array().unwrap().len();
         assert!(n > 0 && n < 1000, "{n}");
         let small = shape(
@@ -965,5 +1017,59 @@ mod tests {
         let s = shape(&r, &serde_json::to_vec(&tiny).unwrap(), &Limits::default());
         assert!(!s.truncated);
         assert_eq!(s.structured["hits"][0]["_id"], "1");
+        assert_eq!(s.structured["total"], 1);
+        assert_eq!(s.structured["took_ms"], 1);
+        assert_eq!(s.structured["truncated"], false);
+        assert_eq!(
+            serde_json::from_str::<Value>(&s.json).unwrap(),
+            s.structured
+        );
+    }
+
+    #[test]
+    fn each_shape_keeps_what_the_agent_needs() {
+        let list = plan_ok("list_indices", json!({}));
+        let rows = json!([{"index": "logs-1", "health": "green", "status": "open", "docs.count": "42", "store.size": "1kb", "pri": "1"}]);
+        let s = shape(
+            &list,
+            &serde_json::to_vec(&rows).unwrap(),
+            &Limits::default(),
+        );
+        assert_eq!(
+            s.structured,
+            json!({"indices": [{"index": "logs-1", "health": "green", "status": "open", "docs_count": 42, "store_size": "1kb"}], "truncated": false})
+        );
+        let count = plan_ok("count", json!({"index": "l"}));
+        let s = shape(
+            &count,
+            br#"{"count": 7, "_shards": {}}"#,
+            &Limits::default(),
+        );
+        assert_eq!(s.structured, json!({"count": 7, "truncated": false}));
+        let hit = json!({"_index": "l", "_id": "1", "_score": 1.5, "_source": {"a": 1}, "_ignored": ["x"]});
+        let answer = json!({"took": 3, "timed_out": false, "hits": {"total": {"value": 1, "relation": "eq"}, "hits": [hit]}});
+        let search = plan_ok("search", json!({"index": "l"}));
+        let s = shape(
+            &search,
+            &serde_json::to_vec(&answer).unwrap(),
+            &Limits::default(),
+        );
+        assert_eq!(
+            s.structured,
+            json!({"total": 1, "took_ms": 3, "hits": [{"_index": "l", "_id": "1", "_score": 1.5, "_source": {"a": 1}}], "truncated": false})
+        );
+        let aggs = plan_ok(
+            "aggregate",
+            json!({"index": "l", "aggs": {"by": {"terms": {"field": "f"}}}}),
+        );
+        let s = shape(
+            &aggs,
+            br#"{"hits": {"total": {"value": 9}}}"#,
+            &Limits::default(),
+        );
+        assert_eq!(
+            s.structured,
+            json!({"total": 9, "aggregations": {}, "truncated": false})
+        );
     }
 }

@@ -63,6 +63,8 @@ pub struct McpEndpoint {
     metadata: ProtectedResourceMetadata,
     limits: Limits,
     max_body_bytes: usize,
+    /// The `tools/list` result, serialized once.
+    tools_list: String,
 }
 
 impl McpEndpoint {
@@ -87,6 +89,7 @@ impl McpEndpoint {
                 max_result_bytes: cfg.max_result_bytes,
             },
             max_body_bytes: cfg.max_body_bytes,
+            tools_list: to_json(&json!({"tools": oauth4os_core::mcp::tools_list()})),
         }
     }
 
@@ -112,19 +115,32 @@ async fn metadata(State(mcp): State<Arc<McpEndpoint>>) -> axum::Json<ProtectedRe
     axum::Json(mcp.metadata.clone())
 }
 
-/// A JSON-RPC answer: HTTP status, extra headers, body (none for 202).
+/// A JSON-RPC answer: HTTP status, extra headers, body (JSON text; none for 202).
 struct Answer {
     status: StatusCode,
     headers: Vec<(&'static str, String)>,
-    body: Option<Value>,
+    body: Option<String>,
+}
+
+fn to_json(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
 }
 
 impl Answer {
-    fn result(id: &Value, result: Value) -> Self {
+    fn result(id: &Value, result: &Value) -> Self {
+        Self::result_json(id, &to_json(result))
+    }
+
+    /// A result already serialized (`result`, a JSON object's text): the envelope is written
+    /// around it rather than building (and copying) one more value.
+    fn result_json(id: &Value, result: &str) -> Self {
         Self {
             status: StatusCode::OK,
             headers: Vec::new(),
-            body: Some(json!({"jsonrpc": "2.0", "id": id, "result": result})),
+            body: Some(format!(
+                r#"{{"jsonrpc":"2.0","id":{},"result":{result}}}"#,
+                to_json(id)
+            )),
         }
     }
 
@@ -167,11 +183,11 @@ impl Answer {
         Self {
             status,
             headers,
-            body: Some(json!({
+            body: Some(to_json(&json!({
                 "jsonrpc": "2.0",
                 "id": id,
                 "error": {"code": code, "message": e.message, "data": data},
-            })),
+            }))),
         }
     }
 }
@@ -179,7 +195,15 @@ impl Answer {
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let mut response = match self.body {
-            Some(b) => (self.status, axum::Json(b)).into_response(),
+            Some(b) => (
+                self.status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                b,
+            )
+                .into_response(),
             None => self.status.into_response(),
         };
         let h = response.headers_mut();
@@ -359,9 +383,9 @@ async fn handle(mcp: &McpEndpoint, origin: Option<Origin>, req: Request) -> Answ
     }
     let params = m.get("params");
     match method {
-        "initialize" => Answer::result(&id, initialize(params)),
-        "ping" => Answer::result(&id, json!({})),
-        "tools/list" => Answer::result(&id, json!({"tools": oauth4os_core::mcp::tools_list()})),
+        "initialize" => Answer::result(&id, &initialize(params)),
+        "ping" => Answer::result_json(&id, "{}"),
+        "tools/list" => Answer::result_json(&id, &mcp.tools_list),
         "tools/call" => call(mcp, &caller, origin.as_ref(), &id, params).await,
         other => {
             let e = Error::new(
@@ -397,12 +421,14 @@ fn initialize(params: Option<&Value>) -> Value {
     })
 }
 
-fn tool_result(structured: &Value, is_error: bool) -> Value {
-    json!({
-        "content": [{"type": "text", "text": structured.to_string()}],
-        "structuredContent": structured,
-        "isError": is_error,
-    })
+/// A tool's result from its structured content's JSON text: the same text as the text content
+/// (for clients that do not read `structuredContent`), written around it without serializing
+/// the content again.
+fn tool_result(structured: &str, is_error: bool) -> String {
+    let text = serde_json::to_string(structured).unwrap_or_else(|_| "\"\"".to_owned());
+    format!(
+        r#"{{"content":[{{"type":"text","text":{text}}}],"structuredContent":{structured},"isError":{is_error}}}"#
+    )
 }
 
 async fn call(
@@ -441,9 +467,9 @@ async fn call(
             let d = pipeline::explain(&mcp.proxy, caller, &os).await;
             tracing::info!(client = %client, tool = name, allowed = d.is_allowed(), "mcp: explain_access");
             metrics.tool_call(tool, "ok");
-            Answer::result(
+            Answer::result_json(
                 id,
-                tool_result(&explained(action, &index, &request, &d), false),
+                &tool_result(&to_json(&explained(action, &index, &request, &d)), false),
             )
         }
         Planned::Request(request) => {
@@ -459,14 +485,16 @@ async fn call(
                     metrics.tool_call(tool, "tool_error");
                     // What the classifier refuses (a cross-cluster name, say) is the agent's
                     // to fix: a tool error it can read.
-                    return Answer::result(id, tool_result(&error_result(&e), true));
+                    return Answer::result_json(
+                        id,
+                        &tool_result(&to_json(&error_result(&e)), true),
+                    );
                 }
             };
             tracing::info!(client = %client, tool = name, "mcp: tool call allowed");
-            let result = run(mcp, &decision, &client, origin, &request).await;
-            let failed = result.get("isError") == Some(&Value::Bool(true));
+            let (result, failed) = run(mcp, &decision, &client, origin, &request).await;
             metrics.tool_call(tool, if failed { "tool_error" } else { "ok" });
-            Answer::result(id, result)
+            Answer::result_json(id, &tool_result(&result, failed))
         }
     }
 }
@@ -531,24 +559,23 @@ fn explained(
     v
 }
 
-/// Sends the authorized request to OpenSearch and shapes its answer; OpenSearch's failures
-/// (an unknown index, a bad query, no answer in time) are tool errors the agent can read.
+/// Sends the authorized request to OpenSearch and shapes its answer: the structured content's
+/// JSON text, and whether it is an error. OpenSearch's failures (an unknown index, a bad query,
+/// no answer in time) are tool errors the agent can read.
 async fn run(
     mcp: &McpEndpoint,
     decision: &oauth4os_core::decision::Decision,
     client: &str,
     origin: Option<&Origin>,
     request: &ToolRequest,
-) -> Value {
+) -> (String, bool) {
     let pq = match &request.query {
         Some(q) => format!("{}?{q}", request.path),
         None => request.path.clone(),
     };
     let Ok(uri) = axum::http::Uri::try_from(pq) else {
-        return tool_result(
-            &error_result(&Error::new(Reason::BadPath, "the tool's path is not valid")),
-            true,
-        );
+        let e = Error::new(Reason::BadPath, "the tool's path is not valid");
+        return (to_json(&error_result(&e)), true);
     };
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -590,11 +617,11 @@ async fn run(
             ))
         });
     match outcome {
-        Err(e) => tool_result(&error_result(&e), true),
-        Ok((status, body)) if status.is_success() => {
-            let shaped = oauth4os_core::mcp::shape(request, &body, &mcp.limits);
-            tool_result(&shaped.structured, false)
-        }
+        Err(e) => (to_json(&error_result(&e)), true),
+        Ok((status, body)) if status.is_success() => (
+            oauth4os_core::mcp::shape(request, &body, &mcp.limits).json,
+            false,
+        ),
         Ok((status, body)) => {
             let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let error = answer.get("error").cloned().unwrap_or(answer);
@@ -603,7 +630,7 @@ async fn run(
                 "status": status.as_u16(),
                 "opensearch": error,
             });
-            tool_result(&e, true)
+            (to_json(&e), true)
         }
     }
 }
