@@ -3,7 +3,7 @@
 #   make test      every test: lints (rustfmt, the import-circle and layer check, clippy), unit/property tests, Wycheproof, conformance vectors,
 #                  real-provider integration tests, the real OpenSearch harness check, and the
 #                  a bounded AFL++ run per fuzz target (.ci/fuzz.sh), the
-#                  Python (pytest), Node (node:test) and Java (JUnit 5, mvn verify) SDK suites against the real peers
+#                  Python (pytest), Node (node:test), Java (JUnit 5, mvn verify) and Go (go test -race) SDK suites against the real peers
 #                  (.ci/harness/peers.sh); ends with a table of the time each section took
 #   make sdk-build the one build of every binding crate (bindings/*) that all SDK suites share:
 #                  one cargo invocation, Cargo profile `sdk` (release code generation without
@@ -55,12 +55,14 @@ fuzz:
 	bash .ci/fuzz.sh
 
 # The SDKs' own tools (a Python venv under ~/.cache/oauth4os, the Node package's dev
-# dependencies, the Java package's Maven repository under ~/.cache/oauth4os/m2-java); the scripts
-# are idempotent and fast when everything is there.
+# dependencies, the Java package's Maven repository under ~/.cache/oauth4os/m2-java, the Go
+# module's dependencies with staticcheck and cbindgen under ~/.cache/oauth4os); the scripts are
+# idempotent and fast when everything is there.
 sdk-deps:
 	bash sdks/python/ci/install.sh >/dev/null
 	bash sdks/node/ci/install.sh
 	bash sdks/java/ci/install.sh >/dev/null
+	bash sdks/go/ci/install.sh >/dev/null
 
 # Every binding crate in one cargo invocation, in the profile and target the SDK suites use
 # (.ci/sdk-build.sh: first checks that the bindings enable the same features on the crates they

@@ -111,6 +111,7 @@ suite "proxy vs real OpenSearch and OpenID provider" env OAUTH4OS_OPENSEARCH_URL
 suite "Python SDK (pytest)" bash sdks/python/ci/test.sh
 suite "Node SDK (node:test)" bash sdks/node/ci/test.sh
 suite "Java SDK (JUnit 5, mvn verify)" bash sdks/java/ci/test.sh
+suite "Go SDK (go vet, staticcheck, go test -race)" bash sdks/go/ci/test.sh
 suite "MCP endpoint with the official MCP SDKs (TypeScript, Python)" bash .ci/harness/mcp.sh
 
 ci_section "stopping the test peers"

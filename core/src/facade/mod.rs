@@ -1,6 +1,6 @@
 //! The FFI facade: the single list of what every SDK exposes.
 //!
-//! Every binding (`bindings/python`, `bindings/node`, and next `java`, `c`, `uniffi`) is a
+//! Every binding (`bindings/python`, `bindings/node`, `java`, `c`, `uniffi`) is a
 //! mechanical projection of this module: it converts the plain types used here (strings, JSON,
 //! numbers, bytes, opaque handles), runs the async entries on its runtime and maps [`Error`] to
 //! its language's exceptions. No rule lives in a binding.

@@ -52,10 +52,31 @@ pub const NAMING: &[(&str, &str)] = &[
          constructor, others named constructors",
     ),
     (
+        "go",
+        "package `oauth4os` (sdks/go, over the C ABI): names PascalCase, parameters camelCase, \
+         with Go's initialisms (`RevokeJTI`, `configJSON`); root functions and constants are \
+         package functions (`Version()`), a namespace a subpackage (`scopes.Normalize`), a class \
+         a struct with `Close`, constructor `new` `New<Class>` and others `New<Class><Name>` \
+         (`NewVerifierFromJWKS`); a constructor's `config_json` is the struct `<Class>Config`, \
+         sent as that JSON; an async entry takes a `context.Context` first and returns its error \
+         when it is done first; an optional parameter is a plain one whose zero value (`\"\"`, \
+         `nil`) means absent, except an entry's only parameter, which is left out and given by a \
+         twin named after it (`Revoke` and `RevokeToken`, `Refresh` and `RefreshStale`), and \
+         `now`, left out and given by `<Name>At` with a `time.Time` (`VerifyAt`); an entry with \
+         errors returns `error` last, others none; records are structs (`*Claims`), an optional \
+         record `(*Claims, bool)`, JSON `json.RawMessage`, a list `[]T`; errors are `*Error` \
+         with `errors.Is` sentinels per code and per reason (`ErrInvalidToken`, `ErrRevoked`)",
+    ),
+    (
         "c",
-        "`oauth4os_<namespace or class>_<name>` in snake_case (Go wraps it in PascalCase); \
-         handles are opaque pointers with a `_free`; strings are UTF-8, JSON values are JSON \
-         strings, errors are the error record in JSON",
+        "`oauth4os_<namespace or class>_<name>` in snake_case (bindings/c/include/oauth4os.h); \
+         handles are opaque thread-safe pointers freed by `oauth4os_<class>_free`; strings and \
+         bytes in are `oauth4os_str`/`oauth4os_bytes` views lent for the call (NULL: absent), \
+         an optional `now` an `int64_t *`; a function returns `OAUTH4OS_OK`, `OAUTH4OS_ERROR` \
+         with an `oauth4os_error` (code, reason, message, help, retry_after, scope) in its \
+         `err` out-parameter, or `OAUTH4OS_CANCELLED` (an async entry takes an optional \
+         `oauth4os_cancel *`); results go to out-parameters, records and lists as JSON strings; \
+         whatever the library returns is freed by one `oauth4os_free_*`",
     ),
 ];
 
